@@ -1,0 +1,86 @@
+//! Building the running service: database, migrations, schema and HTTP server. Tests start the
+//! real thing on port 0 through [`Application::build`].
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use domain::auth::TokenKeys;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+
+use crate::config::Settings;
+use crate::graphql;
+use crate::http::{self, AppState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot connect to the database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("the database has {0} pending migration(s): run `oms migrate` first")]
+    NotMigrated(usize),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+}
+
+/// Whether to apply migrations at start (`oms serve`) or only insist they were (`oms api`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Migrations {
+    Apply,
+    Require,
+}
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: DatabaseConnection,
+    keys: TokenKeys,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings, migrations: Migrations) -> Result<Application, StartError> {
+        let db = domain::db::connect(&settings.database_url).await?;
+        match migrations {
+            Migrations::Apply => domain::db::migrate(&db).await?,
+            Migrations::Require => {
+                let pending = Migrator::get_pending_migrations(&db).await?.len();
+                if pending > 0 {
+                    return Err(StartError::NotMigrated(pending));
+                }
+            }
+        }
+        let keys = TokenKeys::from_secret(&settings.jwt_secret.0);
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?;
+        let port = listener.local_addr().map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?;
+        let state =
+            web::Data::new(AppState { db: db.clone(), schema: graphql::build_schema(db.clone()), keys: keys.clone() });
+        let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes))
+            .listen(listener)
+            .map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?
+            .run();
+        Ok(Application { port: port.port(), server, db, keys })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn keys(&self) -> &TokenKeys {
+        &self.keys
+    }
+
+    /// A handle that stops the server.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Runs until stopped.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

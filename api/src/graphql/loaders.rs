@@ -1,0 +1,126 @@
+//! DataLoaders: a page of orders with their lines, fulfilment orders, locations and products
+//! costs one query per kind of thing, not one per row. Created per request, so their caches
+//! never outlive it.
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use domain::DomainError;
+use entities::{
+    customer, fulfillment_order, fulfillment_order_line, inventory_level, location, order_event, order_line, product,
+};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+/// What a failed load tells the resolver.
+pub type LoadError = Arc<DomainError>;
+
+fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+    let mut map: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for row in rows {
+        map.entry(key(&row)).or_default().push(row);
+    }
+    map
+}
+
+fn index<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, T> {
+    rows.into_iter().map(|r| (key(&r), r)).collect()
+}
+
+macro_rules! loader {
+    ($name:ident, $value:ty, |$db:ident, $keys:ident| $body:expr) => {
+        pub struct $name(pub DatabaseConnection);
+
+        impl Loader<Uuid> for $name {
+            type Value = $value;
+            type Error = LoadError;
+
+            async fn load(&self, $keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+                let $db = &self.0;
+                let result: Result<HashMap<Uuid, Self::Value>, DomainError> = async { $body }.await;
+                result.map_err(Arc::new)
+            }
+        }
+    };
+}
+
+loader!(ProductById, product::Model, |db, keys| Ok(index(domain::catalog::find_by_ids(db, keys).await?, |p| p.id)));
+
+loader!(LocationById, location::Model, |db, keys| Ok(index(domain::locations::find_by_ids(db, keys).await?, |l| l.id)));
+
+loader!(CustomerById, customer::Model, |db, keys| Ok(index(domain::customers::find_by_ids(db, keys).await?, |c| c.id)));
+
+loader!(LevelsByProduct, Vec<inventory_level::Model>, |db, keys| Ok(group(
+    domain::inventory::levels_for_products(db, keys).await?,
+    |l| l.product_id
+)));
+
+loader!(LinesByOrder, Vec<order_line::Model>, |db, keys| Ok(group(
+    domain::orders::lines_for_orders(db, keys).await?,
+    |l| l.order_id
+)));
+
+loader!(FulfillmentOrdersByOrder, Vec<fulfillment_order::Model>, |db, keys| Ok(group(
+    domain::orders::fulfillment_orders_for_orders(db, keys).await?,
+    |f| f.order_id
+)));
+
+loader!(LinesByFulfillmentOrder, Vec<fulfillment_order_line::Model>, |db, keys| Ok(group(
+    domain::orders::fulfillment_lines_for(db, keys).await?,
+    |l| l.fulfillment_order_id
+)));
+
+loader!(EventsByOrder, Vec<order_event::Model>, |db, keys| Ok(group(
+    domain::orders::events_for_orders(db, keys).await?,
+    |e| e.order_id
+)));
+
+loader!(OrderLineById, order_line::Model, |db, keys| Ok(index(
+    order_line::Entity::find()
+        .filter(order_line::Column::Id.is_in(keys.iter().copied()))
+        .all(db)
+        .await
+        .map_err(DomainError::from)?,
+    |l| l.id
+)));
+
+/// Every loader of one request.
+pub struct Loaders {
+    pub product: DataLoader<ProductById>,
+    pub location: DataLoader<LocationById>,
+    pub customer: DataLoader<CustomerById>,
+    pub levels_by_product: DataLoader<LevelsByProduct>,
+    pub lines_by_order: DataLoader<LinesByOrder>,
+    pub fulfillment_orders_by_order: DataLoader<FulfillmentOrdersByOrder>,
+    pub lines_by_fulfillment_order: DataLoader<LinesByFulfillmentOrder>,
+    pub events_by_order: DataLoader<EventsByOrder>,
+    pub order_line: DataLoader<OrderLineById>,
+}
+
+impl Loaders {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        let spawn = |f| tokio::spawn(f);
+        Loaders {
+            product: DataLoader::new(ProductById(db.clone()), spawn),
+            location: DataLoader::new(LocationById(db.clone()), spawn),
+            customer: DataLoader::new(CustomerById(db.clone()), spawn),
+            levels_by_product: DataLoader::new(LevelsByProduct(db.clone()), spawn),
+            lines_by_order: DataLoader::new(LinesByOrder(db.clone()), spawn),
+            fulfillment_orders_by_order: DataLoader::new(FulfillmentOrdersByOrder(db.clone()), spawn),
+            lines_by_fulfillment_order: DataLoader::new(LinesByFulfillmentOrder(db.clone()), spawn),
+            events_by_order: DataLoader::new(EventsByOrder(db.clone()), spawn),
+            order_line: DataLoader::new(OrderLineById(db.clone()), spawn),
+        }
+    }
+}
+
+/// The loaders of this request.
+pub fn loaders<'a>(ctx: &'a async_graphql::Context<'_>) -> async_graphql::Result<&'a Loaders> {
+    ctx.data::<Loaders>().map_err(|_| super::errors::top_level("INTERNAL", "no loaders in this request"))
+}
+
+/// A load failure as a top-level error.
+pub fn load_error(e: LoadError) -> async_graphql::Error {
+    tracing::error!(error = %e, "load failed");
+    super::errors::top_level("INTERNAL", "an internal error occurred")
+}

@@ -1,0 +1,290 @@
+//! Locations: warehouses, distribution centres, stores and suppliers.
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use domain::locations::{
+    self, AddressInput as DomainAddress, LocationChanges, LocationKind as DomainKind, NewLocation,
+};
+use entities::location;
+
+use super::common::{Money, MoneyInput, connection, is_anonymous, page_request, parts, payload, respond};
+use super::errors::query_error;
+
+/// The kind of a fulfilment node.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum LocationKind {
+    /// A warehouse.
+    Warehouse,
+    /// A distribution centre.
+    DistributionCenter,
+    /// A retail store.
+    Store,
+    /// A supplier that ships directly (drop-ship).
+    Supplier,
+}
+
+impl From<LocationKind> for DomainKind {
+    fn from(k: LocationKind) -> Self {
+        match k {
+            LocationKind::Warehouse => DomainKind::Warehouse,
+            LocationKind::DistributionCenter => DomainKind::DistributionCenter,
+            LocationKind::Store => DomainKind::Store,
+            LocationKind::Supplier => DomainKind::Supplier,
+        }
+    }
+}
+
+impl From<DomainKind> for LocationKind {
+    fn from(k: DomainKind) -> Self {
+        match k {
+            DomainKind::Warehouse => LocationKind::Warehouse,
+            DomainKind::DistributionCenter => LocationKind::DistributionCenter,
+            DomainKind::Store => LocationKind::Store,
+            DomainKind::Supplier => LocationKind::Supplier,
+        }
+    }
+}
+
+/// A postal address with coordinates.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Address {
+    /// Street and number.
+    pub line1: String,
+    /// City.
+    pub city: String,
+    /// Postal code.
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    /// Latitude in degrees.
+    pub latitude: f64,
+    /// Longitude in degrees.
+    pub longitude: f64,
+}
+
+/// A postal address with coordinates, as given.
+#[derive(InputObject, Clone, Debug)]
+pub struct AddressInput {
+    /// Street and number.
+    pub line1: String,
+    /// City.
+    pub city: String,
+    /// Postal code.
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2 country code, e.g. "FR".
+    pub country: String,
+    /// Latitude in degrees (-90 to 90).
+    pub latitude: f64,
+    /// Longitude in degrees (-180 to 180).
+    pub longitude: f64,
+}
+
+impl From<AddressInput> for DomainAddress {
+    fn from(a: AddressInput) -> Self {
+        DomainAddress {
+            line1: a.line1,
+            city: a.city,
+            postal_code: a.postal_code,
+            country: a.country,
+            latitude: a.latitude,
+            longitude: a.longitude,
+        }
+    }
+}
+
+/// A fulfilment node: where stock is held and from where it ships or is picked up.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Location {
+    /// The location's id.
+    pub id: async_graphql::ID,
+    /// The location's unique code, e.g. "WH-LYON".
+    pub code: String,
+    /// The location's name.
+    pub name: String,
+    /// What kind of node it is.
+    pub kind: LocationKind,
+    /// Where it is.
+    pub address: Address,
+    /// Whether it ships orders to customers.
+    pub can_ship: bool,
+    /// Whether customers can pick orders up here.
+    pub can_pickup: bool,
+    /// Whether it accepts returns.
+    pub accepts_returns: bool,
+    /// How many orders it can fulfil per day.
+    pub daily_capacity: i32,
+    /// Routing preference: lower numbers are preferred.
+    pub priority: i32,
+    /// The flat rate charged per shipment from here.
+    pub shipping_rate: Money,
+    /// Whether it takes part in routing.
+    pub active: bool,
+}
+
+impl From<location::Model> for Location {
+    fn from(l: location::Model) -> Self {
+        Location {
+            id: l.id.to_string().into(),
+            kind: DomainKind::parse(&l.kind).into(),
+            shipping_rate: Money::from_minor(l.shipping_rate_minor, &l.shipping_currency),
+            address: Address {
+                line1: l.line1,
+                city: l.city,
+                postal_code: l.postal_code,
+                country: l.country,
+                latitude: l.latitude,
+                longitude: l.longitude,
+            },
+            code: l.code,
+            name: l.name,
+            can_ship: l.can_ship,
+            can_pickup: l.can_pickup,
+            accepts_returns: l.accepts_returns,
+            daily_capacity: l.daily_capacity,
+            priority: l.priority,
+            active: l.active,
+        }
+    }
+}
+
+connection!(LocationConnection, LocationEdge, Location, "locations");
+
+/// A location to create.
+#[derive(InputObject)]
+pub struct CreateLocationInput {
+    /// A unique code: letters, digits, '-', '_', '.'.
+    pub code: String,
+    /// The location's name.
+    pub name: String,
+    /// What kind of node it is.
+    pub kind: LocationKind,
+    /// Where it is.
+    pub address: AddressInput,
+    /// Whether it ships orders to customers.
+    #[graphql(default = true)]
+    pub can_ship: bool,
+    /// Whether customers can pick orders up here.
+    #[graphql(default = false)]
+    pub can_pickup: bool,
+    /// Whether it accepts returns.
+    #[graphql(default = false)]
+    pub accepts_returns: bool,
+    /// How many orders it can fulfil per day.
+    #[graphql(default = 1000)]
+    pub daily_capacity: i32,
+    /// Routing preference: lower numbers are preferred.
+    #[graphql(default = 100)]
+    pub priority: i32,
+    /// The flat rate charged per shipment from here; free when omitted.
+    pub shipping_rate: Option<MoneyInput>,
+    /// Whether it takes part in routing.
+    #[graphql(default = true)]
+    pub active: bool,
+}
+
+payload!(CreateLocationPayload, location: Location, "createLocation");
+
+/// Changes to a location; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateLocationInput {
+    /// The code of the location to change.
+    pub code: String,
+    /// A new name.
+    pub name: Option<String>,
+    /// A new kind.
+    pub kind: Option<LocationKind>,
+    /// A new address.
+    pub address: Option<AddressInput>,
+    /// Whether it ships orders.
+    pub can_ship: Option<bool>,
+    /// Whether customers can pick up here.
+    pub can_pickup: Option<bool>,
+    /// Whether it accepts returns.
+    pub accepts_returns: Option<bool>,
+    /// A new daily capacity.
+    pub daily_capacity: Option<i32>,
+    /// A new priority.
+    pub priority: Option<i32>,
+    /// A new shipping rate.
+    pub shipping_rate: Option<MoneyInput>,
+    /// Whether it takes part in routing.
+    pub active: Option<bool>,
+}
+
+payload!(UpdateLocationPayload, location: Location, "updateLocation");
+
+#[derive(Default)]
+pub struct LocationQuery;
+
+#[Object]
+impl LocationQuery {
+    /// The location with this code, if any.
+    async fn location(&self, ctx: &Context<'_>, code: String) -> async_graphql::Result<Option<Location>> {
+        let (db, actor) = parts(ctx)?;
+        let found = locations::find_by_code(db, &code).await.map_err(|e| query_error(e, is_anonymous(actor)))?;
+        Ok(found.map(Location::from))
+    }
+
+    /// All locations, oldest first.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn locations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many locations to return (1 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return the locations after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<LocationConnection> {
+        let (db, actor) = parts(ctx)?;
+        let page = page_request(first, after)?;
+        let result = locations::list_locations(db, page).await.map_err(|e| query_error(e, is_anonymous(actor)))?;
+        Ok(LocationConnection::from_page(result, page.after.is_some(), |l| l.id, Location::from))
+    }
+}
+
+#[derive(Default)]
+pub struct LocationMutation;
+
+#[Object]
+impl LocationMutation {
+    /// Adds a location. Admins only.
+    async fn create_location(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateLocationInput,
+    ) -> async_graphql::Result<CreateLocationPayload> {
+        let (db, actor) = parts(ctx)?;
+        let new = NewLocation {
+            code: input.code,
+            name: input.name,
+            kind: input.kind.into(),
+            address: input.address.into(),
+            can_ship: input.can_ship,
+            can_pickup: input.can_pickup,
+            accepts_returns: input.accepts_returns,
+            daily_capacity: input.daily_capacity,
+            priority: input.priority,
+            shipping_rate: input.shipping_rate.map(|m| (m.amount, m.currency)),
+            active: input.active,
+        };
+        respond(locations::create_location(db, actor, new).await, actor)
+    }
+
+    /// Changes a location. Admins only.
+    async fn update_location(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateLocationInput,
+    ) -> async_graphql::Result<UpdateLocationPayload> {
+        let (db, actor) = parts(ctx)?;
+        let changes = LocationChanges {
+            name: input.name,
+            kind: input.kind.map(Into::into),
+            address: input.address.map(Into::into),
+            can_ship: input.can_ship,
+            can_pickup: input.can_pickup,
+            accepts_returns: input.accepts_returns,
+            daily_capacity: input.daily_capacity,
+            priority: input.priority,
+            shipping_rate: input.shipping_rate.map(|m| (m.amount, m.currency)),
+            active: input.active,
+        };
+        respond(locations::update_location(db, actor, &input.code, changes).await, actor)
+    }
+}

@@ -1,0 +1,60 @@
+//! The GraphQL schema: one query root and one mutation root, merged from one object per area.
+pub mod catalog;
+pub mod common;
+pub mod customers;
+pub mod errors;
+pub mod inventory;
+pub mod loaders;
+pub mod locations;
+pub mod orders;
+pub mod pricing;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use sea_orm::DatabaseConnection;
+
+/// Every query.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    catalog::CatalogQuery,
+    locations::LocationQuery,
+    inventory::InventoryQuery,
+    orders::OrderQuery,
+    customers::CustomerQuery,
+    pricing::PricingQuery,
+);
+
+/// Every mutation.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    catalog::CatalogMutation,
+    locations::LocationMutation,
+    inventory::InventoryMutation,
+    orders::OrderMutation,
+    customers::CustomerMutation,
+    pricing::PricingMutation,
+);
+
+pub type OmsSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// How deep a query may nest, and how much it may cost, before it is refused unrun. A page of
+/// 100 orders with their lines, products and fulfilment orders fits; a query that asks for
+/// thousands of nested pages does not.
+pub const MAX_DEPTH: usize = 12;
+pub const MAX_COMPLEXITY: usize = 20_000;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(32)
+}
+
+/// The schema serving requests against `db`.
+pub fn build_schema(db: DatabaseConnection) -> OmsSchema {
+    builder().data(db).finish()
+}
+
+/// The schema in SDL, stable across runs: what `schema.graphql` holds.
+pub fn sdl() -> String {
+    builder().finish().sdl_with_options(async_graphql::SDLExportOptions::new().sorted_fields().sorted_enum_items())
+}

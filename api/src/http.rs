@@ -1,0 +1,240 @@
+//! HTTP: GraphQL over POST (with bearer tokens and idempotency keys), GraphiQL over GET, and
+//! the health probes.
+use std::time::{Duration, Instant};
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use async_graphql::http::GraphiQLSource;
+use domain::auth::{Actor, TokenKeys};
+use domain::idempotency::{self, Claim};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+
+use crate::graphql::OmsSchema;
+use crate::graphql::loaders::Loaders;
+
+/// What every handler shares.
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub schema: OmsSchema,
+    pub keys: TokenKeys,
+}
+
+/// How long a request waits for another one with the same idempotency key to finish.
+const IN_FLIGHT_WAIT: Duration = Duration::from_secs(10);
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/graphql", web::post().to(graphql_post))
+        .route("/graphql", web::get().to(graphiql))
+        .route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz));
+}
+
+/// A GraphQL-shaped error response with `extensions.code`.
+fn error_response(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("application/json")
+        .body(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }).to_string())
+}
+
+/// A bad or expired bearer token: refused outright rather than treated as anonymous.
+struct Unauthenticated;
+
+impl Unauthenticated {
+    fn response(self) -> HttpResponse {
+        error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "the bearer token is missing, invalid or expired")
+    }
+}
+
+/// The caller: anonymous without a token.
+fn authenticate(req: &HttpRequest, keys: &TokenKeys) -> Result<Actor, Unauthenticated> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(Actor::Anonymous);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim);
+    let token = token.ok_or(Unauthenticated)?;
+    keys.verify(token).map(Actor::from_claims).map_err(|_| Unauthenticated)
+}
+
+/// A stable fingerprint of a JSON body: object keys sorted, whitespace ignored, so a client that
+/// re-serialises the same request is still recognised.
+fn canonical_fingerprint(body: &serde_json::Value) -> String {
+    // serde_json may keep insertion order, so keys are written in sorted order by hand.
+    fn write(value: &serde_json::Value, out: &mut String) {
+        match value {
+            serde_json::Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::Value::String(k.clone()).to_string());
+                    out.push(':');
+                    write(&map[k], out);
+                }
+                out.push('}');
+            }
+            serde_json::Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(item, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut text = String::new();
+    write(body, &mut text);
+    idempotency::fingerprint(text.as_bytes())
+}
+
+/// Runs one GraphQL request; returns the JSON body and whether it hit a fault (then nothing was
+/// changed and a retry with the same key should run again).
+async fn execute(state: &AppState, actor: Actor, request: async_graphql::Request) -> (String, bool, bool) {
+    let request = request.data(actor).data(Loaders::new(&state.db));
+    let response = state.schema.execute(request).await;
+    let faulted = response.errors.iter().any(|e| {
+        e.extensions.as_ref().and_then(|x| x.get("code")).is_some_and(|c| *c == async_graphql::Value::from("INTERNAL"))
+    });
+    let request_error = response.data == async_graphql::Value::Null && !response.errors.is_empty();
+    let body = serde_json::to_string(&response)
+        .unwrap_or_else(|_| r#"{"errors":[{"message":"unserialisable response"}]}"#.to_owned());
+    (body, faulted, request_error)
+}
+
+fn graphql_response(body: String, request_error: bool, accept_graphql_json: bool, replayed: bool) -> HttpResponse {
+    let (status, content_type) = if accept_graphql_json {
+        let status = if request_error { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+        (status, GRAPHQL_RESPONSE_JSON)
+    } else {
+        (StatusCode::OK, "application/json")
+    };
+    let mut response = HttpResponse::build(status);
+    response.content_type(content_type);
+    if replayed {
+        response.insert_header(("Idempotent-Replayed", HeaderValue::from_static("true")));
+    }
+    response.body(body)
+}
+
+async fn graphql_post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let actor = match authenticate(&req, &state.keys) {
+        Ok(actor) => actor,
+        Err(refused) => return refused.response(),
+    };
+    let accept_graphql_json = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains(GRAPHQL_RESPONSE_JSON));
+    let json_body: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("the body is not JSON: {e}"));
+        }
+    };
+    let request: async_graphql::Request = match serde_json::from_value(json_body.clone()) {
+        Ok(r) => r,
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("the body is not a GraphQL request (batches are not supported): {e}"),
+            );
+        }
+    };
+
+    let Some(key) = req.headers().get("Idempotency-Key") else {
+        let (body, _, request_error) = execute(&state, actor, request).await;
+        return graphql_response(body, request_error, accept_graphql_json, false);
+    };
+    let Ok(key) = key.to_str().map(str::to_owned) else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "INVALID_INPUT",
+            "the Idempotency-Key header is not valid text",
+        );
+    };
+    let scope = actor.idempotency_scope();
+    let hash = canonical_fingerprint(&json_body);
+    let started = Instant::now();
+    loop {
+        let claim = match idempotency::claim(&state.db, &scope, &key, &hash).await {
+            Ok(claim) => claim,
+            Err(domain::DomainError::Rejected(errors)) => {
+                let message = errors.first().map_or("invalid Idempotency-Key", |e| e.message.as_str());
+                return error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", message);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "idempotency claim failed");
+                return error_response(StatusCode::SERVICE_UNAVAILABLE, "INTERNAL", "try again shortly");
+            }
+        };
+        match claim {
+            Claim::Execute(record) => {
+                let (body, faulted, request_error) = execute(&state, actor, request).await;
+                let stored = if faulted {
+                    idempotency::abandon(&state.db, record).await
+                } else {
+                    idempotency::complete(&state.db, record, body.clone()).await
+                };
+                if let Err(e) = stored {
+                    tracing::error!(error = %e, "could not store the idempotent response");
+                }
+                return graphql_response(body, request_error, accept_graphql_json, false);
+            }
+            Claim::Replay(body) => return graphql_response(body, false, accept_graphql_json, true),
+            Claim::Mismatch => {
+                return error_response(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "IDEMPOTENCY_KEY_REUSED",
+                    "this Idempotency-Key was already used with a different request",
+                );
+            }
+            Claim::InFlight if started.elapsed() < IN_FLIGHT_WAIT => {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            Claim::InFlight => {
+                return error_response(
+                    StatusCode::CONFLICT,
+                    "IDEMPOTENCY_KEY_IN_FLIGHT",
+                    "a request with this Idempotency-Key is still being processed",
+                );
+            }
+        }
+    }
+}
+
+async fn graphiql() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(GraphiQLSource::build().endpoint("/graphql").title("OMS GraphiQL").finish())
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(r#"{"status":"ok"}"#)
+}
+
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match domain::db::ping(&state.db).await {
+        Ok(()) => HttpResponse::Ok().content_type("application/json").body(r#"{"status":"ready"}"#),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not reachable");
+            HttpResponse::ServiceUnavailable()
+                .content_type("application/json")
+                .body(r#"{"status":"database unreachable"}"#)
+        }
+    }
+}

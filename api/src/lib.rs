@@ -1,0 +1,8 @@
+//! The OMS service: configuration, the GraphQL schema, HTTP and start-up.
+pub mod app;
+pub mod config;
+pub mod graphql;
+pub mod http;
+
+pub use app::{Application, Migrations};
+pub use config::Settings;

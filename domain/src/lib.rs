@@ -1,0 +1,24 @@
+//! The business of the OMS: catalogue, locations, inventory, routing, orders, pricing,
+//! promotions, idempotency and the outbox. Plain async Rust over sea-orm connections: no HTTP,
+//! no GraphQL, no queue types in its API.
+pub mod auth;
+pub mod catalog;
+pub mod customers;
+pub mod db;
+pub mod error;
+pub mod idempotency;
+pub mod inventory;
+pub mod locations;
+pub mod money;
+pub mod orders;
+pub mod outbox;
+pub mod pagination;
+pub mod pricing;
+pub mod promotions;
+pub mod routing;
+pub mod seed;
+pub mod tax;
+pub mod validate;
+
+pub use error::{DomainError, DomainResult, ErrorCode, UserError};
+pub use sea_orm::DatabaseConnection;

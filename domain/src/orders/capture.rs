@@ -1,0 +1,568 @@
+//! Capture: turning a cart from any channel into an order with its stock reserved, in one
+//! transaction. Either the whole order is written — lines, reservations, fulfilment orders,
+//! ledger, timeline — or nothing is.
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::Utc;
+use entities::{fulfillment_order, fulfillment_order_line, location, order, order_line, product};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, Set, Statement, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::events::record_event;
+use super::status::{Channel, DeliveryMethod, FulfillmentStatus, OrderStatus};
+use crate::auth::Actor;
+use crate::catalog::ProductKind;
+use crate::customers::{self, ContactInput, parse_contact};
+use crate::db::begin_write;
+use crate::error::{DomainError, DomainResult, ErrorCode, Problems, UserError};
+use crate::inventory::{MAX_QUANTITY, reserve};
+use crate::money::Currency;
+use crate::pricing::{self, Discount};
+use crate::routing::{self, Allocation, Demand, Fulfilment};
+use crate::{promotions, tax, validate};
+
+/// At most this many lines in one order.
+pub const MAX_LINES: usize = 200;
+/// A reservation that loses a race is re-planned at most this many times.
+const MAX_PLAN_ATTEMPTS: usize = 8;
+
+#[derive(Debug, Clone)]
+pub struct LineInput {
+    pub sku: String,
+    pub quantity: i32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ShippingAddressInput {
+    pub name: Option<String>,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub region: Option<String>,
+    pub postal_code: String,
+    pub country: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlaceOrder {
+    pub channel: Channel,
+    /// Required for staff; a customer's own record is used when absent.
+    pub customer: Option<ContactInput>,
+    pub lines: Vec<LineInput>,
+    pub shipping_address: Option<ShippingAddressInput>,
+    pub delivery_method: DeliveryMethod,
+    pub pickup_location_code: Option<String>,
+    pub promo_code: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Address {
+    name: Option<String>,
+    line1: String,
+    line2: Option<String>,
+    city: String,
+    region: Option<String>,
+    postal_code: String,
+    country: String,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+}
+
+fn parse_address(problems: &mut Problems, a: &ShippingAddressInput) -> Option<Address> {
+    let f = |name: &'static str| ["shippingAddress", name];
+    let name = problems.take(validate::optional_text(&f("name"), a.name.as_deref(), 200));
+    let line1 = problems.take(validate::text(&f("line1"), &a.line1, 200));
+    let line2 = problems.take(validate::optional_text(&f("line2"), a.line2.as_deref(), 200));
+    let city = problems.take(validate::text(&f("city"), &a.city, 100));
+    let region = problems.take(validate::optional_text(&f("region"), a.region.as_deref(), 100));
+    let postal_code = problems.take(validate::text(&f("postalCode"), &a.postal_code, 20));
+    let country = problems.take(validate::country(&f("country"), &a.country));
+    let latitude = match a.latitude {
+        Some(v) => problems.take(validate::latitude(&f("latitude"), v)).map(Some),
+        None => Some(None),
+    };
+    let longitude = match a.longitude {
+        Some(v) => problems.take(validate::longitude(&f("longitude"), v)).map(Some),
+        None => Some(None),
+    };
+    if a.latitude.is_some() != a.longitude.is_some() {
+        problems.add(&f("latitude"), ErrorCode::InvalidInput, "give both latitude and longitude, or neither");
+    }
+    Some(Address {
+        name: name?,
+        line1: line1?,
+        line2: line2?,
+        city: city?,
+        region: region?,
+        postal_code: postal_code?,
+        country: country?,
+        latitude: latitude?,
+        longitude: longitude?,
+    })
+}
+
+/// The request after every check that needs no database.
+struct Checked {
+    contact: Option<customers::Contact>,
+    lines: Vec<(String, i32)>,
+    address: Option<Address>,
+    pickup_code: Option<String>,
+    promo_code: Option<String>,
+    note: Option<String>,
+}
+
+fn check_request(input: &PlaceOrder) -> DomainResult<Checked> {
+    let mut problems = Problems::default();
+    let contact = match &input.customer {
+        Some(c) => parse_contact(&mut problems, "customer", c).map(Some),
+        None => Some(None),
+    };
+    if input.lines.is_empty() {
+        problems.add(&["lines"], ErrorCode::InvalidInput, "an order needs at least one line");
+    }
+    if input.lines.len() > MAX_LINES {
+        problems.add(&["lines"], ErrorCode::InvalidInput, format!("an order has at most {MAX_LINES} lines"));
+    }
+    let mut lines = Vec::with_capacity(input.lines.len());
+    for (i, line) in input.lines.iter().enumerate() {
+        let sku = validate::code(&[], &line.sku, 64)
+            .map_err(|e| UserError::at("lines", i, "sku", ErrorCode::UnknownSku, e.message));
+        let sku = problems.take(sku);
+        if line.quantity < 1 || line.quantity > MAX_QUANTITY {
+            problems.push(UserError::at(
+                "lines",
+                i,
+                "quantity",
+                ErrorCode::InvalidInput,
+                format!("quantity must be between 1 and {MAX_QUANTITY}"),
+            ));
+        } else if let Some(sku) = sku {
+            lines.push((sku, line.quantity));
+        }
+    }
+    let address = match (&input.shipping_address, input.delivery_method) {
+        (Some(a), _) => parse_address(&mut problems, a).map(Some),
+        (None, DeliveryMethod::Ship) => {
+            problems.add(&["shippingAddress"], ErrorCode::InvalidInput, "a shipping address is required to ship");
+            None
+        }
+        (None, _) => Some(None),
+    };
+    let pickup_code = match (input.delivery_method, input.pickup_location_code.as_deref().map(str::trim)) {
+        (DeliveryMethod::Pickup, None | Some("")) => {
+            problems.add(&["pickupLocationCode"], ErrorCode::InvalidInput, "a pickup location is required for PICKUP");
+            None
+        }
+        (DeliveryMethod::Pickup, Some(code)) => Some(Some(code.to_owned())),
+        (_, Some(code)) if !code.is_empty() => {
+            problems.add(&["pickupLocationCode"], ErrorCode::InvalidInput, "a pickup location is only for PICKUP");
+            None
+        }
+        _ => Some(None),
+    };
+    let promo_code = problems.take(validate::optional_text(&["promoCode"], input.promo_code.as_deref(), 64));
+    let note = problems.take(validate::optional_text(&["note"], input.note.as_deref(), 2000));
+    problems.finish((|| {
+        Some(Checked {
+            contact: contact?,
+            lines,
+            address: address?,
+            pickup_code: pickup_code?,
+            promo_code: promo_code?,
+            note: note?,
+        })
+    })())
+}
+
+/// The next order number: a sequence on PostgreSQL; on SQLite, whose writers are serialised by
+/// the IMMEDIATE transaction, the highest so far plus one.
+async fn next_order_number(txn: &DatabaseTransaction) -> DomainResult<i64> {
+    let backend = txn.get_database_backend();
+    let sql = if backend == DbBackend::Postgres {
+        "SELECT nextval('order_number_seq') AS n"
+    } else {
+        "SELECT COALESCE(MAX(number_seq), 0) + 1 AS n FROM orders"
+    };
+    let row = txn
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await?
+        .ok_or_else(|| DomainError::not_found(&[], "order number"))?;
+    Ok(row.try_get::<i64>("", "n")?)
+}
+
+pub fn format_order_number(seq: i64) -> String {
+    format!("SO-{seq:06}")
+}
+
+/// Reserves the plan's allocations in level-id order (so concurrent orders lock rows in one
+/// order and cannot deadlock). `false`: a reservation lost a race and the savepoint is undone.
+async fn reserve_plan(
+    txn: &DatabaseTransaction,
+    allocations: &[Allocation],
+    order_id: Uuid,
+    actor: &Actor,
+) -> DomainResult<bool> {
+    let mut sorted = allocations.to_vec();
+    sorted.sort_by_key(|a| a.level_id);
+    let savepoint = txn.begin().await?;
+    for a in &sorted {
+        if !reserve(&savepoint, a.level_id, a.quantity, order_id, actor).await? {
+            savepoint.rollback().await?;
+            return Ok(false);
+        }
+    }
+    savepoint.commit().await?;
+    Ok(true)
+}
+
+/// Places an order: validates, prices from the catalogue, routes, reserves and writes it all in
+/// one transaction. An order that cannot be filled is refused with OUT_OF_STOCK naming the
+/// lines, and nothing is written.
+#[tracing::instrument(skip_all, fields(channel = input.channel.as_str(), order_id))]
+pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrder) -> DomainResult<order::Model> {
+    let is_customer = actor.own_customer().is_some();
+    if !actor.is_staff() && !is_customer {
+        return Err(DomainError::Forbidden);
+    }
+    let checked = check_request(&input)?;
+    if actor.is_staff() && checked.contact.is_none() {
+        return Err(DomainError::rejected(&["customer"], ErrorCode::InvalidInput, "the customer is required"));
+    }
+
+    let txn = begin_write(db).await?;
+    let now = Utc::now();
+
+    // Products, in one query; unknown, inactive and mixed-currency lines are all reported.
+    let skus: Vec<&str> = checked.lines.iter().map(|(s, _)| s.as_str()).collect();
+    let products: HashMap<String, product::Model> = product::Entity::find()
+        .filter(product::Column::Sku.is_in(skus.iter().copied()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|p| (p.sku.clone(), p))
+        .collect();
+    let mut problems = Problems::default();
+    let mut currency: Option<Currency> = None;
+    for (i, (sku, _)) in checked.lines.iter().enumerate() {
+        match products.get(sku) {
+            None => problems.push(UserError::at(
+                "lines",
+                i,
+                "sku",
+                ErrorCode::UnknownSku,
+                format!("no product has SKU '{sku}'"),
+            )),
+            Some(p) if !p.active => problems.push(UserError::at(
+                "lines",
+                i,
+                "sku",
+                ErrorCode::ProductInactive,
+                format!("{sku} is not for sale"),
+            )),
+            Some(p) => {
+                let line_currency = Currency::parse(&p.currency);
+                match (currency, line_currency) {
+                    (None, c) => currency = c,
+                    (Some(a), Some(b)) if a != b => problems.push(UserError::at(
+                        "lines",
+                        i,
+                        "sku",
+                        ErrorCode::CurrencyMismatch,
+                        format!("{sku} is priced in {} but the order is in {}", b.code(), a.code()),
+                    )),
+                    _ => {}
+                }
+                let physical = ProductKind::parse(&p.kind).holds_stock();
+                if physical && input.delivery_method == DeliveryMethod::Digital {
+                    problems.push(UserError::at(
+                        "lines",
+                        i,
+                        "sku",
+                        ErrorCode::InvalidInput,
+                        format!("{sku} is a physical product and cannot be delivered digitally"),
+                    ));
+                }
+            }
+        }
+    }
+
+    // The pickup store, if any.
+    let pickup: Option<location::Model> = match &checked.pickup_code {
+        None => None,
+        Some(code) => match crate::locations::find_by_code(&txn, code).await? {
+            None => {
+                problems.add(
+                    &["pickupLocationCode"],
+                    ErrorCode::UnknownLocation,
+                    format!("no location has code '{code}'"),
+                );
+                None
+            }
+            Some(l) if !l.active || !l.can_pickup => {
+                problems.add(
+                    &["pickupLocationCode"],
+                    ErrorCode::LocationCannotPickup,
+                    format!("{} does not offer store pickup", l.code),
+                );
+                None
+            }
+            Some(l) => Some(l),
+        },
+    };
+    let currency = problems.finish(currency)?;
+
+    // The promotion is checked now, for a quick answer, and used up last, after the stock.
+    let promotion = match &checked.promo_code {
+        Some(code) => Some(promotions::check(&txn, code, currency, now).await?),
+        None => None,
+    };
+
+    // The customer: a customer token orders for itself; staff order for anyone by email.
+    let customer = if let Some(own) = actor.own_customer() {
+        let record = customers::find_by_id(&txn, own).await?.ok_or(DomainError::Forbidden)?;
+        if checked.contact.as_ref().is_some_and(|c| c.email != record.email) {
+            return Err(DomainError::Forbidden);
+        }
+        record
+    } else {
+        let contact = checked
+            .contact
+            .as_ref()
+            .ok_or_else(|| DomainError::rejected(&["customer"], ErrorCode::InvalidInput, "the customer is required"))?;
+        customers::find_or_create(&txn, contact).await?
+    };
+    let contact = checked.contact.clone().unwrap_or(customers::Contact {
+        email: customer.email.clone(),
+        name: customer.name.clone(),
+        phone: customer.phone.clone(),
+    });
+
+    // Route and reserve; a lost race re-plans against the stock as it now is.
+    let order_id = Uuid::now_v7();
+    tracing::Span::current().record("order_id", tracing::field::display(order_id));
+    let mut demand: BTreeMap<Uuid, i32> = BTreeMap::new();
+    for (sku, qty) in &checked.lines {
+        if let Some(p) = products.get(sku).filter(|p| ProductKind::parse(&p.kind).holds_stock()) {
+            *demand.entry(p.id).or_default() += qty;
+        }
+    }
+    let demands: Vec<Demand> = demand.iter().map(|(p, q)| Demand { product_id: *p, quantity: *q }).collect();
+    let product_ids: Vec<Uuid> = demand.keys().copied().collect();
+    let fulfilment = match &pickup {
+        Some(store) => Fulfilment::Pickup(store.id),
+        None => Fulfilment::Ship,
+    };
+    let mut plan = None;
+    if !demands.is_empty() {
+        for attempt in 1..=MAX_PLAN_ATTEMPTS {
+            let candidates = routing::load_candidates(&txn, &product_ids, fulfilment).await?;
+            let candidate_plan = routing::plan(&demands, &candidates);
+            if !candidate_plan.shortfalls.is_empty() {
+                let short: HashMap<Uuid, i32> = candidate_plan.shortfalls.iter().copied().collect();
+                let errors = checked
+                    .lines
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, (sku, qty))| {
+                        let p = products.get(sku)?;
+                        let missing = short.get(&p.id)?;
+                        Some(UserError::at(
+                            "lines",
+                            i,
+                            "quantity",
+                            ErrorCode::OutOfStock,
+                            format!(
+                                "{sku}: {missing} of the {} units ordered are not available",
+                                demand.get(&p.id).copied().unwrap_or(*qty)
+                            ),
+                        ))
+                    })
+                    .collect();
+                return Err(DomainError::Rejected(errors));
+            }
+            if reserve_plan(&txn, &candidate_plan.allocations, order_id, actor).await? {
+                plan = Some(candidate_plan);
+                break;
+            }
+            tracing::debug!(attempt, "a reservation lost a race; re-planning");
+        }
+        if plan.is_none() {
+            return Err(DomainError::rejected(
+                &["lines"],
+                ErrorCode::OutOfStock,
+                "the stock for this order is being taken by other orders; try again",
+            ));
+        }
+    }
+    let allocations = plan.map(|p| p.allocations).unwrap_or_default();
+
+    // Money.
+    let shipment_locations: Vec<Uuid> = {
+        let mut ids: Vec<Uuid> = allocations.iter().map(|a| a.location_id).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let shipping_rates: HashMap<Uuid, i64> = if input.delivery_method == DeliveryMethod::Ship {
+        crate::locations::find_by_ids(&txn, &shipment_locations)
+            .await?
+            .into_iter()
+            .map(|l| {
+                let rate = if l.shipping_currency == currency.code() { l.shipping_rate_minor } else { 0 };
+                (l.id, rate)
+            })
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let tax_country = match (&pickup, &checked.address) {
+        (Some(store), _) => Some(store.country.clone()),
+        (None, Some(a)) => Some(a.country.clone()),
+        _ => None,
+    };
+    let tax_ppm = tax::rate_ppm(&txn, tax_country.as_deref()).await?;
+    let priced: Vec<(i64, i32)> =
+        checked.lines.iter().filter_map(|(sku, qty)| products.get(sku).map(|p| (p.price_minor, *qty))).collect();
+    let discount = promotion.as_ref().map_or(Discount::None, |(_, d)| *d);
+    let totals = pricing::price(&priced, discount, shipping_rates.values().sum(), tax_ppm);
+    if let Some((promo, _)) = &promotion {
+        promotions::redeem(&txn, promo).await?;
+    }
+
+    // The order.
+    let seq = next_order_number(&txn).await?;
+    let address = checked.address.clone();
+    let created = order::ActiveModel {
+        id: Set(order_id),
+        number: Set(format_order_number(seq)),
+        number_seq: Set(seq),
+        channel: Set(input.channel.as_str().to_owned()),
+        status: Set(OrderStatus::Pending.as_str().to_owned()),
+        customer_id: Set(customer.id),
+        customer_email: Set(contact.email.clone()),
+        customer_name: Set(contact.name.clone()),
+        customer_phone: Set(contact.phone.clone()),
+        ship_name: Set(address.as_ref().and_then(|a| a.name.clone())),
+        ship_line1: Set(address.as_ref().map(|a| a.line1.clone())),
+        ship_line2: Set(address.as_ref().and_then(|a| a.line2.clone())),
+        ship_city: Set(address.as_ref().map(|a| a.city.clone())),
+        ship_region: Set(address.as_ref().and_then(|a| a.region.clone())),
+        ship_postal_code: Set(address.as_ref().map(|a| a.postal_code.clone())),
+        ship_country: Set(address.as_ref().map(|a| a.country.clone())),
+        ship_latitude: Set(address.as_ref().and_then(|a| a.latitude)),
+        ship_longitude: Set(address.as_ref().and_then(|a| a.longitude)),
+        delivery_method: Set(input.delivery_method.as_str().to_owned()),
+        pickup_location_id: Set(pickup.as_ref().map(|p| p.id)),
+        promo_code: Set(promotion.as_ref().map(|(p, _)| p.code.clone())),
+        promotion_id: Set(promotion.as_ref().map(|(p, _)| p.id)),
+        note: Set(checked.note.clone()),
+        currency: Set(currency.code().to_owned()),
+        subtotal_minor: Set(totals.subtotal),
+        discount_minor: Set(totals.discount),
+        shipping_minor: Set(totals.shipping),
+        tax_minor: Set(totals.tax),
+        total_minor: Set(totals.total),
+        version: Set(1),
+        placed_by: Set(actor.label()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+
+    // Lines, and what each takes of the allocations of its product (lines of one SKU share them).
+    let mut remaining: Vec<Allocation> = allocations.clone();
+    let mut fulfilment_orders: HashMap<Uuid, Uuid> = HashMap::new();
+    for location_id in &shipment_locations {
+        let fo = fulfillment_order::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            order_id: Set(order_id),
+            location_id: Set(*location_id),
+            status: Set(FulfillmentStatus::Pending.as_str().to_owned()),
+            shipping_minor: Set(shipping_rates.get(location_id).copied().unwrap_or(0)),
+            carrier: Set(None),
+            tracking_number: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        fulfilment_orders.insert(*location_id, fo.id);
+    }
+    for (i, (sku, qty)) in checked.lines.iter().enumerate() {
+        let Some(p) = products.get(sku) else { continue };
+        let line = order_line::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            order_id: Set(order_id),
+            line_no: Set(i32::try_from(i + 1).unwrap_or(i32::MAX)),
+            product_id: Set(p.id),
+            sku: Set(p.sku.clone()),
+            name: Set(p.name.clone()),
+            product_kind: Set(p.kind.clone()),
+            unit_price_minor: Set(p.price_minor),
+            quantity: Set(*qty),
+            allocated_quantity: Set(*qty),
+            backordered_quantity: Set(0),
+            cancelled_quantity: Set(0),
+            shipped_quantity: Set(0),
+            returned_quantity: Set(0),
+            line_total_minor: Set(p.price_minor * i64::from(*qty)),
+        }
+        .insert(&txn)
+        .await?;
+        if !ProductKind::parse(&p.kind).holds_stock() {
+            continue;
+        }
+        let mut needed = *qty;
+        for a in remaining.iter_mut().filter(|a| a.product_id == p.id && a.quantity > 0) {
+            if needed == 0 {
+                break;
+            }
+            let take = needed.min(a.quantity);
+            a.quantity -= take;
+            needed -= take;
+            let fo_id = fulfilment_orders
+                .get(&a.location_id)
+                .copied()
+                .ok_or_else(|| DomainError::not_found(&[], "fulfilment order"))?;
+            fulfillment_order_line::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                fulfillment_order_id: Set(fo_id),
+                order_line_id: Set(line.id),
+                inventory_level_id: Set(a.level_id),
+                quantity: Set(take),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+
+    record_event(
+        &txn,
+        order_id,
+        "ORDER_PLACED",
+        actor,
+        format!(
+            "Order {} placed on {} with {} line(s), shipping from {} location(s)",
+            created.number,
+            input.channel.as_str(),
+            checked.lines.len(),
+            shipment_locations.len()
+        ),
+        Some(serde_json::json!({
+            "allocations": allocations.iter().map(|a| serde_json::json!({
+                "productId": a.product_id, "locationId": a.location_id, "quantity": a.quantity,
+            })).collect::<Vec<_>>(),
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(number = %created.number, total = created.total_minor, "order placed");
+    Ok(created)
+}

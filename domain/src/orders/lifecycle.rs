@@ -1,0 +1,178 @@
+//! Confirming and cancelling orders. Each change moves the order's version on; a caller that
+//! names the version it saw is refused with STALE_VERSION if someone changed the order since.
+use chrono::Utc;
+use entities::{fulfillment_order, fulfillment_order_line, order, order_line};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::events::record_event;
+use super::query::visible;
+use super::status::{FulfillmentStatus, OrderStatus};
+use crate::auth::Actor;
+use crate::db::begin_write;
+use crate::error::{DomainError, DomainResult, ErrorCode};
+use crate::inventory::{Cause, release};
+use crate::outbox::{self, queue};
+use crate::validate;
+
+/// Moves the order from one of `from` to `to`, bumping its version, or says why it cannot.
+async fn transition(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    order_id: Uuid,
+    from: &[OrderStatus],
+    to: OrderStatus,
+    expected_version: Option<i32>,
+) -> DomainResult<order::Model> {
+    let current = order::Entity::find_by_id(order_id).one(txn).await?;
+    let Some(current) = current.filter(|o| visible(actor, o)) else {
+        return Err(DomainError::not_found(&["orderId"], "order"));
+    };
+    use order::Column as O;
+    let mut update = order::Entity::update_many()
+        .col_expr(O::Status, Expr::value(to.as_str()))
+        .col_expr(O::Version, Expr::col(O::Version).add(1))
+        .col_expr(O::UpdatedAt, Expr::value(Utc::now()))
+        .filter(O::Id.eq(order_id))
+        .filter(O::Status.is_in(from.iter().map(|s| s.as_str())));
+    if let Some(v) = expected_version {
+        update = update.filter(O::Version.eq(v));
+    }
+    if update.exec(txn).await?.rows_affected == 1 {
+        return order::Entity::find_by_id(order_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| DomainError::not_found(&["orderId"], "order"));
+    }
+    // Lost: read the order as it is now to say why.
+    let now = order::Entity::find_by_id(order_id).one(txn).await?.unwrap_or(current);
+    if let Some(v) = expected_version
+        && v != now.version
+    {
+        return Err(DomainError::rejected(
+            &["expectedVersion"],
+            ErrorCode::StaleVersion,
+            format!("the order is at version {}, not {v}: reload it and try again", now.version),
+        ));
+    }
+    Err(DomainError::rejected(
+        &["orderId"],
+        ErrorCode::InvalidState,
+        format!("order {} is {} and cannot become {}", now.number, now.status, to.as_str()),
+    ))
+}
+
+/// Confirms a pending order (payment authorised, checks passed): it is released for
+/// fulfilment and the customer is told.
+#[tracing::instrument(skip(db, actor), fields(order_id = %order_id))]
+pub async fn confirm_order(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+    expected_version: Option<i32>,
+) -> DomainResult<order::Model> {
+    if !actor.is_staff() {
+        return Err(DomainError::Forbidden);
+    }
+    let txn = begin_write(db).await?;
+    let confirmed =
+        transition(&txn, actor, order_id, &[OrderStatus::Pending], OrderStatus::Confirmed, expected_version).await?;
+    record_event(&txn, order_id, "ORDER_CONFIRMED", actor, format!("Order {} confirmed", confirmed.number), None)
+        .await?;
+    let payload = serde_json::json!({ "orderId": order_id });
+    outbox::enqueue(&txn, queue::FULFILLMENT, "release_order", payload.clone(), format!("release_order:{order_id}"))
+        .await?;
+    outbox::enqueue(&txn, queue::NOTIFICATION, "order_confirmed", payload, format!("order_confirmed:{order_id}"))
+        .await?;
+    txn.commit().await?;
+    tracing::info!(number = %confirmed.number, "order confirmed");
+    Ok(confirmed)
+}
+
+/// Cancels the whole order while nothing has shipped: every reservation is released through the
+/// ledger, every fulfilment order is cancelled, and the customer is told. Staff may cancel any
+/// order; a customer only its own.
+#[tracing::instrument(skip(db, actor, reason), fields(order_id = %order_id))]
+pub async fn cancel_order(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+    reason: &str,
+    expected_version: Option<i32>,
+) -> DomainResult<order::Model> {
+    if !actor.is_staff() && actor.own_customer().is_none() {
+        return Err(DomainError::Forbidden);
+    }
+    let reason = validate::text(&["reason"], reason, 500).map_err(|e| DomainError::Rejected(vec![e]))?;
+    let txn = begin_write(db).await?;
+    let cancelled = transition(
+        &txn,
+        actor,
+        order_id,
+        &[OrderStatus::Pending, OrderStatus::Confirmed],
+        OrderStatus::Cancelled,
+        expected_version,
+    )
+    .await?;
+
+    // Release what the open fulfilment orders hold, level by level in id order (the order
+    // placement takes them in), so a cancel and a placement cannot deadlock.
+    let open_fos = fulfillment_order::Entity::find()
+        .filter(fulfillment_order::Column::OrderId.eq(order_id))
+        .filter(fulfillment_order::Column::Status.ne(FulfillmentStatus::Cancelled.as_str()))
+        .all(&txn)
+        .await?;
+    let fo_ids: Vec<Uuid> = open_fos.iter().map(|f| f.id).collect();
+    let mut held = fulfillment_order_line::Entity::find()
+        .filter(fulfillment_order_line::Column::FulfillmentOrderId.is_in(fo_ids.iter().copied()))
+        .all(&txn)
+        .await?;
+    held.sort_by_key(|l| l.inventory_level_id);
+    let cause = Cause {
+        reason: Some(format!("order cancelled: {reason}")),
+        reference: Some(cancelled.number.clone()),
+        order_id: Some(order_id),
+    };
+    for line in &held {
+        release(&txn, line.inventory_level_id, line.quantity, &cause, actor).await?;
+    }
+    fulfillment_order::Entity::update_many()
+        .col_expr(fulfillment_order::Column::Status, Expr::value(FulfillmentStatus::Cancelled.as_str()))
+        .col_expr(fulfillment_order::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(fulfillment_order::Column::Id.is_in(fo_ids.iter().copied()))
+        .exec(&txn)
+        .await?;
+    use order_line::Column as L;
+    order_line::Entity::update_many()
+        .col_expr(
+            L::CancelledQuantity,
+            Expr::col(L::CancelledQuantity).add(Expr::col(L::AllocatedQuantity)).add(Expr::col(L::BackorderedQuantity)),
+        )
+        .col_expr(L::AllocatedQuantity, Expr::value(0))
+        .col_expr(L::BackorderedQuantity, Expr::value(0))
+        .filter(L::OrderId.eq(order_id))
+        .exec(&txn)
+        .await?;
+
+    record_event(
+        &txn,
+        order_id,
+        "ORDER_CANCELLED",
+        actor,
+        format!("Order {} cancelled: {reason}", cancelled.number),
+        Some(serde_json::json!({ "reason": reason })),
+    )
+    .await?;
+    outbox::enqueue(
+        &txn,
+        queue::NOTIFICATION,
+        "order_cancelled",
+        serde_json::json!({ "orderId": order_id }),
+        format!("order_cancelled:{order_id}"),
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(number = %cancelled.number, "order cancelled");
+    Ok(cancelled)
+}

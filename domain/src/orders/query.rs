@@ -1,0 +1,162 @@
+//! Reading orders back, each caller seeing only what it may: customers their own, associates
+//! those their locations fulfil, staff everything. A foreign order looks like a missing one.
+use chrono::{DateTime, Utc};
+use entities::{fulfillment_order, fulfillment_order_line, location, order, order_event, order_line};
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::status::{Channel, OrderStatus};
+use crate::auth::{Actor, Role};
+use crate::error::{DomainError, DomainResult};
+use crate::pagination::{Page, PageRequest, into_page};
+
+/// Whether `actor` may see `order` (associates are checked by [`get_order`] against their
+/// locations; here they see nothing).
+pub(super) fn visible(actor: &Actor, order: &order::Model) -> bool {
+    actor.may_see_customer(order.customer_id)
+}
+
+/// The ids of the locations an associate's token names.
+async fn associate_locations(db: &DatabaseConnection, actor: &Actor) -> DomainResult<Option<Vec<Uuid>>> {
+    match actor {
+        Actor::User { role: Role::Associate, locations, .. } => {
+            let ids = location::Entity::find()
+                .filter(location::Column::Code.is_in(locations.iter().map(String::as_str)))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|l| l.id)
+                .collect();
+            Ok(Some(ids))
+        }
+        _ => Ok(None),
+    }
+}
+
+async fn may_see(db: &DatabaseConnection, actor: &Actor, order: &order::Model) -> DomainResult<bool> {
+    if visible(actor, order) {
+        return Ok(true);
+    }
+    let Some(locations) = associate_locations(db, actor).await? else {
+        return Ok(false);
+    };
+    let fos = fulfillment_order::Entity::find()
+        .filter(fulfillment_order::Column::OrderId.eq(order.id))
+        .filter(fulfillment_order::Column::LocationId.is_in(locations))
+        .one(db)
+        .await?;
+    Ok(fos.is_some())
+}
+
+pub async fn get_order(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> DomainResult<Option<order::Model>> {
+    let Some(order) = order::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    Ok(may_see(db, actor, &order).await?.then_some(order))
+}
+
+pub async fn get_order_by_number(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    number: &str,
+) -> DomainResult<Option<order::Model>> {
+    let Some(order) =
+        order::Entity::find().filter(order::Column::Number.eq(number.trim().to_uppercase())).one(db).await?
+    else {
+        return Ok(None);
+    };
+    Ok(may_see(db, actor, &order).await?.then_some(order))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    pub channel: Option<Channel>,
+    pub customer_email: Option<String>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+}
+
+/// Orders, newest first.
+pub async fn list_orders(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    filter: &OrderFilter,
+    page: PageRequest,
+) -> DomainResult<Page<order::Model>> {
+    let limit = page.limit()?;
+    use order::Column as O;
+    let mut query = order::Entity::find().order_by_desc(O::Id);
+    if !actor.is_staff() {
+        if let Some(customer) = actor.own_customer() {
+            query = query.filter(O::CustomerId.eq(customer));
+        } else if let Some(locations) = associate_locations(db, actor).await? {
+            let mut sub = Query::select();
+            sub.column(fulfillment_order::Column::OrderId)
+                .from(fulfillment_order::Entity)
+                .and_where(fulfillment_order::Column::LocationId.is_in(locations));
+            query = query.filter(O::Id.in_subquery(sub.to_owned()));
+        } else {
+            return Err(DomainError::Forbidden);
+        }
+    }
+    if let Some(after) = page.after {
+        query = query.filter(O::Id.lt(after));
+    }
+    if let Some(s) = filter.status {
+        query = query.filter(O::Status.eq(s.as_str()));
+    }
+    if let Some(c) = filter.channel {
+        query = query.filter(O::Channel.eq(c.as_str()));
+    }
+    if let Some(email) = &filter.customer_email {
+        query = query.filter(O::CustomerEmail.eq(email.trim().to_lowercase()));
+    }
+    if let Some(t) = filter.created_after {
+        query = query.filter(O::CreatedAt.gte(t));
+    }
+    if let Some(t) = filter.created_before {
+        query = query.filter(O::CreatedAt.lt(t));
+    }
+    Ok(into_page(query.limit(limit + 1).all(db).await?, limit))
+}
+
+/// The lines of these orders, in line order: one query for a whole page of orders.
+pub async fn lines_for_orders(db: &DatabaseConnection, order_ids: &[Uuid]) -> DomainResult<Vec<order_line::Model>> {
+    Ok(order_line::Entity::find()
+        .filter(order_line::Column::OrderId.is_in(order_ids.iter().copied()))
+        .order_by_asc(order_line::Column::LineNo)
+        .all(db)
+        .await?)
+}
+
+pub async fn fulfillment_orders_for_orders(
+    db: &DatabaseConnection,
+    order_ids: &[Uuid],
+) -> DomainResult<Vec<fulfillment_order::Model>> {
+    Ok(fulfillment_order::Entity::find()
+        .filter(fulfillment_order::Column::OrderId.is_in(order_ids.iter().copied()))
+        .order_by_asc(fulfillment_order::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn fulfillment_lines_for(
+    db: &DatabaseConnection,
+    fo_ids: &[Uuid],
+) -> DomainResult<Vec<fulfillment_order_line::Model>> {
+    Ok(fulfillment_order_line::Entity::find()
+        .filter(fulfillment_order_line::Column::FulfillmentOrderId.is_in(fo_ids.iter().copied()))
+        .order_by_asc(fulfillment_order_line::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn events_for_orders(db: &DatabaseConnection, order_ids: &[Uuid]) -> DomainResult<Vec<order_event::Model>> {
+    Ok(order_event::Entity::find()
+        .filter(order_event::Column::OrderId.is_in(order_ids.iter().copied()))
+        .order_by_asc(order_event::Column::Id)
+        .all(db)
+        .await?)
+}

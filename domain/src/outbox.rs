@@ -1,0 +1,38 @@
+//! The outbox: jobs written in the same transaction as the change that caused them, so a job
+//! exists exactly when its cause committed. A relay (the workers) moves them to the queues.
+use chrono::Utc;
+use entities::outbox_message;
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use uuid::Uuid;
+
+use crate::error::DomainResult;
+
+/// The queues jobs go to.
+pub mod queue {
+    pub const FULFILLMENT: &str = "oms.fulfillment";
+    pub const NOTIFICATION: &str = "oms.notification";
+    pub const RETURNS: &str = "oms.returns";
+}
+
+/// Adds a job once per `dedupe_key`: writing it again (a retried change) does nothing.
+pub async fn enqueue<C: ConnectionTrait>(
+    txn: &C,
+    queue: &str,
+    kind: &str,
+    payload: serde_json::Value,
+    dedupe_key: String,
+) -> DomainResult<()> {
+    outbox_message::Entity::insert(outbox_message::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        queue: Set(queue.to_owned()),
+        kind: Set(kind.to_owned()),
+        payload: Set(payload.to_string()),
+        dedupe_key: Set(dedupe_key),
+        created_at: Set(Utc::now()),
+        dispatched_at: Set(None),
+    })
+    .on_conflict_do_nothing_on([outbox_message::Column::DedupeKey])
+    .exec(txn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! sea-orm entities: one module per table, data only. Business rules live in `domain`.
+
+pub mod customer;
+pub mod fulfillment_order;
+pub mod fulfillment_order_line;
+pub mod idempotency_record;
+pub mod inventory_level;
+pub mod inventory_movement;
+pub mod location;
+pub mod order;
+pub mod order_event;
+pub mod order_line;
+pub mod outbox_message;
+pub mod product;
+pub mod promotion;
+pub mod tax_rate;

@@ -1,0 +1,34 @@
+//! A fulfilment node: warehouse, distribution centre, store or supplier.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "locations")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(unique)]
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub line1: String,
+    pub city: String,
+    pub postal_code: String,
+    pub country: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub can_ship: bool,
+    pub can_pickup: bool,
+    pub accepts_returns: bool,
+    pub daily_capacity: i32,
+    pub priority: i32,
+    pub shipping_rate_minor: i64,
+    pub shipping_currency: String,
+    pub active: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

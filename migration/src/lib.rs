@@ -1,0 +1,20 @@
+//! Forward-only schema migrations. One migration set serves PostgreSQL and SQLite, so only the
+//! portable schema helpers are used (no arrays, no native enums: enums are short strings).
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_catalog_and_inventory;
+mod m20261125_000002_orders;
+mod m20261125_000003_platform;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_catalog_and_inventory::Migration),
+            Box::new(m20261125_000002_orders::Migration),
+            Box::new(m20261125_000003_platform::Migration),
+        ]
+    }
+}

@@ -1,0 +1,295 @@
+//! `TestApp::spawn`: the real service on a random port over a fresh database of its own, and a
+//! small GraphQL client. Each test's database is dropped when its `TestApp` is.
+use std::time::Duration;
+
+use domain::auth::Role;
+use oms_api::{Application, Migrations, Settings};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// Which database a test runs on.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Where the tests find PostgreSQL: `TEST_POSTGRES_URL`, or the local server.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn postgres_url_for(db_name: &str) -> String {
+    let admin = postgres_admin_url();
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    format!("{base}/{db_name}")
+}
+
+enum Store {
+    Postgres { name: String },
+    Sqlite { path: std::path::PathBuf },
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db: DatabaseConnection,
+    pub backend: Backend,
+    client: reqwest::Client,
+    keys: domain::auth::TokenKeys,
+    handle: actix_web::dev::ServerHandle,
+    store: Store,
+}
+
+/// Creates an empty database and returns its URL and how to remove it.
+async fn fresh_database(backend: Backend) -> (String, Store) {
+    let id = Uuid::new_v4().simple().to_string();
+    match backend {
+        Backend::Postgres => {
+            let name = format!("oms_test_{id}");
+            let admin = Database::connect(postgres_admin_url()).await.expect("connect to PostgreSQL");
+            admin
+                .execute_raw(Statement::from_string(DbBackend::Postgres, format!("CREATE DATABASE {name}")))
+                .await
+                .expect("create test database");
+            admin.close().await.expect("close admin connection");
+            (postgres_url_for(&name), Store::Postgres { name })
+        }
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("oms_test_{id}.db"));
+            (format!("sqlite://{}", path.display()), Store::Sqlite { path })
+        }
+    }
+}
+
+impl TestApp {
+    /// Starts the service on a fresh, migrated database.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let (url, store) = fresh_database(backend).await;
+        let settings = Settings {
+            database_url: url,
+            bind: "127.0.0.1:0".to_owned(),
+            jwt_secret: oms_api::config::Secret(format!("test-secret-{}", Uuid::new_v4()).into_bytes()),
+        };
+        let app = Application::build(&settings, Migrations::Apply).await.expect("build the application");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let db = app.db().clone();
+        let keys = app.keys().clone();
+        let handle = app.handle();
+        tokio::spawn(app.run());
+        TestApp {
+            address,
+            db,
+            backend,
+            client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client"),
+            keys,
+            handle,
+            store,
+        }
+    }
+
+    /// A bearer token for `role`.
+    pub fn token(&self, role: Role) -> String {
+        self.keys.issue_for(&format!("test-{}", role.as_str()), role, None, Vec::new(), 3600).expect("token")
+    }
+
+    /// A customer token bound to `customer_id`.
+    pub fn customer_token(&self, customer_id: &str) -> String {
+        let id = Uuid::parse_str(customer_id).expect("customer id");
+        self.keys.issue_for(&format!("customer-{id}"), Role::Customer, Some(id), Vec::new(), 3600).expect("token")
+    }
+
+    /// An associate token for these location codes.
+    pub fn associate_token(&self, locations: &[&str]) -> String {
+        let locations = locations.iter().map(|s| (*s).to_owned()).collect();
+        self.keys.issue_for("associate-test", Role::Associate, None, locations, 3600).expect("token")
+    }
+
+    pub fn admin(&self) -> String {
+        self.token(Role::Admin)
+    }
+
+    /// POSTs a GraphQL request; returns the status and the JSON body.
+    pub async fn post(&self, token: Option<&str>, idempotency_key: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut request = self.client.post(format!("{}/graphql", self.address)).json(body);
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        if let Some(k) = idempotency_key {
+            request = request.header("Idempotency-Key", k);
+        }
+        let response = request.send().await.expect("send request");
+        let status = response.status().as_u16();
+        let json = response.json::<Value>().await.expect("JSON body");
+        (status, json)
+    }
+
+    /// Runs a GraphQL operation and returns its whole response body.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let (status, body) = self.post(token, None, &json!({ "query": query, "variables": variables })).await;
+        assert_eq!(status, 200, "unexpected status; body: {body}");
+        body
+    }
+
+    /// Runs a GraphQL operation as admin and returns `data`, failing on any top-level error.
+    pub async fn admin_data(&self, query: &str, variables: Value) -> Value {
+        let body = self.gql(Some(&self.admin()), query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.address)).send().await.expect("GET")
+    }
+
+    /// Counts the rows of a table, to prove a refused request wrote nothing.
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count")
+            .expect("a row");
+        row.try_get::<i64>("", "n").expect("n")
+    }
+
+    /// Row counts of every business table: equal before and after means nothing was written.
+    pub async fn snapshot(&self) -> Vec<(String, i64)> {
+        let mut out = Vec::new();
+        for t in [
+            "products",
+            "locations",
+            "inventory_levels",
+            "inventory_movements",
+            "customers",
+            "orders",
+            "order_lines",
+            "fulfillment_orders",
+            "fulfillment_order_lines",
+            "order_events",
+            "outbox",
+            "promotions",
+            "tax_rates",
+        ] {
+            out.push((t.to_owned(), self.count(t).await));
+        }
+        out.push(("reserved".to_owned(), self.sum("inventory_levels", "reserved").await));
+        out.push(("on_hand".to_owned(), self.sum("inventory_levels", "on_hand").await));
+        out.push(("promo_uses".to_owned(), self.sum("promotions", "used_count").await));
+        out
+    }
+
+    pub async fn sum(&self, table: &str, column: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT CAST(COALESCE(SUM({column}), 0) AS BIGINT) AS n FROM {table}"),
+            ))
+            .await
+            .expect("sum")
+            .expect("a row");
+        row.try_get::<i64>("", "n").expect("n")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stopping only sends a command; awaiting it here would block the runtime that serves it.
+        drop(self.handle.stop(false));
+        let store = std::mem::replace(&mut self.store, Store::Sqlite { path: std::path::PathBuf::new() });
+        // Drop cannot await: clean up on a thread with its own runtime, and wait for it.
+        let cleanup = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async move {
+                match store {
+                    Store::Postgres { name } => {
+                        if let Ok(admin) = Database::connect(postgres_admin_url()).await {
+                            let _ = admin
+                                .execute_raw(Statement::from_string(
+                                    DbBackend::Postgres,
+                                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                                ))
+                                .await;
+                            let _ = admin.close().await;
+                        }
+                    }
+                    Store::Sqlite { path } => {
+                        if !path.as_os_str().is_empty() {
+                            for suffix in ["", "-wal", "-shm"] {
+                                let mut p = path.clone().into_os_string();
+                                p.push(suffix);
+                                let _ = std::fs::remove_file(p);
+                            }
+                            let _ = std::fs::remove_file(path.with_extension("secret"));
+                        }
+                    }
+                }
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
+// ---- Fixtures ------------------------------------------------------------------------------
+
+pub const CREATE_PRODUCT: &str = "mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id sku } userErrors { field code message } } }";
+pub const CREATE_LOCATION: &str = "mutation($input: CreateLocationInput!) { createLocation(input: $input) { location { id code } userErrors { field code message } } }";
+pub const RECEIVE: &str = "mutation($input: ReceiveInventoryInput!) { receiveInventory(input: $input) { inventoryLevel { onHand reserved available } userErrors { field code message } } }";
+pub const PLACE_ORDER: &str = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id number status version totals { subtotal { amount currency } discount { amount } shipping { amount } tax { amount } total { amount } } lines { sku quantity allocatedQuantity backorderedQuantity } fulfillmentOrders { status location { code } lines { quantity } } events { kind actorRole } } userErrors { field code message } } }";
+
+impl TestApp {
+    pub async fn create_product(&self, sku: &str, price: &str) {
+        let data = self
+            .admin_data(
+                CREATE_PRODUCT,
+                json!({ "input": { "sku": sku, "name": format!("Product {sku}"), "price": { "amount": price, "currency": "EUR" } } }),
+            )
+            .await;
+        assert_eq!(data["createProduct"]["userErrors"], json!([]), "{data}");
+    }
+
+    /// A location that ships (and picks up when `pickup`), at the given coordinates.
+    pub async fn create_location(&self, code: &str, pickup: bool, priority: i32, shipping: &str) {
+        let data = self
+            .admin_data(
+                CREATE_LOCATION,
+                json!({ "input": {
+                    "code": code, "name": format!("Location {code}"),
+                    "kind": if pickup { "STORE" } else { "WAREHOUSE" },
+                    "address": { "line1": "1 Main St", "city": "Lyon", "postalCode": "69001", "country": "FR", "latitude": 45.76, "longitude": 4.83 },
+                    "canShip": true, "canPickup": pickup, "priority": priority,
+                    "shippingRate": { "amount": shipping, "currency": "EUR" }
+                } }),
+            )
+            .await;
+        assert_eq!(data["createLocation"]["userErrors"], json!([]), "{data}");
+    }
+
+    pub async fn receive(&self, sku: &str, location: &str, quantity: i32) {
+        let data = self
+            .admin_data(RECEIVE, json!({ "input": { "sku": sku, "locationCode": location, "quantity": quantity } }))
+            .await;
+        assert_eq!(data["receiveInventory"]["userErrors"], json!([]), "{data}");
+    }
+
+    /// Places an order as an agent for `email`; returns the `placeOrder` payload.
+    pub async fn place_order(&self, token: &str, email: &str, lines: Value) -> Value {
+        let body = self.gql(Some(token), PLACE_ORDER, json!({ "input": order_input(email, lines) })).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"]["placeOrder"].clone()
+    }
+}
+
+/// A SHIP order input to a French address.
+pub fn order_input(email: &str, lines: Value) -> Value {
+    json!({
+        "channel": "WEB",
+        "customer": { "email": email, "name": "Test Customer" },
+        "lines": lines,
+        "shippingAddress": { "line1": "2 Rue de Rivoli", "city": "Paris", "postalCode": "75001", "country": "FR" }
+    })
+}

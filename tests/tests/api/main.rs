@@ -1,0 +1,4 @@
+//! End-to-end tests of the OMS: real server, real PostgreSQL and SQLite, GraphQL over HTTP.
+mod helpers;
+
+mod smoke;
