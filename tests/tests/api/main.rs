@@ -1,4 +1,10 @@
 //! End-to-end tests of the OMS: real server, real PostgreSQL and SQLite, GraphQL over HTTP.
 mod helpers;
 
+mod access;
+mod concurrency;
+mod inputs;
+mod inventory;
+mod lifecycle;
+mod schema;
 mod smoke;
