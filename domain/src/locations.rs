@@ -172,6 +172,8 @@ pub async fn create_location(
         shipping_rate_minor: Set(rate_minor),
         shipping_currency: Set(currency.code().to_owned()),
         active: Set(input.active),
+        processing_days: Set(1),
+        cutoff_hour: Set(14),
         created_at: Set(now),
         updated_at: Set(now),
     };

@@ -12,6 +12,13 @@ pub struct Model {
     pub shipping_minor: i64,
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
+    pub pickup_code: Option<String>,
+    pub ship_to_location_id: Option<Uuid>,
+    pub reject_reason: Option<String>,
+    pub accepted_at: Option<DateTimeUtc>,
+    pub packed_at: Option<DateTimeUtc>,
+    pub shipped_at: Option<DateTimeUtc>,
+    pub delivered_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

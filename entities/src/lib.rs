@@ -13,4 +13,6 @@ pub mod order_line;
 pub mod outbox_message;
 pub mod product;
 pub mod promotion;
+pub mod routing_decision;
+pub mod routing_rule;
 pub mod tax_rate;

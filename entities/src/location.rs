@@ -24,6 +24,8 @@ pub struct Model {
     pub shipping_rate_minor: i64,
     pub shipping_currency: String,
     pub active: bool,
+    pub processing_days: i32,
+    pub cutoff_hour: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -37,6 +37,8 @@ pub struct Model {
     pub tax_minor: i64,
     pub total_minor: i64,
     pub version: i32,
+    pub allow_split: bool,
+    pub backorder_policy: String,
     pub placed_by: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

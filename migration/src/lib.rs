@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_catalog_and_inventory;
 mod m20261125_000002_orders;
 mod m20261125_000003_platform;
+mod m20261125_000004_distributed_order_management;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_catalog_and_inventory::Migration),
             Box::new(m20261125_000002_orders::Migration),
             Box::new(m20261125_000003_platform::Migration),
+            Box::new(m20261125_000004_distributed_order_management::Migration),
         ]
     }
 }

@@ -512,6 +512,10 @@ pub struct PlaceOrderInput {
     pub promo_code: Option<String>,
     /// A note from the customer.
     pub note: Option<String>,
+    /// Whether the order may ship in several shipments when no single location can fill it;
+    /// `false` asks for one shipment or nothing.
+    #[graphql(default = true)]
+    pub allow_split: bool,
 }
 
 payload!(PlaceOrderPayload, order: Order, "placeOrder");
@@ -636,6 +640,7 @@ impl OrderMutation {
             pickup_location_code: input.pickup_location_code,
             promo_code: input.promo_code,
             note: input.note,
+            allow_split: input.allow_split,
         };
         respond(orders::place_order(db, actor, request).await, actor)
     }

@@ -21,7 +21,7 @@ use crate::error::{DomainError, DomainResult, ErrorCode, Problems, UserError};
 use crate::inventory::{MAX_QUANTITY, reserve};
 use crate::money::Currency;
 use crate::pricing::{self, Discount};
-use crate::routing::{self, Allocation, Demand, Fulfilment};
+use crate::routing::{self, Allocation, Demand, Destination};
 use crate::{promotions, tax, validate};
 
 /// At most this many lines in one order.
@@ -59,6 +59,8 @@ pub struct PlaceOrder {
     pub pickup_location_code: Option<String>,
     pub promo_code: Option<String>,
     pub note: Option<String>,
+    /// `false`: one shipment or nothing.
+    pub allow_split: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -352,19 +354,35 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
             *demand.entry(p.id).or_default() += qty;
         }
     }
-    let demands: Vec<Demand> = demand.iter().map(|(p, q)| Demand { product_id: *p, quantity: *q }).collect();
+    let demands: Vec<Demand> = demand
+        .iter()
+        .map(|(p, q)| Demand {
+            product_id: *p,
+            sku: products.values().find(|m| m.id == *p).map(|m| m.sku.clone()).unwrap_or_default(),
+            quantity: *q,
+        })
+        .collect();
     let product_ids: Vec<Uuid> = demand.keys().copied().collect();
-    let fulfilment = match &pickup {
-        Some(store) => Fulfilment::Pickup(store.id),
-        None => Fulfilment::Ship,
+    let destination = match &pickup {
+        Some(store) => Destination::Pickup { location_id: store.id },
+        None => Destination::Ship { point: checked.address.as_ref().and_then(|a| a.latitude.zip(a.longitude)) },
     };
-    let mut plan = None;
-    if !demands.is_empty() {
+    let request = routing::Request {
+        demands,
+        destination,
+        channel: input.channel.as_str().to_owned(),
+        allow_split: input.allow_split,
+        excluded: Vec::new(),
+    };
+    let mut plan: Option<routing::Decision> = None;
+    if !request.demands.is_empty() {
+        let rules = routing::load_rules(&txn).await?;
         for attempt in 1..=MAX_PLAN_ATTEMPTS {
-            let candidates = routing::load_candidates(&txn, &product_ids, fulfilment).await?;
-            let candidate_plan = routing::plan(&demands, &candidates);
-            if !candidate_plan.shortfalls.is_empty() {
-                let short: HashMap<Uuid, i32> = candidate_plan.shortfalls.iter().copied().collect();
+            let network = routing::load_network(&txn, &product_ids).await?;
+            let decision = routing::route(&request, &network, &rules);
+            if !decision.is_complete() {
+                let short: HashMap<Uuid, i32> =
+                    decision.shortfalls.iter().map(|s| (s.product_id, s.quantity)).collect();
                 let errors = checked
                     .lines
                     .iter()
@@ -378,16 +396,17 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
                             "quantity",
                             ErrorCode::OutOfStock,
                             format!(
-                                "{sku}: {missing} of the {} units ordered are not available",
-                                demand.get(&p.id).copied().unwrap_or(*qty)
+                                "{sku}: {missing} of the {} units ordered cannot be filled ({})",
+                                demand.get(&p.id).copied().unwrap_or(*qty),
+                                decision.summary
                             ),
                         ))
                     })
                     .collect();
                 return Err(DomainError::Rejected(errors));
             }
-            if reserve_plan(&txn, &candidate_plan.allocations, order_id, actor).await? {
-                plan = Some(candidate_plan);
+            if reserve_plan(&txn, &decision.allocations, order_id, actor).await? {
+                plan = Some(decision);
                 break;
             }
             tracing::debug!(attempt, "a reservation lost a race; re-planning");
@@ -400,7 +419,7 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
             ));
         }
     }
-    let allocations = plan.map(|p| p.allocations).unwrap_or_default();
+    let allocations: Vec<Allocation> = plan.as_ref().map(|p| p.allocations.clone()).unwrap_or_default();
 
     // Money.
     let shipment_locations: Vec<Uuid> = {
@@ -469,6 +488,8 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
         tax_minor: Set(totals.tax),
         total_minor: Set(totals.total),
         version: Set(1),
+        allow_split: Set(input.allow_split),
+        backorder_policy: Set("REJECT".to_owned()),
         placed_by: Set(actor.label()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -488,8 +509,13 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
             shipping_minor: Set(shipping_rates.get(location_id).copied().unwrap_or(0)),
             carrier: Set(None),
             tracking_number: Set(None),
+            ship_to_location_id: Set(match plan.as_ref().map(|p| p.mode) {
+                Some(routing::Mode::ShipToStore) => pickup.as_ref().map(|p| p.id),
+                _ => None,
+            }),
             created_at: Set(now),
             updated_at: Set(now),
+            ..Default::default()
         }
         .insert(&txn)
         .await?;
@@ -543,6 +569,9 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
         }
     }
 
+    if let Some(decision) = &plan {
+        routing::record_decision(&txn, order_id, routing::trigger::PLACEMENT, decision).await?;
+    }
     record_event(
         &txn,
         order_id,
@@ -555,11 +584,7 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
             checked.lines.len(),
             shipment_locations.len()
         ),
-        Some(serde_json::json!({
-            "allocations": allocations.iter().map(|a| serde_json::json!({
-                "productId": a.product_id, "locationId": a.location_id, "quantity": a.quantity,
-            })).collect::<Vec<_>>(),
-        })),
+        plan.as_ref().map(|p| serde_json::json!({ "routing": p.summary })),
     )
     .await?;
     txn.commit().await?;

@@ -1,0 +1,150 @@
+//! Routing (distributed order management): which locations fill an order, and why.
+//!
+//! `plan` is the pure router; this module loads what it needs — the network's stock in one
+//! query, the locations, today's assignments and the rules — and stores every decision so it
+//! can be read back ("why was this shipped from Lyon?").
+mod geo;
+mod plan;
+mod rules;
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, TimeZone, Utc};
+use entities::{fulfillment_order, inventory_level, location, routing_decision};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
+use uuid::Uuid;
+
+pub use geo::distance_km;
+pub use plan::{
+    Allocation, CandidateReport, Decision, Demand, Destination, Mode, Network, Request, Rules, Shortfall, Site, Stock,
+    route,
+};
+pub use rules::{get_rules, load_rules, set_rules};
+
+use crate::error::{DomainError, DomainResult};
+use crate::inventory::available;
+
+/// Why a decision was made.
+pub mod trigger {
+    pub const PLACEMENT: &str = "PLACEMENT";
+    pub const REROUTE: &str = "REROUTE";
+    pub const BACKORDER_FILL: &str = "BACKORDER_FILL";
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Assigned {
+    location_id: Uuid,
+    n: i64,
+}
+
+/// Midnight UTC today: capacity is counted per UTC day.
+fn start_of_day() -> chrono::DateTime<Utc> {
+    let now = Utc::now();
+    Utc.with_ymd_and_hms(now.year(), now.month(), now.day(), 0, 0, 0).single().unwrap_or(now)
+}
+
+/// Loads the network for these products: every location, their stock of the products (one
+/// query) and the fulfilment orders each was given today (one query).
+pub async fn load_network<C: ConnectionTrait>(db: &C, product_ids: &[Uuid]) -> DomainResult<Network> {
+    let locations = location::Entity::find().order_by_asc(location::Column::Id).all(db).await?;
+    let levels = inventory_level::Entity::find()
+        .filter(inventory_level::Column::ProductId.is_in(product_ids.iter().copied()))
+        .all(db)
+        .await?;
+    let assigned: HashMap<Uuid, i64> = fulfillment_order::Entity::find()
+        .select_only()
+        .column(fulfillment_order::Column::LocationId)
+        .column_as(Expr::col(fulfillment_order::Column::Id).count(), "n")
+        .filter(fulfillment_order::Column::CreatedAt.gte(start_of_day()))
+        .filter(fulfillment_order::Column::Status.ne("CANCELLED"))
+        .group_by(fulfillment_order::Column::LocationId)
+        .into_model::<Assigned>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.location_id, a.n))
+        .collect();
+    let sites = locations
+        .into_iter()
+        .map(|l| Site {
+            assigned_today: i32::try_from(assigned.get(&l.id).copied().unwrap_or(0)).unwrap_or(i32::MAX),
+            location_id: l.id,
+            code: l.code,
+            kind: l.kind,
+            latitude: l.latitude,
+            longitude: l.longitude,
+            active: l.active,
+            can_ship: l.can_ship,
+            can_pickup: l.can_pickup,
+            daily_capacity: l.daily_capacity,
+            priority: l.priority,
+            shipping_minor: l.shipping_rate_minor,
+        })
+        .collect();
+    let stock = levels
+        .iter()
+        .map(|l| ((l.location_id, l.product_id), Stock { level_id: l.id, available: available(l) }))
+        .collect();
+    Ok(Network { sites, stock })
+}
+
+/// Stores a decision for an order.
+pub async fn record_decision<C: ConnectionTrait>(
+    txn: &C,
+    order_id: Uuid,
+    trigger: &str,
+    decision: &Decision,
+) -> DomainResult<()> {
+    let json = serde_json::to_string(decision)
+        .map_err(|e| DomainError::Database(sea_orm::DbErr::Custom(format!("decision not serialisable: {e}"))))?;
+    routing_decision::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        order_id: Set(order_id),
+        trigger: Set(trigger.to_owned()),
+        summary: Set(decision.summary.clone()),
+        decision: Set(json),
+        created_at: Set(Utc::now()),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// A stored decision, read back.
+#[derive(Debug, Clone)]
+pub struct StoredDecision {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub trigger: String,
+    pub created_at: chrono::DateTime<Utc>,
+    pub decision: Decision,
+}
+
+/// The decisions of these orders, oldest first: one query for a page of orders.
+pub async fn decisions_for_orders<C: ConnectionTrait>(db: &C, order_ids: &[Uuid]) -> DomainResult<Vec<StoredDecision>> {
+    let rows = routing_decision::Entity::find()
+        .filter(routing_decision::Column::OrderId.is_in(order_ids.iter().copied()))
+        .order_by_asc(routing_decision::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let decision = serde_json::from_str(&r.decision).ok()?;
+            Some(StoredDecision {
+                id: r.id,
+                order_id: r.order_id,
+                trigger: r.trigger,
+                created_at: r.created_at,
+                decision,
+            })
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests;

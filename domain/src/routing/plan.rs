@@ -1,0 +1,508 @@
+//! The router's pure core: given the network as it is, the order and the rules, which locations
+//! fill which units — and why each candidate was or was not used.
+//!
+//! Objective, in order: serve the delivery method; fewest shipments; shortest great-circle
+//! distance to the customer; lowest shipping cost; location priority (lower first). A line is
+//! split across locations only when no single location of the plan can fill it; with
+//! `allow_split: false` the order ships in one shipment or not at all.
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::geo::distance_km;
+
+/// A fulfilment node as the router sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Site {
+    pub location_id: Uuid,
+    pub code: String,
+    /// WAREHOUSE, DISTRIBUTION_CENTER, STORE or SUPPLIER.
+    pub kind: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub active: bool,
+    pub can_ship: bool,
+    pub can_pickup: bool,
+    pub daily_capacity: i32,
+    /// Fulfilment orders already assigned to it today.
+    pub assigned_today: i32,
+    pub priority: i32,
+    pub shipping_minor: i64,
+}
+
+/// Units of a product promisable at a location, and the level to reserve them from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stock {
+    pub level_id: Uuid,
+    pub available: i32,
+}
+
+/// The network: sites and their stock of the order's products.
+#[derive(Clone, Debug, Default)]
+pub struct Network {
+    pub sites: Vec<Site>,
+    /// (location, product) -> stock.
+    pub stock: HashMap<(Uuid, Uuid), Stock>,
+}
+
+/// Units of one product the order needs (lines of the same SKU are added together).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Demand {
+    pub product_id: Uuid,
+    pub sku: String,
+    pub quantity: i32,
+}
+
+/// Where the goods go.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Destination {
+    /// To the customer, whose coordinates may be unknown.
+    Ship { point: Option<(f64, f64)> },
+    /// Collected at this store: from its own shelves, else shipped there (ship-to-store).
+    Pickup { location_id: Uuid },
+}
+
+/// What to route.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub demands: Vec<Demand>,
+    pub destination: Destination,
+    /// WEB, MOBILE, CALL_CENTER, STORE or MARKETPLACE.
+    pub channel: String,
+    pub allow_split: bool,
+    /// Locations that must not be used (they rejected these lines before).
+    pub excluded: Vec<Uuid>,
+}
+
+/// The rules an admin sets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rules {
+    /// Channel -> the location kinds that may fulfil it; a channel not named may use any.
+    pub channel_location_kinds: BTreeMap<String, Vec<String>>,
+    pub ship_from_store: bool,
+    pub ship_from_store_max_km: Option<f64>,
+    pub max_shipments: Option<i32>,
+    pub enforce_capacity: bool,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            channel_location_kinds: BTreeMap::new(),
+            ship_from_store: true,
+            ship_from_store_max_km: None,
+            max_shipments: None,
+            enforce_capacity: true,
+        }
+    }
+}
+
+/// How the order reaches the customer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Mode {
+    Ship,
+    PickupInStore,
+    ShipToStore,
+}
+
+/// One candidate location and what the router made of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CandidateReport {
+    pub location_id: Uuid,
+    pub location_code: String,
+    pub eligible: bool,
+    /// Why it was excluded, or how it scored.
+    pub reason: String,
+    pub distance_km: Option<f64>,
+    pub shipping_minor: i64,
+    pub priority: i32,
+    /// Units of the order's items it could promise.
+    pub units_available: i32,
+    /// Whether it alone could fill the whole order.
+    pub fills_order: bool,
+    /// Whether the winning plan uses it.
+    pub chosen: bool,
+}
+
+/// Units of one product to reserve at one level.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Allocation {
+    pub level_id: Uuid,
+    pub product_id: Uuid,
+    pub sku: String,
+    pub location_id: Uuid,
+    pub location_code: String,
+    pub quantity: i32,
+}
+
+/// Units nothing could fill.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shortfall {
+    pub product_id: Uuid,
+    pub sku: String,
+    pub quantity: i32,
+}
+
+/// The router's answer and its explanation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    pub mode: Mode,
+    pub candidates: Vec<CandidateReport>,
+    pub allocations: Vec<Allocation>,
+    pub shortfalls: Vec<Shortfall>,
+    pub shipments: usize,
+    pub summary: String,
+}
+
+impl Decision {
+    /// The locations the plan ships from, in a stable order.
+    pub fn locations(&self) -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = self.allocations.iter().map(|a| a.location_id).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.shortfalls.is_empty()
+    }
+}
+
+/// A candidate that passed every rule, with what it can promise of each demand.
+struct Eligible {
+    site: usize,
+    distance: Option<f64>,
+    /// min(available, demanded) per demand, in demand order.
+    covers: Vec<i32>,
+    fills: bool,
+}
+
+/// The tie-break order between locations: nearer, cheaper, higher priority, then code.
+fn site_key(site: &Site, distance: Option<f64>) -> (u64, i64, i32, &str) {
+    // Distances compare as whole metres so the key is totally ordered.
+    let metres = distance.map_or(0, |d| (d * 1000.0).round() as u64);
+    (metres, site.shipping_minor, site.priority, site.code.as_str())
+}
+
+/// Routes an order. See the module's description for the objective.
+pub fn route(request: &Request, network: &Network, rules: &Rules) -> Decision {
+    match request.destination {
+        Destination::Ship { point } => route_to(request, network, rules, Target::Customer(point)),
+        Destination::Pickup { location_id } => {
+            let at_store = route_to(request, network, rules, Target::Store(location_id));
+            if at_store.is_complete() {
+                return at_store;
+            }
+            let Some(store) = network.sites.iter().find(|s| s.location_id == location_id) else {
+                return at_store;
+            };
+            let mut request = request.clone();
+            request.excluded.push(location_id);
+            let shipped = route_to(&request, network, rules, Target::ShipToStore((store.latitude, store.longitude)));
+            let missing = |d: &Decision| d.shortfalls.iter().map(|s| s.quantity).sum::<i32>();
+            if missing(&shipped) < missing(&at_store) { shipped } else { at_store }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Target {
+    Customer(Option<(f64, f64)>),
+    Store(Uuid),
+    ShipToStore((f64, f64)),
+}
+
+fn route_to(request: &Request, network: &Network, rules: &Rules, target: Target) -> Decision {
+    let mode = match target {
+        Target::Customer(_) => Mode::Ship,
+        Target::Store(_) => Mode::PickupInStore,
+        Target::ShipToStore(_) => Mode::ShipToStore,
+    };
+    let point = match target {
+        Target::Customer(p) => p,
+        Target::ShipToStore(p) => Some(p),
+        Target::Store(_) => None,
+    };
+    let allowed_kinds = rules.channel_location_kinds.get(&request.channel);
+    let mut reports = Vec::new();
+    let mut eligible = Vec::new();
+    let mut silent = 0usize;
+    for (index, site) in network.sites.iter().enumerate() {
+        if let Target::Store(store) = target
+            && site.location_id != store
+        {
+            continue;
+        }
+        let covers: Vec<i32> = request
+            .demands
+            .iter()
+            .map(|d| {
+                network.stock.get(&(site.location_id, d.product_id)).map_or(0, |s| s.available.max(0).min(d.quantity))
+            })
+            .collect();
+        let units: i32 = covers.iter().sum();
+        let fills = covers.iter().zip(&request.demands).all(|(c, d)| *c >= d.quantity);
+        let distance = point.map(|p| distance_km(p, (site.latitude, site.longitude)));
+        let exclusion = exclusion(request, rules, site, target, distance, allowed_kinds, units);
+        if units == 0 && !matches!(target, Target::Store(_)) {
+            // Holds none of the items: not worth a line of explanation each.
+            silent += 1;
+            continue;
+        }
+        let mut report = CandidateReport {
+            location_id: site.location_id,
+            location_code: site.code.clone(),
+            eligible: exclusion.is_none(),
+            reason: exclusion.clone().unwrap_or_default(),
+            distance_km: distance.map(|d| (d * 10.0).round() / 10.0),
+            shipping_minor: site.shipping_minor,
+            priority: site.priority,
+            units_available: units,
+            fills_order: fills,
+            chosen: false,
+        };
+        if exclusion.is_none() {
+            report.reason = describe(distance, site, fills, units);
+            eligible.push(Eligible { site: index, distance, covers, fills });
+        }
+        reports.push(report);
+    }
+
+    let max_shipments = rules.max_shipments.map_or(usize::MAX, |m| m.max(1) as usize);
+    let split = request.allow_split && max_shipments > 1;
+    let chosen = choose(&eligible, &request.demands, network, split, max_shipments);
+    let (allocations, shortfalls) = assign(&chosen, &eligible, request, network);
+    let decision_locations: Vec<Uuid> = {
+        let mut ids: Vec<Uuid> = allocations.iter().map(|a| a.location_id).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    for report in &mut reports {
+        report.chosen = decision_locations.contains(&report.location_id);
+    }
+    let summary = summarise(mode, &reports, &allocations, &shortfalls, silent, request.allow_split, network);
+    Decision { mode, candidates: reports, shipments: decision_locations.len(), allocations, shortfalls, summary }
+}
+
+/// Why a site may not serve this order, if it may not.
+fn exclusion(
+    request: &Request,
+    rules: &Rules,
+    site: &Site,
+    target: Target,
+    distance: Option<f64>,
+    allowed_kinds: Option<&Vec<String>>,
+    units: i32,
+) -> Option<String> {
+    if request.excluded.contains(&site.location_id) {
+        return Some("rejected these lines before".to_owned());
+    }
+    if !site.active {
+        return Some("inactive".to_owned());
+    }
+    match target {
+        Target::Store(_) => {
+            if !site.can_pickup {
+                return Some("does not offer store pickup".to_owned());
+            }
+        }
+        Target::Customer(_) | Target::ShipToStore(_) => {
+            if !site.can_ship {
+                return Some("does not ship".to_owned());
+            }
+            if let Some(kinds) = allowed_kinds
+                && !kinds.contains(&site.kind)
+            {
+                return Some(format!("{} orders may not be fulfilled from a {}", request.channel, site.kind));
+            }
+            if site.kind == "STORE" {
+                if !rules.ship_from_store {
+                    return Some("ship-from-store is off".to_owned());
+                }
+                if let (Some(max), Some(d)) = (rules.ship_from_store_max_km, distance)
+                    && d > max
+                {
+                    return Some(format!("{d:.0} km away, beyond the {max:.0} km ship-from-store limit"));
+                }
+            }
+        }
+    }
+    if rules.enforce_capacity && site.assigned_today >= site.daily_capacity {
+        return Some(format!("at capacity: {} of {} orders today", site.assigned_today, site.daily_capacity));
+    }
+    if units == 0 {
+        return Some("holds none of the items".to_owned());
+    }
+    None
+}
+
+fn describe(distance: Option<f64>, site: &Site, fills: bool, units: i32) -> String {
+    let distance = distance.map_or_else(|| "distance unknown".to_owned(), |d| format!("{d:.0} km away"));
+    let coverage = if fills { "can fill the whole order".to_owned() } else { format!("can fill {units} unit(s)") };
+    format!("{distance}, {coverage}, shipping {} (minor units), priority {}", site.shipping_minor, site.priority)
+}
+
+/// Picks the set of eligible sites (indexes into `eligible`) with the fewest shipments, then
+/// the shortest total distance, the lowest cost and the best priority. When nothing covers the
+/// order, the set that covers the most units (for backorders and for the explanation).
+fn choose(
+    eligible: &[Eligible],
+    demands: &[Demand],
+    network: &Network,
+    split: bool,
+    max_shipments: usize,
+) -> Vec<usize> {
+    let key = |e: &Eligible| site_key(&network.sites[e.site], e.distance);
+    // One shipment.
+    if let Some((best, _)) = eligible.iter().enumerate().filter(|(_, e)| e.fills).min_by(|a, b| key(a.1).cmp(&key(b.1)))
+    {
+        return vec![best];
+    }
+    if !split {
+        // The single site covering most units; the rest is short.
+        return eligible
+            .iter()
+            .enumerate()
+            .max_by(|a, b| {
+                let units = |e: &Eligible| e.covers.iter().sum::<i32>();
+                units(a.1).cmp(&units(b.1)).then_with(|| key(b.1).cmp(&key(a.1)))
+            })
+            .map(|(i, _)| vec![i])
+            .unwrap_or_default();
+    }
+    // Two shipments: every pair, exactly.
+    if max_shipments >= 2 {
+        let mut best: Option<((u64, i64, i32), usize, usize)> = None;
+        for a in 0..eligible.len() {
+            for b in (a + 1)..eligible.len() {
+                let (ea, eb) = (&eligible[a], &eligible[b]);
+                let covered = demands.iter().enumerate().all(|(p, d)| ea.covers[p] + eb.covers[p] >= d.quantity);
+                if !covered {
+                    continue;
+                }
+                let (ka, kb) = (key(ea), key(eb));
+                let score = (ka.0 + kb.0, ka.1 + kb.1, ka.2 + kb.2);
+                if best.as_ref().is_none_or(|(s, _, _)| score < *s) {
+                    best = Some((score, a, b));
+                }
+            }
+        }
+        if let Some((_, a, b)) = best {
+            return vec![a, b];
+        }
+    }
+    // More: greedily take the site that covers most of what is missing.
+    let mut missing: Vec<i32> = demands.iter().map(|d| d.quantity).collect();
+    let mut chosen: Vec<usize> = Vec::new();
+    while chosen.len() < max_shipments && missing.iter().any(|m| *m > 0) {
+        let next = eligible
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !chosen.contains(i))
+            .map(|(i, e)| (i, e.covers.iter().zip(&missing).map(|(c, m)| (*c).min(*m)).sum::<i32>(), key(e)))
+            .filter(|(_, gain, _)| *gain > 0)
+            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.2.cmp(&a.2)));
+        let Some((i, _, _)) = next else { break };
+        for (m, c) in missing.iter_mut().zip(&eligible[i].covers) {
+            *m -= (*c).min(*m);
+        }
+        chosen.push(i);
+    }
+    chosen
+}
+
+/// Turns the chosen sites into allocations: each product from the best chosen site that has all
+/// of it, split over the chosen sites (most stock first) only when none has.
+fn assign(
+    chosen: &[usize],
+    eligible: &[Eligible],
+    request: &Request,
+    network: &Network,
+) -> (Vec<Allocation>, Vec<Shortfall>) {
+    let mut allocations = Vec::new();
+    let mut shortfalls = Vec::new();
+    for (p, demand) in request.demands.iter().enumerate() {
+        let key = |i: &usize| site_key(&network.sites[eligible[*i].site], eligible[*i].distance);
+        let whole =
+            chosen.iter().filter(|i| eligible[**i].covers[p] >= demand.quantity).min_by(|a, b| key(a).cmp(&key(b)));
+        let mut order: Vec<usize> = match whole {
+            Some(i) => vec![*i],
+            None => {
+                let mut all = chosen.to_vec();
+                all.sort_by(|a, b| {
+                    eligible[*b].covers[p].cmp(&eligible[*a].covers[p]).then_with(|| key(a).cmp(&key(b)))
+                });
+                all
+            }
+        };
+        order.retain(|i| eligible[*i].covers[p] > 0);
+        let mut missing = demand.quantity;
+        for i in order {
+            if missing == 0 {
+                break;
+            }
+            let site = &network.sites[eligible[i].site];
+            let Some(stock) = network.stock.get(&(site.location_id, demand.product_id)) else { continue };
+            let take = missing.min(eligible[i].covers[p]);
+            missing -= take;
+            allocations.push(Allocation {
+                level_id: stock.level_id,
+                product_id: demand.product_id,
+                sku: demand.sku.clone(),
+                location_id: site.location_id,
+                location_code: site.code.clone(),
+                quantity: take,
+            });
+        }
+        if missing > 0 {
+            shortfalls.push(Shortfall { product_id: demand.product_id, sku: demand.sku.clone(), quantity: missing });
+        }
+    }
+    (allocations, shortfalls)
+}
+
+fn summarise(
+    mode: Mode,
+    reports: &[CandidateReport],
+    allocations: &[Allocation],
+    shortfalls: &[Shortfall],
+    silent: usize,
+    allow_split: bool,
+    network: &Network,
+) -> String {
+    let mut codes: Vec<&str> = allocations.iter().map(|a| a.location_code.as_str()).collect();
+    codes.sort();
+    codes.dedup();
+    let eligible = reports.iter().filter(|r| r.eligible).count();
+    let mut text = match (mode, codes.is_empty()) {
+        (_, true) => "No location can fill the order".to_owned(),
+        (Mode::PickupInStore, false) => format!("Picked up at {} from its own stock", codes.join(", ")),
+        (Mode::ShipToStore, false) => format!("Shipped to the pickup store from {}", codes.join(", ")),
+        (Mode::Ship, false) if codes.len() == 1 => {
+            let winner = reports.iter().find(|r| r.chosen);
+            let why = winner.map_or_else(String::new, |w| {
+                w.distance_km.map_or_else(|| format!(" (priority {})", w.priority), |d| format!(" ({d:.0} km away)"))
+            });
+            format!("Ships in one shipment from {}{why}, the best of {eligible} eligible location(s)", codes[0])
+        }
+        (Mode::Ship, false) => {
+            format!("Ships in {} shipments from {}: no single location holds everything", codes.len(), codes.join(", "))
+        }
+    };
+    if !shortfalls.is_empty() {
+        let short: Vec<String> = shortfalls.iter().map(|s| format!("{} × {}", s.quantity, s.sku)).collect();
+        text.push_str(&format!("; short: {}", short.join(", ")));
+        if !allow_split {
+            text.push_str(" (splitting was not allowed)");
+        }
+    }
+    let excluded = reports.len() - eligible;
+    text.push_str(&format!(
+        ". {} location(s) considered: {eligible} eligible, {excluded} excluded, {silent} holding none of the items.",
+        network.sites.len()
+    ));
+    text
+}
