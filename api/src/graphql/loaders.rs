@@ -84,6 +84,11 @@ loader!(OrderLineById, order_line::Model, |db, keys| Ok(index(
     |l| l.id
 )));
 
+loader!(DecisionsByOrder, Vec<domain::routing::StoredDecision>, |db, keys| Ok(group(
+    domain::routing::decisions_for_orders(db, keys).await?,
+    |d| d.order_id
+)));
+
 /// Every loader of one request.
 pub struct Loaders {
     pub product: DataLoader<ProductById>,
@@ -95,6 +100,7 @@ pub struct Loaders {
     pub lines_by_fulfillment_order: DataLoader<LinesByFulfillmentOrder>,
     pub events_by_order: DataLoader<EventsByOrder>,
     pub order_line: DataLoader<OrderLineById>,
+    pub decisions_by_order: DataLoader<DecisionsByOrder>,
 }
 
 impl Loaders {
@@ -110,6 +116,7 @@ impl Loaders {
             lines_by_fulfillment_order: DataLoader::new(LinesByFulfillmentOrder(db.clone()), spawn),
             events_by_order: DataLoader::new(EventsByOrder(db.clone()), spawn),
             order_line: DataLoader::new(OrderLineById(db.clone()), spawn),
+            decisions_by_order: DataLoader::new(DecisionsByOrder(db.clone()), spawn),
         }
     }
 }

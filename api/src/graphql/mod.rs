@@ -8,6 +8,7 @@ pub mod loaders;
 pub mod locations;
 pub mod orders;
 pub mod pricing;
+pub mod routing;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
@@ -21,6 +22,7 @@ pub struct QueryRoot(
     orders::OrderQuery,
     customers::CustomerQuery,
     pricing::PricingQuery,
+    routing::RoutingQuery,
 );
 
 /// Every mutation.
@@ -32,6 +34,7 @@ pub struct MutationRoot(
     orders::OrderMutation,
     customers::CustomerMutation,
     pricing::PricingMutation,
+    routing::RoutingMutation,
 );
 
 pub type OmsSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -237,6 +237,16 @@ impl Order {
         Ok(events.unwrap_or_default().into_iter().map(OrderEvent).collect())
     }
 
+    /// Every routing decision made for the order, oldest first: which locations were
+    /// considered, why each was used or not, and the plan that won.
+    async fn routing_decisions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::routing::RoutingDecision>> {
+        let decisions = loaders(ctx)?.decisions_by_order.load_one(self.0.id).await.map_err(load_error)?;
+        Ok(decisions.unwrap_or_default().into_iter().map(Into::into).collect())
+    }
+
     /// Moves on with every change; pass it as `expectedVersion` to refuse a stale write.
     async fn version(&self) -> i32 {
         self.0.version

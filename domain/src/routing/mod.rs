@@ -6,6 +6,7 @@
 mod geo;
 mod plan;
 mod rules;
+mod simulate;
 
 use std::collections::HashMap;
 
@@ -24,6 +25,7 @@ pub use plan::{
     route,
 };
 pub use rules::{get_rules, load_rules, set_rules};
+pub use simulate::{Simulation, demands_for, simulate};
 
 use crate::error::{DomainError, DomainResult};
 use crate::inventory::available;

@@ -1,0 +1,101 @@
+//! `simulateRouting`: the router's answer for a hypothetical order, reserving nothing, so rules
+//! can be tried before they go live.
+use std::collections::{BTreeMap, HashMap};
+
+use entities::product;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::plan::{Decision, Demand, Destination, Request, route};
+use super::rules::load_rules;
+use crate::auth::Actor;
+use crate::catalog::ProductKind;
+use crate::error::{DomainError, DomainResult, ErrorCode, Problems, UserError};
+
+/// A hypothetical order.
+#[derive(Debug, Clone)]
+pub struct Simulation {
+    pub channel: String,
+    /// (sku, quantity)
+    pub lines: Vec<(String, i32)>,
+    /// The customer's coordinates, for SHIP.
+    pub point: Option<(f64, f64)>,
+    /// The store, for PICKUP.
+    pub pickup_location_code: Option<String>,
+    pub allow_split: bool,
+}
+
+/// The demand of some lines: physical products only, lines of one SKU added up. Unknown SKUs
+/// and bad quantities are reported against `lines.i`.
+pub async fn demands_for<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    lines: &[(String, i32)],
+) -> DomainResult<(Vec<Demand>, HashMap<String, product::Model>)> {
+    let mut problems = Problems::default();
+    if lines.is_empty() {
+        problems.add(&["lines"], ErrorCode::InvalidInput, "give at least one line");
+    }
+    let skus: Vec<&str> = lines.iter().map(|(s, _)| s.as_str()).collect();
+    let products: HashMap<String, product::Model> = product::Entity::find()
+        .filter(product::Column::Sku.is_in(skus))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.sku.clone(), p))
+        .collect();
+    let mut demand: BTreeMap<Uuid, (String, i32)> = BTreeMap::new();
+    for (i, (sku, qty)) in lines.iter().enumerate() {
+        if *qty < 1 || *qty > crate::inventory::MAX_QUANTITY {
+            problems.push(UserError::at(
+                "lines",
+                i,
+                "quantity",
+                ErrorCode::InvalidInput,
+                "quantity must be between 1 and 1000000",
+            ));
+        }
+        match products.get(sku) {
+            None => problems.push(UserError::at(
+                "lines",
+                i,
+                "sku",
+                ErrorCode::UnknownSku,
+                format!("no product has SKU '{sku}'"),
+            )),
+            Some(p) if ProductKind::parse(&p.kind).holds_stock() => {
+                demand.entry(p.id).or_insert_with(|| (p.sku.clone(), 0)).1 += qty;
+            }
+            Some(_) => {}
+        }
+    }
+    problems.into_result()?;
+    let demands =
+        demand.into_iter().map(|(product_id, (sku, quantity))| Demand { product_id, sku, quantity }).collect();
+    Ok((demands, products))
+}
+
+pub async fn simulate(db: &DatabaseConnection, actor: &Actor, input: Simulation) -> DomainResult<Decision> {
+    if !actor.is_staff() {
+        return Err(DomainError::Forbidden);
+    }
+    let (demands, _) = demands_for(db, &input.lines).await?;
+    let destination = match &input.pickup_location_code {
+        Some(code) => {
+            let store = crate::locations::find_by_code(db, code).await?.ok_or_else(|| {
+                DomainError::rejected(
+                    &["pickupLocationCode"],
+                    ErrorCode::UnknownLocation,
+                    format!("no location has code '{code}'"),
+                )
+            })?;
+            Destination::Pickup { location_id: store.id }
+        }
+        None => Destination::Ship { point: input.point },
+    };
+    let product_ids: Vec<Uuid> = demands.iter().map(|d| d.product_id).collect();
+    let network = super::load_network(db, &product_ids).await?;
+    let rules = load_rules(db).await?;
+    let request =
+        Request { demands, destination, channel: input.channel, allow_split: input.allow_split, excluded: Vec::new() };
+    Ok(route(&request, &network, &rules))
+}
