@@ -21,6 +21,7 @@ pub enum ErrorCode {
     AlreadyExists,
     IdempotencyKeyReused,
     IdempotencyKeyInFlight,
+    InvalidPickupCode,
     NotFound,
 }
 
@@ -43,6 +44,7 @@ impl ErrorCode {
             ErrorCode::AlreadyExists => "ALREADY_EXISTS",
             ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             ErrorCode::IdempotencyKeyInFlight => "IDEMPOTENCY_KEY_IN_FLIGHT",
+            ErrorCode::InvalidPickupCode => "INVALID_PICKUP_CODE",
             ErrorCode::NotFound => "NOT_FOUND",
         }
     }

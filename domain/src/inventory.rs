@@ -157,6 +157,30 @@ pub async fn release<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Units leaving a location: on hand and reserved both drop.
+pub async fn ship<C: ConnectionTrait>(
+    txn: &C,
+    level_id: Uuid,
+    quantity: i32,
+    cause: &Cause,
+    actor: &Actor,
+) -> DomainResult<()> {
+    use inventory_level::Column as L;
+    let result = inventory_level::Entity::update_many()
+        .col_expr(L::OnHand, Expr::col(L::OnHand).sub(quantity))
+        .col_expr(L::Reserved, Expr::col(L::Reserved).sub(quantity))
+        .col_expr(L::UpdatedAt, Expr::value(Utc::now()))
+        .filter(L::Id.eq(level_id))
+        .filter(L::Reserved.gte(quantity))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(DomainError::rejected(&[], ErrorCode::InvalidState, "the units to ship are no longer reserved"));
+    }
+    record(txn, level_id, MovementKind::Ship, -quantity, -quantity, cause, actor).await?;
+    Ok(())
+}
+
 /// A product and a location named by the caller, both known to exist.
 struct Place {
     product: product::Model,
@@ -252,7 +276,12 @@ pub async fn receive(
         .exec(&txn)
         .await?;
     let cause = Cause { reference, ..Cause::default() };
-    let level = record(&txn, level.id, MovementKind::Receipt, quantity, 0, &cause, actor).await?;
+    record(&txn, level.id, MovementKind::Receipt, quantity, 0, &cause, actor).await?;
+    crate::fulfillment::fill_backorders(&txn, place.product.id, &place.location, level.id, actor).await?;
+    let level = inventory_level::Entity::find_by_id(level.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DomainError::not_found(&[], "inventory level"))?;
     txn.commit().await?;
     tracing::info!(sku, location_code, quantity, on_hand = level.on_hand, "inventory received");
     Ok(level)

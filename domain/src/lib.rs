@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod customers;
 pub mod db;
 pub mod error;
+pub mod fulfillment;
 pub mod idempotency;
 pub mod inventory;
 pub mod locations;

@@ -39,6 +39,8 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     /// A request with this Idempotency-Key is still executing.
     IdempotencyKeyInFlight,
+    /// The pickup code does not match.
+    InvalidPickupCode,
     /// The object does not exist, or the caller may not see it.
     NotFound,
 }
@@ -62,6 +64,7 @@ impl From<DomainCode> for ErrorCode {
             DomainCode::AlreadyExists => ErrorCode::AlreadyExists,
             DomainCode::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             DomainCode::IdempotencyKeyInFlight => ErrorCode::IdempotencyKeyInFlight,
+            DomainCode::InvalidPickupCode => ErrorCode::InvalidPickupCode,
             DomainCode::NotFound => ErrorCode::NotFound,
         }
     }

@@ -89,6 +89,15 @@ loader!(DecisionsByOrder, Vec<domain::routing::StoredDecision>, |db, keys| Ok(gr
     |d| d.order_id
 )));
 
+loader!(OrderById, entities::order::Model, |db, keys| Ok(index(
+    entities::order::Entity::find()
+        .filter(entities::order::Column::Id.is_in(keys.iter().copied()))
+        .all(db)
+        .await
+        .map_err(DomainError::from)?,
+    |o| o.id
+)));
+
 /// Every loader of one request.
 pub struct Loaders {
     pub product: DataLoader<ProductById>,
@@ -101,6 +110,7 @@ pub struct Loaders {
     pub events_by_order: DataLoader<EventsByOrder>,
     pub order_line: DataLoader<OrderLineById>,
     pub decisions_by_order: DataLoader<DecisionsByOrder>,
+    pub order: DataLoader<OrderById>,
 }
 
 impl Loaders {
@@ -117,6 +127,7 @@ impl Loaders {
             events_by_order: DataLoader::new(EventsByOrder(db.clone()), spawn),
             order_line: DataLoader::new(OrderLineById(db.clone()), spawn),
             decisions_by_order: DataLoader::new(DecisionsByOrder(db.clone()), spawn),
+            order: DataLoader::new(OrderById(db.clone()), spawn),
         }
     }
 }

@@ -3,6 +3,7 @@ pub mod catalog;
 pub mod common;
 pub mod customers;
 pub mod errors;
+pub mod fulfillment;
 pub mod inventory;
 pub mod loaders;
 pub mod locations;
@@ -23,6 +24,7 @@ pub struct QueryRoot(
     customers::CustomerQuery,
     pricing::PricingQuery,
     routing::RoutingQuery,
+    fulfillment::FulfillmentQuery,
 );
 
 /// Every mutation.
@@ -35,6 +37,7 @@ pub struct MutationRoot(
     customers::CustomerMutation,
     pricing::PricingMutation,
     routing::RoutingMutation,
+    fulfillment::FulfillmentMutation,
 );
 
 pub type OmsSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -40,13 +40,23 @@ pub enum DeliveryMethod {
     Digital,
 }
 
-/// An order's status.
+/// An order's status. Once confirmed, it follows its fulfilment orders.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum OrderStatus {
     /// Captured with its stock reserved, waiting to be confirmed.
     Pending,
-    /// Confirmed and released for fulfilment.
+    /// Confirmed and released to its locations.
     Confirmed,
+    /// Some fulfilment orders shipped, others not yet.
+    PartiallyShipped,
+    /// Everything shipped.
+    Shipped,
+    /// Everything delivered.
+    Delivered,
+    /// Waiting at the store for the customer.
+    ReadyForPickup,
+    /// Handed over at the store.
+    PickedUp,
     /// Cancelled; its reservations were released.
     Cancelled,
 }
@@ -54,9 +64,25 @@ pub enum OrderStatus {
 /// A fulfilment order's status.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum FulfillmentStatus {
-    /// Reserved at its location, not yet released to it.
+    /// Reserved at its location; the order is not confirmed yet.
     Pending,
-    /// Cancelled; its reservation was released.
+    /// Released to the location, waiting for it to accept.
+    Released,
+    /// Accepted by the location, being picked.
+    Accepted,
+    /// Packed, waiting for the carrier.
+    Packed,
+    /// Handed to the carrier.
+    Shipped,
+    /// Delivered to the customer.
+    Delivered,
+    /// Waiting at the store; the customer has a pickup code.
+    ReadyForPickup,
+    /// Handed to the customer at the store.
+    PickedUp,
+    /// The location could not fulfil it; its lines were re-routed.
+    Rejected,
+    /// Cancelled with its order.
     Cancelled,
 }
 
@@ -72,8 +98,16 @@ macro_rules! map_enum {
 }
 map_enum!(Channel, DomainChannel, [Web, Mobile, CallCenter, Store, Marketplace]);
 map_enum!(DeliveryMethod, DomainDelivery, [Ship, Pickup, Digital]);
-map_enum!(OrderStatus, DomainStatus, [Pending, Confirmed, Cancelled]);
-map_enum!(FulfillmentStatus, DomainFoStatus, [Pending, Cancelled]);
+map_enum!(
+    OrderStatus,
+    DomainStatus,
+    [Pending, Confirmed, PartiallyShipped, Shipped, Delivered, ReadyForPickup, PickedUp, Cancelled]
+);
+map_enum!(
+    FulfillmentStatus,
+    DomainFoStatus,
+    [Pending, Released, Accepted, Packed, Shipped, Delivered, ReadyForPickup, PickedUp, Rejected, Cancelled]
+);
 
 /// The money of an order.
 #[derive(SimpleObject, Clone, Debug)]
@@ -227,8 +261,7 @@ impl Order {
     /// The fulfilment orders: which location fulfils which lines.
     async fn fulfillment_orders(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FulfillmentOrder>> {
         let fos = loaders(ctx)?.fulfillment_orders_by_order.load_one(self.0.id).await.map_err(load_error)?;
-        let currency = self.0.currency.clone();
-        Ok(fos.unwrap_or_default().into_iter().map(|f| FulfillmentOrder(f, currency.clone())).collect())
+        Ok(fos.unwrap_or_default().into_iter().map(FulfillmentOrder).collect())
     }
 
     /// The order's timeline: every change, who made it and why, oldest first.
@@ -350,7 +383,18 @@ impl OrderLine {
 
 /// The lines (and quantities) of an order that one location fulfils.
 #[derive(Clone, Debug)]
-pub struct FulfillmentOrder(pub fulfillment_order::Model, String);
+pub struct FulfillmentOrder(pub fulfillment_order::Model);
+
+impl FulfillmentOrder {
+    async fn order_model(&self, ctx: &Context<'_>) -> async_graphql::Result<order::Model> {
+        loaders(ctx)?
+            .order
+            .load_one(self.0.order_id)
+            .await
+            .map_err(load_error)?
+            .ok_or_else(|| top_level("INTERNAL", "order missing"))
+    }
+}
 
 #[Object]
 impl FulfillmentOrder {
@@ -386,8 +430,48 @@ impl FulfillmentOrder {
     }
 
     /// The shipping charged for this shipment.
-    async fn shipping_cost(&self) -> Money {
-        Money::from_minor(self.0.shipping_minor, &self.1)
+    async fn shipping_cost(&self, ctx: &Context<'_>) -> async_graphql::Result<Money> {
+        let order = self.order_model(ctx).await?;
+        Ok(Money::from_minor(self.0.shipping_minor, &order.currency))
+    }
+
+    /// The order it belongs to.
+    async fn order(&self, ctx: &Context<'_>) -> async_graphql::Result<Order> {
+        Ok(Order(self.order_model(ctx).await?))
+    }
+
+    /// For a pickup order shipped from elsewhere: the store it is shipped to.
+    async fn ship_to_location(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Location>> {
+        let Some(id) = self.0.ship_to_location_id else { return Ok(None) };
+        Ok(loaders(ctx)?.location.load_one(id).await.map_err(load_error)?.map(Location::from))
+    }
+
+    /// The code the customer shows at the store; only the customer and staff see it.
+    async fn pickup_code(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let (_, actor) = super::common::parts(ctx)?;
+        let order = self.order_model(ctx).await?;
+        let may_see = actor.is_staff() || actor.own_customer() == Some(order.customer_id);
+        Ok(self.0.pickup_code.clone().filter(|_| may_see))
+    }
+
+    /// Why the location rejected it, if it did.
+    async fn reject_reason(&self) -> Option<&str> {
+        self.0.reject_reason.as_deref()
+    }
+
+    /// When the location accepted it (RFC 3339).
+    async fn accepted_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.accepted_at
+    }
+
+    /// When it left the location (RFC 3339).
+    async fn shipped_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.shipped_at
+    }
+
+    /// When it was delivered or handed over (RFC 3339).
+    async fn delivered_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.delivered_at
     }
 
     /// The carrier, once shipped.
@@ -526,6 +610,19 @@ pub struct PlaceOrderInput {
     /// `false` asks for one shipment or nothing.
     #[graphql(default = true)]
     pub allow_split: bool,
+    /// What to do with units no location can fill now: REJECT the order (OUT_OF_STOCK), or
+    /// BACKORDER them until stock arrives.
+    #[graphql(default_with = "BackorderPolicy::Reject")]
+    pub backorder_policy: BackorderPolicy,
+}
+
+/// What happens to units no location can fill when the order is placed.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BackorderPolicy {
+    /// Refuse the order with OUT_OF_STOCK.
+    Reject,
+    /// Take the order; the units wait and are filled, oldest order first, when stock arrives.
+    Backorder,
 }
 
 payload!(PlaceOrderPayload, order: Order, "placeOrder");
@@ -651,6 +748,10 @@ impl OrderMutation {
             promo_code: input.promo_code,
             note: input.note,
             allow_split: input.allow_split,
+            backorder_policy: match input.backorder_policy {
+                BackorderPolicy::Reject => domain::orders::BackorderPolicy::Reject,
+                BackorderPolicy::Backorder => domain::orders::BackorderPolicy::Backorder,
+            },
         };
         respond(orders::place_order(db, actor, request).await, actor)
     }

@@ -4,10 +4,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
-use entities::{fulfillment_order, fulfillment_order_line, location, order, order_line, product};
+use entities::{location, order, order_line, product};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
-    QueryFilter, Set, Statement, TransactionTrait,
+    QueryFilter, Set, Statement,
 };
 use uuid::Uuid;
 
@@ -18,7 +18,8 @@ use crate::catalog::ProductKind;
 use crate::customers::{self, ContactInput, parse_contact};
 use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult, ErrorCode, Problems, UserError};
-use crate::inventory::{MAX_QUANTITY, reserve};
+use crate::fulfillment::{LineNeed, create_fulfillment_orders, shares};
+use crate::inventory::MAX_QUANTITY;
 use crate::money::Currency;
 use crate::pricing::{self, Discount};
 use crate::routing::{self, Allocation, Demand, Destination};
@@ -61,6 +62,26 @@ pub struct PlaceOrder {
     pub note: Option<String>,
     /// `false`: one shipment or nothing.
     pub allow_split: bool,
+    /// What to do with units nothing can fill now.
+    pub backorder_policy: BackorderPolicy,
+}
+
+/// What happens to units no location can fill when the order is placed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BackorderPolicy {
+    /// Refuse the order with OUT_OF_STOCK.
+    Reject,
+    /// Take the order; the units wait and are filled, oldest order first, when stock arrives.
+    Backorder,
+}
+
+impl BackorderPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackorderPolicy::Reject => "REJECT",
+            BackorderPolicy::Backorder => "BACKORDER",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -200,27 +221,6 @@ async fn next_order_number(txn: &DatabaseTransaction) -> DomainResult<i64> {
 
 pub fn format_order_number(seq: i64) -> String {
     format!("SO-{seq:06}")
-}
-
-/// Reserves the plan's allocations in level-id order (so concurrent orders lock rows in one
-/// order and cannot deadlock). `false`: a reservation lost a race and the savepoint is undone.
-async fn reserve_plan(
-    txn: &DatabaseTransaction,
-    allocations: &[Allocation],
-    order_id: Uuid,
-    actor: &Actor,
-) -> DomainResult<bool> {
-    let mut sorted = allocations.to_vec();
-    sorted.sort_by_key(|a| a.level_id);
-    let savepoint = txn.begin().await?;
-    for a in &sorted {
-        if !reserve(&savepoint, a.level_id, a.quantity, order_id, actor).await? {
-            savepoint.rollback().await?;
-            return Ok(false);
-        }
-    }
-    savepoint.commit().await?;
-    Ok(true)
 }
 
 /// Places an order: validates, prices from the catalogue, routes, reserves and writes it all in
@@ -380,7 +380,7 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
         for attempt in 1..=MAX_PLAN_ATTEMPTS {
             let network = routing::load_network(&txn, &product_ids).await?;
             let decision = routing::route(&request, &network, &rules);
-            if !decision.is_complete() {
+            if !decision.is_complete() && input.backorder_policy == BackorderPolicy::Reject {
                 let short: HashMap<Uuid, i32> =
                     decision.shortfalls.iter().map(|s| (s.product_id, s.quantity)).collect();
                 let errors = checked
@@ -405,7 +405,7 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
                     .collect();
                 return Err(DomainError::Rejected(errors));
             }
-            if reserve_plan(&txn, &decision.allocations, order_id, actor).await? {
+            if crate::fulfillment::reserve_all(&txn, &decision.allocations, order_id, actor).await? {
                 plan = Some(decision);
                 break;
             }
@@ -489,7 +489,7 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
         total_minor: Set(totals.total),
         version: Set(1),
         allow_split: Set(input.allow_split),
-        backorder_policy: Set("REJECT".to_owned()),
+        backorder_policy: Set(input.backorder_policy.as_str().to_owned()),
         placed_by: Set(actor.label()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -497,34 +497,27 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
     .insert(&txn)
     .await?;
 
-    // Lines, and what each takes of the allocations of its product (lines of one SKU share them).
-    let mut remaining: Vec<Allocation> = allocations.clone();
-    let mut fulfilment_orders: HashMap<Uuid, Uuid> = HashMap::new();
-    for location_id in &shipment_locations {
-        let fo = fulfillment_order::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            order_id: Set(order_id),
-            location_id: Set(*location_id),
-            status: Set(FulfillmentStatus::Pending.as_str().to_owned()),
-            shipping_minor: Set(shipping_rates.get(location_id).copied().unwrap_or(0)),
-            carrier: Set(None),
-            tracking_number: Set(None),
-            ship_to_location_id: Set(match plan.as_ref().map(|p| p.mode) {
-                Some(routing::Mode::ShipToStore) => pickup.as_ref().map(|p| p.id),
-                _ => None,
-            }),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        fulfilment_orders.insert(*location_id, fo.id);
+    // Lines, each with its share of its product's allocations; the rest is backordered.
+    let line_ids: Vec<Uuid> = checked.lines.iter().map(|_| Uuid::now_v7()).collect();
+    let needs: Vec<LineNeed> = checked
+        .lines
+        .iter()
+        .zip(&line_ids)
+        .filter_map(|((sku, qty), id)| {
+            let p = products.get(sku).filter(|p| ProductKind::parse(&p.kind).holds_stock())?;
+            Some(LineNeed { line_id: *id, product_id: p.id, quantity: *qty })
+        })
+        .collect();
+    let mut allocated: HashMap<Uuid, i32> = HashMap::new();
+    for (line, _, quantity) in shares(&allocations, &needs) {
+        *allocated.entry(needs[line].line_id).or_default() += quantity;
     }
-    for (i, (sku, qty)) in checked.lines.iter().enumerate() {
+    for (i, ((sku, qty), line_id)) in checked.lines.iter().zip(&line_ids).enumerate() {
         let Some(p) = products.get(sku) else { continue };
-        let line = order_line::ActiveModel {
-            id: Set(Uuid::now_v7()),
+        let got =
+            if ProductKind::parse(&p.kind).holds_stock() { allocated.get(line_id).copied().unwrap_or(0) } else { *qty };
+        order_line::ActiveModel {
+            id: Set(*line_id),
             order_id: Set(order_id),
             line_no: Set(i32::try_from(i + 1).unwrap_or(i32::MAX)),
             product_id: Set(p.id),
@@ -533,8 +526,8 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
             product_kind: Set(p.kind.clone()),
             unit_price_minor: Set(p.price_minor),
             quantity: Set(*qty),
-            allocated_quantity: Set(*qty),
-            backordered_quantity: Set(0),
+            allocated_quantity: Set(got),
+            backordered_quantity: Set(*qty - got),
             cancelled_quantity: Set(0),
             shipped_quantity: Set(0),
             returned_quantity: Set(0),
@@ -542,32 +535,22 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
         }
         .insert(&txn)
         .await?;
-        if !ProductKind::parse(&p.kind).holds_stock() {
-            continue;
-        }
-        let mut needed = *qty;
-        for a in remaining.iter_mut().filter(|a| a.product_id == p.id && a.quantity > 0) {
-            if needed == 0 {
-                break;
-            }
-            let take = needed.min(a.quantity);
-            a.quantity -= take;
-            needed -= take;
-            let fo_id = fulfilment_orders
-                .get(&a.location_id)
-                .copied()
-                .ok_or_else(|| DomainError::not_found(&[], "fulfilment order"))?;
-            fulfillment_order_line::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                fulfillment_order_id: Set(fo_id),
-                order_line_id: Set(line.id),
-                inventory_level_id: Set(a.level_id),
-                quantity: Set(take),
-            }
-            .insert(&txn)
-            .await?;
-        }
     }
+    let ship_to = match plan.as_ref().map(|p| p.mode) {
+        Some(routing::Mode::ShipToStore) => pickup.as_ref().map(|p| p.id),
+        _ => None,
+    };
+    create_fulfillment_orders(
+        &txn,
+        order_id,
+        &allocations,
+        &needs,
+        FulfillmentStatus::Pending,
+        &shipping_rates,
+        ship_to,
+        now,
+    )
+    .await?;
 
     if let Some(decision) = &plan {
         routing::record_decision(&txn, order_id, routing::trigger::PLACEMENT, decision).await?;
@@ -587,6 +570,11 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
         plan.as_ref().map(|p| serde_json::json!({ "routing": p.summary })),
     )
     .await?;
+    if let Some(decision) = plan.as_ref().filter(|d| !d.is_complete()) {
+        let short: Vec<String> = decision.shortfalls.iter().map(|s| format!("{} × {}", s.quantity, s.sku)).collect();
+        let message = format!("Backordered until stock arrives: {}", short.join(", "));
+        record_event(&txn, order_id, "BACKORDERED", actor, message, None).await?;
+    }
     txn.commit().await?;
     tracing::info!(number = %created.number, total = created.total_minor, "order placed");
     Ok(created)

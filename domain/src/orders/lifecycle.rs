@@ -118,11 +118,13 @@ pub async fn cancel_order(
 
     // Release what the open fulfilment orders hold, level by level in id order (the order
     // placement takes them in), so a cancel and a placement cannot deadlock.
-    let open_fos = fulfillment_order::Entity::find()
+    let open_fos: Vec<fulfillment_order::Model> = fulfillment_order::Entity::find()
         .filter(fulfillment_order::Column::OrderId.eq(order_id))
-        .filter(fulfillment_order::Column::Status.ne(FulfillmentStatus::Cancelled.as_str()))
         .all(&txn)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|f| FulfillmentStatus::parse(&f.status).is_some_and(|s| s.holds_reservation(f.shipped_at.is_some())))
+        .collect();
     let fo_ids: Vec<Uuid> = open_fos.iter().map(|f| f.id).collect();
     let mut held = fulfillment_order_line::Entity::find()
         .filter(fulfillment_order_line::Column::FulfillmentOrderId.is_in(fo_ids.iter().copied()))

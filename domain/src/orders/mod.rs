@@ -5,11 +5,11 @@ mod lifecycle;
 mod query;
 mod status;
 
-pub use capture::{LineInput, PlaceOrder, ShippingAddressInput, place_order};
+pub use capture::{BackorderPolicy, LineInput, PlaceOrder, ShippingAddressInput, place_order};
 pub use events::record_event;
 pub use lifecycle::{cancel_order, confirm_order};
 pub use query::{
     OrderFilter, events_for_orders, fulfillment_lines_for, fulfillment_orders_for_orders, get_order,
     get_order_by_number, lines_for_orders, list_orders,
 };
-pub use status::{Channel, DeliveryMethod, FulfillmentStatus, OrderStatus};
+pub use status::{Channel, DeliveryMethod, FulfillmentStatus, OrderStatus, derive_order_status};

@@ -51,30 +51,54 @@ impl DeliveryMethod {
     }
 }
 
-/// An order's status.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum OrderStatus {
-    /// Captured and reserved, waiting to be confirmed (payment, fraud check).
-    Pending,
-    /// Confirmed: released for fulfilment.
-    Confirmed,
-    /// Cancelled; every reservation was released.
-    Cancelled,
+/// Defines a status enum with its SCREAMING_CASE names.
+macro_rules! statuses {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),*
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),*
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|c| c.as_str() == s)
+            }
+        }
+    };
 }
 
+statuses!(
+    /// An order's status. It follows its fulfilment orders once it is confirmed.
+    OrderStatus {
+        /// Captured and reserved, waiting to be confirmed (payment, fraud check).
+        Pending => "PENDING",
+        /// Confirmed: released to its locations.
+        Confirmed => "CONFIRMED",
+        /// Some fulfilment orders shipped, others not yet.
+        PartiallyShipped => "PARTIALLY_SHIPPED",
+        /// Everything shipped.
+        Shipped => "SHIPPED",
+        /// Everything delivered.
+        Delivered => "DELIVERED",
+        /// Waiting at the store for the customer.
+        ReadyForPickup => "READY_FOR_PICKUP",
+        /// Handed over at the store.
+        PickedUp => "PICKED_UP",
+        /// Cancelled; every reservation was released.
+        Cancelled => "CANCELLED",
+    }
+);
+
 impl OrderStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Pending => "PENDING",
-            OrderStatus::Confirmed => "CONFIRMED",
-            OrderStatus::Cancelled => "CANCELLED",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OrderStatus> {
-        [OrderStatus::Pending, OrderStatus::Confirmed, OrderStatus::Cancelled].into_iter().find(|c| c.as_str() == s)
-    }
-
     /// Only a pending order can be confirmed.
     pub fn can_confirm(self) -> bool {
         self == OrderStatus::Pending
@@ -86,25 +110,82 @@ impl OrderStatus {
     }
 }
 
-/// A fulfilment order's status.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum FulfillmentStatus {
-    /// Reserved at its location, not yet released to it.
-    Pending,
-    Cancelled,
-}
+statuses!(
+    /// A fulfilment order's status.
+    FulfillmentStatus {
+        /// Reserved at its location; the order is not confirmed yet.
+        Pending => "PENDING",
+        /// Released to the location, waiting for it to accept.
+        Released => "RELEASED",
+        /// The location accepted it and is picking.
+        Accepted => "ACCEPTED",
+        /// Packed, waiting for the carrier.
+        Packed => "PACKED",
+        /// Handed to the carrier.
+        Shipped => "SHIPPED",
+        /// Delivered to the customer.
+        Delivered => "DELIVERED",
+        /// Waiting at the store for the customer, who has a pickup code.
+        ReadyForPickup => "READY_FOR_PICKUP",
+        /// Handed to the customer at the store.
+        PickedUp => "PICKED_UP",
+        /// The location could not fulfil it; its lines were re-routed.
+        Rejected => "REJECTED",
+        /// Cancelled with its order.
+        Cancelled => "CANCELLED",
+    }
+);
 
 impl FulfillmentStatus {
-    pub fn as_str(self) -> &'static str {
+    /// Whether its units are still reserved at its location (nothing left yet). A ship-to-store
+    /// fulfilment order waiting for pickup has already shipped.
+    pub fn holds_reservation(self, shipped: bool) -> bool {
         match self {
-            FulfillmentStatus::Pending => "PENDING",
-            FulfillmentStatus::Cancelled => "CANCELLED",
+            FulfillmentStatus::Pending
+            | FulfillmentStatus::Released
+            | FulfillmentStatus::Accepted
+            | FulfillmentStatus::Packed => true,
+            FulfillmentStatus::ReadyForPickup => !shipped,
+            _ => false,
         }
     }
 
-    pub fn parse(s: &str) -> Option<FulfillmentStatus> {
-        [FulfillmentStatus::Pending, FulfillmentStatus::Cancelled].into_iter().find(|c| c.as_str() == s)
+    /// Whether it is over, one way or another.
+    pub fn is_closed(self) -> bool {
+        matches!(
+            self,
+            FulfillmentStatus::Delivered
+                | FulfillmentStatus::PickedUp
+                | FulfillmentStatus::Rejected
+                | FulfillmentStatus::Cancelled
+        )
     }
+}
+
+/// What an order's status is once confirmed, from its live (not rejected or cancelled)
+/// fulfilment orders and whether units still wait for stock.
+pub fn derive_order_status(live: &[FulfillmentStatus], backordered: bool) -> OrderStatus {
+    use FulfillmentStatus as F;
+    if live.is_empty() {
+        return OrderStatus::Confirmed;
+    }
+    let all = |pred: fn(F) -> bool| live.iter().all(|s| pred(*s)) && !backordered;
+    if all(|s| s == F::PickedUp) {
+        return OrderStatus::PickedUp;
+    }
+    if all(|s| matches!(s, F::Delivered | F::PickedUp)) {
+        return OrderStatus::Delivered;
+    }
+    if live.contains(&F::ReadyForPickup) && live.iter().all(|s| matches!(s, F::ReadyForPickup | F::PickedUp)) {
+        return OrderStatus::ReadyForPickup;
+    }
+    if all(|s| matches!(s, F::Shipped | F::Delivered | F::PickedUp)) {
+        return OrderStatus::Shipped;
+    }
+    if live.iter().any(|s| matches!(s, F::Shipped | F::Delivered | F::PickedUp)) {
+        return OrderStatus::PartiallyShipped;
+    }
+    OrderStatus::Confirmed
 }
 
 #[cfg(test)]
@@ -118,6 +199,21 @@ mod tests {
         assert!(!OrderStatus::Cancelled.can_confirm());
         assert!(OrderStatus::Confirmed.can_cancel());
         assert!(!OrderStatus::Cancelled.can_cancel());
+    }
+
+    #[test]
+    fn the_order_follows_its_fulfilment_orders() {
+        use FulfillmentStatus as F;
+        assert_eq!(derive_order_status(&[F::Accepted, F::Released], false), OrderStatus::Confirmed);
+        assert_eq!(derive_order_status(&[F::Shipped, F::Accepted], false), OrderStatus::PartiallyShipped);
+        assert_eq!(derive_order_status(&[F::Shipped, F::Delivered], false), OrderStatus::Shipped);
+        assert_eq!(derive_order_status(&[F::Shipped], true), OrderStatus::PartiallyShipped);
+        assert_eq!(derive_order_status(&[F::Delivered, F::Delivered], false), OrderStatus::Delivered);
+        assert_eq!(derive_order_status(&[F::ReadyForPickup], false), OrderStatus::ReadyForPickup);
+        assert_eq!(derive_order_status(&[F::PickedUp], false), OrderStatus::PickedUp);
+        assert!(F::ReadyForPickup.holds_reservation(false));
+        assert!(!F::ReadyForPickup.holds_reservation(true));
+        assert!(!F::Rejected.holds_reservation(false));
     }
 
     #[test]

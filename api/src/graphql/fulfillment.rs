@@ -1,0 +1,151 @@
+//! Fulfilment orders for location associates: their queue, and the actions that move a
+//! fulfilment order through its life.
+use async_graphql::{Context, ID, InputObject, Object};
+use domain::fulfillment::{self, Action};
+
+use super::common::{is_anonymous, parts, payload, respond};
+use super::errors::query_error;
+use super::orders::{FulfillmentOrder, FulfillmentStatus};
+
+payload!(FulfillmentOrderPayload, fulfillment_order: FulfillmentOrder, "a fulfilment-order action");
+
+/// A fulfilment order to act on.
+#[derive(InputObject)]
+pub struct FulfillmentOrderActionInput {
+    /// The fulfilment order's id.
+    pub fulfillment_order_id: ID,
+}
+
+/// A fulfilment order the location cannot fulfil.
+#[derive(InputObject)]
+pub struct RejectFulfillmentOrderInput {
+    /// The fulfilment order's id.
+    pub fulfillment_order_id: ID,
+    /// Why (damaged stock, not found on the shelf, no staff…); recorded on the order.
+    pub reason: String,
+}
+
+/// A fulfilment order handed to the carrier.
+#[derive(InputObject)]
+pub struct ShipFulfillmentOrderInput {
+    /// The fulfilment order's id.
+    pub fulfillment_order_id: ID,
+    /// The carrier, e.g. "Colissimo".
+    pub carrier: String,
+    /// The carrier's tracking number.
+    pub tracking_number: String,
+}
+
+/// A pickup handed over at the store.
+#[derive(InputObject)]
+pub struct CompletePickupInput {
+    /// The fulfilment order's id.
+    pub fulfillment_order_id: ID,
+    /// The code the customer shows.
+    pub pickup_code: String,
+}
+
+fn fo_id(id: &ID) -> uuid::Uuid {
+    uuid::Uuid::parse_str(id).unwrap_or(uuid::Uuid::nil())
+}
+
+#[derive(Default)]
+pub struct FulfillmentQuery;
+
+#[Object]
+impl FulfillmentQuery {
+    /// The fulfilment orders of a location (for an associate: of its locations), oldest first.
+    async fn fulfillment_orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The location; an associate may omit it to see all of its locations.")] location_code: Option<
+            String,
+        >,
+        #[graphql(desc = "Only fulfilment orders in this status.")] status: Option<FulfillmentStatus>,
+    ) -> async_graphql::Result<Vec<FulfillmentOrder>> {
+        let (db, actor) = parts(ctx)?;
+        let list = fulfillment::list_for_locations(db, actor, location_code.as_deref(), status.map(Into::into))
+            .await
+            .map_err(|e| query_error(e, is_anonymous(actor)))?;
+        Ok(list.into_iter().map(FulfillmentOrder).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct FulfillmentMutation;
+
+impl FulfillmentMutation {
+    async fn run(&self, ctx: &Context<'_>, id: &ID, action: Action) -> async_graphql::Result<FulfillmentOrderPayload> {
+        let (db, actor) = parts(ctx)?;
+        respond(fulfillment::act(db, actor, fo_id(id), action).await.map(FulfillmentOrder), actor)
+    }
+}
+
+#[Object]
+impl FulfillmentMutation {
+    /// The location takes the fulfilment order on.
+    async fn accept_fulfillment_order(
+        &self,
+        ctx: &Context<'_>,
+        input: FulfillmentOrderActionInput,
+    ) -> async_graphql::Result<FulfillmentOrderPayload> {
+        self.run(ctx, &input.fulfillment_order_id, Action::Accept).await
+    }
+
+    /// The location cannot fulfil it: its reservation is released and its lines are routed
+    /// elsewhere, or backordered when nothing else can fill them.
+    async fn reject_fulfillment_order(
+        &self,
+        ctx: &Context<'_>,
+        input: RejectFulfillmentOrderInput,
+    ) -> async_graphql::Result<FulfillmentOrderPayload> {
+        self.run(ctx, &input.fulfillment_order_id, Action::Reject { reason: input.reason }).await
+    }
+
+    /// Packed and waiting for the carrier.
+    async fn pack_fulfillment_order(
+        &self,
+        ctx: &Context<'_>,
+        input: FulfillmentOrderActionInput,
+    ) -> async_graphql::Result<FulfillmentOrderPayload> {
+        self.run(ctx, &input.fulfillment_order_id, Action::Pack).await
+    }
+
+    /// Handed to the carrier: its units leave the location's stock.
+    async fn ship_fulfillment_order(
+        &self,
+        ctx: &Context<'_>,
+        input: ShipFulfillmentOrderInput,
+    ) -> async_graphql::Result<FulfillmentOrderPayload> {
+        let action = Action::Ship { carrier: input.carrier, tracking_number: input.tracking_number };
+        self.run(ctx, &input.fulfillment_order_id, action).await
+    }
+
+    /// Delivered to the customer.
+    async fn mark_delivered(
+        &self,
+        ctx: &Context<'_>,
+        input: FulfillmentOrderActionInput,
+    ) -> async_graphql::Result<FulfillmentOrderPayload> {
+        self.run(ctx, &input.fulfillment_order_id, Action::Deliver).await
+    }
+
+    /// Waiting at the store for the customer, who is given a pickup code.
+    async fn mark_ready_for_pickup(
+        &self,
+        ctx: &Context<'_>,
+        input: FulfillmentOrderActionInput,
+    ) -> async_graphql::Result<FulfillmentOrderPayload> {
+        self.run(ctx, &input.fulfillment_order_id, Action::ReadyForPickup).await
+    }
+
+    /// Hands a pickup over; the code must match (INVALID_PICKUP_CODE otherwise).
+    async fn complete_pickup(
+        &self,
+        ctx: &Context<'_>,
+        input: CompletePickupInput,
+    ) -> async_graphql::Result<FulfillmentOrderPayload> {
+        let action = Action::CompletePickup { pickup_code: input.pickup_code };
+        self.run(ctx, &input.fulfillment_order_id, action).await
+    }
+}
