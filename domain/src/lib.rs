@@ -15,6 +15,7 @@ pub mod orders;
 pub mod outbox;
 pub mod pagination;
 pub mod pricing;
+pub mod promise;
 pub mod promotions;
 pub mod routing;
 pub mod seed;

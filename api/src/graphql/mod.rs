@@ -9,6 +9,7 @@ pub mod loaders;
 pub mod locations;
 pub mod orders;
 pub mod pricing;
+pub mod promise;
 pub mod routing;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
@@ -25,6 +26,7 @@ pub struct QueryRoot(
     pricing::PricingQuery,
     routing::RoutingQuery,
     fulfillment::FulfillmentQuery,
+    promise::PromiseQueryRoot,
 );
 
 /// Every mutation.
