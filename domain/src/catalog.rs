@@ -2,6 +2,7 @@
 use chrono::Utc;
 use entities::product;
 use rust_decimal::Decimal;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -182,7 +183,12 @@ pub async fn list_products(
         query = query.filter(product::Column::Kind.eq(kind.as_str()));
     }
     if let Some(prefix) = &filter.sku_prefix {
-        query = query.filter(product::Column::Sku.starts_with(prefix.trim()));
+        // Compared as text, not as a LIKE pattern: SKUs may contain '_', and SQLite's LIKE
+        // ignores case where PostgreSQL's does not.
+        let prefix = prefix.trim();
+        let length = i64::try_from(prefix.chars().count()).unwrap_or(i64::MAX);
+        let head = Func::cust("SUBSTR").arg(Expr::col(product::Column::Sku)).arg(1).arg(length);
+        query = query.filter(Expr::expr(head).eq(prefix));
     }
     let rows = query.limit(limit + 1).all(db).await?;
     Ok(into_page(rows, limit))

@@ -268,13 +268,23 @@ pub async fn receive(
     let place = find_place(&txn, sku, location_code).await?;
     let level = ensure_level(&txn, &place).await?;
     use inventory_level::Column as L;
-    inventory_level::Entity::update_many()
+    let received = inventory_level::Entity::update_many()
         .col_expr(L::OnHand, Expr::col(L::OnHand).add(quantity))
         .col_expr(L::UpdatedAt, Expr::value(Utc::now()))
         .filter(L::Id.eq(level.id))
         .filter(Expr::col(L::OnHand).lte(i64::from(i32::MAX) - i64::from(quantity)))
         .exec(&txn)
         .await?;
+    if received.rows_affected == 0 {
+        return Err(DomainError::rejected(
+            &["quantity"],
+            ErrorCode::InvalidInput,
+            format!(
+                "{} already has {} on hand: this receipt would exceed the largest count",
+                place.location.code, level.on_hand
+            ),
+        ));
+    }
     let cause = Cause { reference, ..Cause::default() };
     record(&txn, level.id, MovementKind::Receipt, quantity, 0, &cause, actor).await?;
     crate::fulfillment::fill_backorders(&txn, place.product.id, &place.location, level.id, actor).await?;

@@ -163,7 +163,11 @@ pub struct CatalogQuery;
 #[Object]
 impl CatalogQuery {
     /// The product with this SKU, if any.
-    async fn product(&self, ctx: &Context<'_>, sku: String) -> async_graphql::Result<Option<Product>> {
+    async fn product(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The SKU.")] sku: String,
+    ) -> async_graphql::Result<Option<Product>> {
         let (db, actor) = parts(ctx)?;
         let found = catalog::find_by_sku(db, &sku).await.map_err(|e| query_error(e, is_anonymous(actor)))?;
         Ok(found.map(Product::from))
@@ -198,13 +202,13 @@ impl CatalogMutation {
     async fn create_product(
         &self,
         ctx: &Context<'_>,
-        input: CreateProductInput,
+        #[graphql(desc = "The CreateProduct request.")] input: CreateProductInput,
     ) -> async_graphql::Result<CreateProductPayload> {
         let (db, actor) = parts(ctx)?;
         let new = NewProduct {
             sku: input.sku,
             name: input.name,
-            price: input.price.amount,
+            price: input.price.amount.0,
             currency: input.price.currency,
             kind: input.kind.into(),
             weight_grams: input.weight_grams,
@@ -217,12 +221,12 @@ impl CatalogMutation {
     async fn update_product(
         &self,
         ctx: &Context<'_>,
-        input: UpdateProductInput,
+        #[graphql(desc = "The UpdateProduct request.")] input: UpdateProductInput,
     ) -> async_graphql::Result<UpdateProductPayload> {
         let (db, actor) = parts(ctx)?;
         let changes = ProductChanges {
             name: input.name,
-            price: input.price.map(|m| (m.amount, m.currency)),
+            price: input.price.map(|m| (m.amount.0, m.currency)),
             kind: input.kind.map(Into::into),
             weight_grams: input.weight_grams,
             active: input.active,

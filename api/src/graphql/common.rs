@@ -1,13 +1,38 @@
 //! Pieces every part of the schema uses: money, pagination and the request's context.
-use async_graphql::{Context, InputObject, SimpleObject};
+use async_graphql::{Context, InputObject, InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value};
 use domain::auth::Actor;
 use domain::money::Currency;
 use domain::pagination::{Page, PageRequest};
-use rust_decimal::Decimal;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::errors::top_level;
+
+/// An exact decimal number, written as a string such as "19.99". A JSON number is accepted on
+/// input too, read from its text so no precision is lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decimal(pub rust_decimal::Decimal);
+
+/// An exact decimal number, written as a string such as "19.99".
+#[Scalar(name = "Decimal")]
+impl ScalarType for Decimal {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        let text = match &value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => return Err(InputValueError::expected_type(value)),
+        };
+        text.trim()
+            .parse::<rust_decimal::Decimal>()
+            .or_else(|_| rust_decimal::Decimal::from_scientific(text.trim()))
+            .map(Decimal)
+            .map_err(|_| InputValueError::custom(format!("'{text}' is not a decimal number")))
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_string())
+    }
+}
 
 /// An exact amount of money.
 #[derive(SimpleObject, Clone, Debug, PartialEq)]
@@ -21,8 +46,9 @@ pub struct Money {
 impl Money {
     /// From minor units of `currency` (cents for EUR).
     pub fn from_minor(minor: i64, currency: &str) -> Money {
-        let amount = Currency::parse(currency).map_or_else(|| Decimal::from(minor), |c| c.to_decimal(minor));
-        Money { amount, currency: currency.to_owned() }
+        let amount =
+            Currency::parse(currency).map_or_else(|| rust_decimal::Decimal::from(minor), |c| c.to_decimal(minor));
+        Money { amount: Decimal(amount), currency: currency.to_owned() }
     }
 }
 

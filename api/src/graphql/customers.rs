@@ -65,7 +65,11 @@ pub struct CustomerQuery;
 #[Object]
 impl CustomerQuery {
     /// A customer by id: staff see any, a customer only itself.
-    async fn customer(&self, ctx: &Context<'_>, id: async_graphql::ID) -> async_graphql::Result<Option<Customer>> {
+    async fn customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's id.")] id: async_graphql::ID,
+    ) -> async_graphql::Result<Option<Customer>> {
         let (db, actor) = parts(ctx)?;
         let Ok(id) = uuid::Uuid::parse_str(&id) else {
             return Ok(None);
@@ -101,7 +105,7 @@ impl CustomerMutation {
     async fn create_customer(
         &self,
         ctx: &Context<'_>,
-        input: CreateCustomerInput,
+        #[graphql(desc = "The CreateCustomer request.")] input: CreateCustomerInput,
     ) -> async_graphql::Result<CreateCustomerPayload> {
         let (db, actor) = parts(ctx)?;
         let contact = ContactInput { email: input.email, name: input.name, phone: input.phone };

@@ -87,7 +87,7 @@ impl FulfillmentMutation {
     async fn accept_fulfillment_order(
         &self,
         ctx: &Context<'_>,
-        input: FulfillmentOrderActionInput,
+        #[graphql(desc = "The FulfillmentOrderAction request.")] input: FulfillmentOrderActionInput,
     ) -> async_graphql::Result<FulfillmentOrderPayload> {
         self.run(ctx, &input.fulfillment_order_id, Action::Accept).await
     }
@@ -97,7 +97,7 @@ impl FulfillmentMutation {
     async fn reject_fulfillment_order(
         &self,
         ctx: &Context<'_>,
-        input: RejectFulfillmentOrderInput,
+        #[graphql(desc = "The RejectFulfillmentOrder request.")] input: RejectFulfillmentOrderInput,
     ) -> async_graphql::Result<FulfillmentOrderPayload> {
         self.run(ctx, &input.fulfillment_order_id, Action::Reject { reason: input.reason }).await
     }
@@ -106,7 +106,7 @@ impl FulfillmentMutation {
     async fn pack_fulfillment_order(
         &self,
         ctx: &Context<'_>,
-        input: FulfillmentOrderActionInput,
+        #[graphql(desc = "The FulfillmentOrderAction request.")] input: FulfillmentOrderActionInput,
     ) -> async_graphql::Result<FulfillmentOrderPayload> {
         self.run(ctx, &input.fulfillment_order_id, Action::Pack).await
     }
@@ -115,7 +115,7 @@ impl FulfillmentMutation {
     async fn ship_fulfillment_order(
         &self,
         ctx: &Context<'_>,
-        input: ShipFulfillmentOrderInput,
+        #[graphql(desc = "The ShipFulfillmentOrder request.")] input: ShipFulfillmentOrderInput,
     ) -> async_graphql::Result<FulfillmentOrderPayload> {
         let action = Action::Ship { carrier: input.carrier, tracking_number: input.tracking_number };
         self.run(ctx, &input.fulfillment_order_id, action).await
@@ -125,7 +125,7 @@ impl FulfillmentMutation {
     async fn mark_delivered(
         &self,
         ctx: &Context<'_>,
-        input: FulfillmentOrderActionInput,
+        #[graphql(desc = "The FulfillmentOrderAction request.")] input: FulfillmentOrderActionInput,
     ) -> async_graphql::Result<FulfillmentOrderPayload> {
         self.run(ctx, &input.fulfillment_order_id, Action::Deliver).await
     }
@@ -134,7 +134,7 @@ impl FulfillmentMutation {
     async fn mark_ready_for_pickup(
         &self,
         ctx: &Context<'_>,
-        input: FulfillmentOrderActionInput,
+        #[graphql(desc = "The FulfillmentOrderAction request.")] input: FulfillmentOrderActionInput,
     ) -> async_graphql::Result<FulfillmentOrderPayload> {
         self.run(ctx, &input.fulfillment_order_id, Action::ReadyForPickup).await
     }
@@ -143,7 +143,7 @@ impl FulfillmentMutation {
     async fn complete_pickup(
         &self,
         ctx: &Context<'_>,
-        input: CompletePickupInput,
+        #[graphql(desc = "The CompletePickup request.")] input: CompletePickupInput,
     ) -> async_graphql::Result<FulfillmentOrderPayload> {
         let action = Action::CompletePickup { pickup_code: input.pickup_code };
         self.run(ctx, &input.fulfillment_order_id, action).await

@@ -259,7 +259,7 @@ impl InventoryMutation {
     async fn receive_inventory(
         &self,
         ctx: &Context<'_>,
-        input: ReceiveInventoryInput,
+        #[graphql(desc = "The ReceiveInventory request.")] input: ReceiveInventoryInput,
     ) -> async_graphql::Result<ReceiveInventoryPayload> {
         let (db, actor) = parts(ctx)?;
         let result =
@@ -272,7 +272,7 @@ impl InventoryMutation {
     async fn adjust_inventory(
         &self,
         ctx: &Context<'_>,
-        input: AdjustInventoryInput,
+        #[graphql(desc = "The AdjustInventory request.")] input: AdjustInventoryInput,
     ) -> async_graphql::Result<AdjustInventoryPayload> {
         let (db, actor) = parts(ctx)?;
         let result = inventory::adjust(
@@ -292,7 +292,7 @@ impl InventoryMutation {
     async fn set_safety_stock(
         &self,
         ctx: &Context<'_>,
-        input: SetSafetyStockInput,
+        #[graphql(desc = "The SetSafetyStock request.")] input: SetSafetyStockInput,
     ) -> async_graphql::Result<SetSafetyStockPayload> {
         let (db, actor) = parts(ctx)?;
         let result = inventory::set_safety_stock(db, actor, &input.sku, &input.location_code, input.quantity).await;

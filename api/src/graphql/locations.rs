@@ -217,7 +217,11 @@ pub struct LocationQuery;
 #[Object]
 impl LocationQuery {
     /// The location with this code, if any.
-    async fn location(&self, ctx: &Context<'_>, code: String) -> async_graphql::Result<Option<Location>> {
+    async fn location(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The location's code.")] code: String,
+    ) -> async_graphql::Result<Option<Location>> {
         let (db, actor) = parts(ctx)?;
         let found = locations::find_by_code(db, &code).await.map_err(|e| query_error(e, is_anonymous(actor)))?;
         Ok(found.map(Location::from))
@@ -247,7 +251,7 @@ impl LocationMutation {
     async fn create_location(
         &self,
         ctx: &Context<'_>,
-        input: CreateLocationInput,
+        #[graphql(desc = "The CreateLocation request.")] input: CreateLocationInput,
     ) -> async_graphql::Result<CreateLocationPayload> {
         let (db, actor) = parts(ctx)?;
         let new = NewLocation {
@@ -260,7 +264,7 @@ impl LocationMutation {
             accepts_returns: input.accepts_returns,
             daily_capacity: input.daily_capacity,
             priority: input.priority,
-            shipping_rate: input.shipping_rate.map(|m| (m.amount, m.currency)),
+            shipping_rate: input.shipping_rate.map(|m| (m.amount.0, m.currency)),
             active: input.active,
         };
         respond(locations::create_location(db, actor, new).await, actor)
@@ -270,7 +274,7 @@ impl LocationMutation {
     async fn update_location(
         &self,
         ctx: &Context<'_>,
-        input: UpdateLocationInput,
+        #[graphql(desc = "The UpdateLocation request.")] input: UpdateLocationInput,
     ) -> async_graphql::Result<UpdateLocationPayload> {
         let (db, actor) = parts(ctx)?;
         let changes = LocationChanges {
@@ -282,7 +286,7 @@ impl LocationMutation {
             accepts_returns: input.accepts_returns,
             daily_capacity: input.daily_capacity,
             priority: input.priority,
-            shipping_rate: input.shipping_rate.map(|m| (m.amount, m.currency)),
+            shipping_rate: input.shipping_rate.map(|m| (m.amount.0, m.currency)),
             active: input.active,
         };
         respond(locations::update_location(db, actor, &input.code, changes).await, actor)

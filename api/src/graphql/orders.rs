@@ -162,6 +162,7 @@ pub struct OrderContact {
 #[derive(Clone, Debug)]
 pub struct Order(pub order::Model);
 
+/// An order: what was bought, by whom, where it ships from and where it stands.
 #[Object]
 impl Order {
     /// The order's id.
@@ -306,12 +307,13 @@ impl From<order::Model> for Order {
 #[derive(Clone, Debug)]
 pub struct OrderLine(pub order_line::Model);
 
-/// The currency of a line's order is the currency of its catalogue price at capture.
+/// A line is priced in its order's currency, whatever the catalogue says today.
 async fn line_currency(ctx: &Context<'_>, line: &order_line::Model) -> async_graphql::Result<String> {
-    let product = loaders(ctx)?.product.load_one(line.product_id).await.map_err(load_error)?;
-    Ok(product.map(|p| p.currency).unwrap_or_default())
+    let order = loaders(ctx)?.order.load_one(line.order_id).await.map_err(load_error)?;
+    Ok(order.map(|o| o.currency).unwrap_or_default())
 }
 
+/// One line of an order.
 #[Object]
 impl OrderLine {
     /// The line's id.
@@ -396,6 +398,7 @@ impl FulfillmentOrder {
     }
 }
 
+/// The lines (and quantities) of an order that one location fulfils.
 #[Object]
 impl FulfillmentOrder {
     /// The fulfilment order's id.
@@ -518,6 +521,7 @@ impl FulfillmentOrderLine {
 #[derive(Clone, Debug)]
 pub struct OrderEvent(pub order_event::Model);
 
+/// One entry of an order's timeline.
 #[Object]
 impl OrderEvent {
     /// The entry's id.
@@ -677,7 +681,11 @@ pub struct OrderQuery;
 #[Object]
 impl OrderQuery {
     /// The order with this id, if the caller may see it.
-    async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
+    async fn order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order's id.")] id: ID,
+    ) -> async_graphql::Result<Option<Order>> {
         let (db, actor) = parts(ctx)?;
         let found =
             orders::get_order(db, actor, order_id(&id)).await.map_err(|e| query_error(e, is_anonymous(actor)))?;
@@ -685,7 +693,11 @@ impl OrderQuery {
     }
 
     /// The order with this number (e.g. "SO-000123"), if the caller may see it.
-    async fn order_by_number(&self, ctx: &Context<'_>, number: String) -> async_graphql::Result<Option<Order>> {
+    async fn order_by_number(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order number, e.g. SO-000123.")] number: String,
+    ) -> async_graphql::Result<Option<Order>> {
         let (db, actor) = parts(ctx)?;
         let found =
             orders::get_order_by_number(db, actor, &number).await.map_err(|e| query_error(e, is_anonymous(actor)))?;
@@ -726,7 +738,11 @@ pub struct OrderMutation;
 impl OrderMutation {
     /// Places an order: prices it from the catalogue, reserves its stock and routes it, all at
     /// once. Refused with OUT_OF_STOCK, naming the lines, when it cannot be filled.
-    async fn place_order(&self, ctx: &Context<'_>, input: PlaceOrderInput) -> async_graphql::Result<PlaceOrderPayload> {
+    async fn place_order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The PlaceOrder request.")] input: PlaceOrderInput,
+    ) -> async_graphql::Result<PlaceOrderPayload> {
         let (db, actor) = parts(ctx)?;
         let request = PlaceOrder {
             channel: input.channel.into(),
@@ -760,7 +776,7 @@ impl OrderMutation {
     async fn confirm_order(
         &self,
         ctx: &Context<'_>,
-        input: ConfirmOrderInput,
+        #[graphql(desc = "The ConfirmOrder request.")] input: ConfirmOrderInput,
     ) -> async_graphql::Result<ConfirmOrderPayload> {
         let (db, actor) = parts(ctx)?;
         respond(orders::confirm_order(db, actor, order_id(&input.order_id), input.expected_version).await, actor)
@@ -771,7 +787,7 @@ impl OrderMutation {
     async fn cancel_order(
         &self,
         ctx: &Context<'_>,
-        input: CancelOrderInput,
+        #[graphql(desc = "The CancelOrder request.")] input: CancelOrderInput,
     ) -> async_graphql::Result<CancelOrderPayload> {
         let (db, actor) = parts(ctx)?;
         let result =

@@ -3,9 +3,8 @@ use async_graphql::{Context, InputObject, Object, SimpleObject};
 use domain::money::ppm_to_percent;
 use domain::{promotions, tax};
 use entities::{promotion, tax_rate};
-use rust_decimal::Decimal;
 
-use super::common::{Money, MoneyInput, connection, is_anonymous, page_request, parts, payload, respond};
+use super::common::{Decimal, Money, MoneyInput, connection, is_anonymous, page_request, parts, payload, respond};
 use super::errors::query_error;
 
 /// A promo code.
@@ -35,7 +34,7 @@ impl From<promotion::Model> for Promotion {
     fn from(p: promotion::Model) -> Self {
         Promotion {
             id: p.id.to_string().into(),
-            percent_off: p.percent_off_ppm.map(ppm_to_percent),
+            percent_off: p.percent_off_ppm.map(|ppm| Decimal(ppm_to_percent(ppm))),
             amount_off: p.amount_off_minor.map(|a| Money::from_minor(a, p.currency.as_deref().unwrap_or_default())),
             code: p.code,
             starts_at: p.starts_at,
@@ -81,7 +80,7 @@ pub struct TaxRate {
 
 impl From<tax_rate::Model> for TaxRate {
     fn from(t: tax_rate::Model) -> Self {
-        TaxRate { country: t.country, rate_percent: ppm_to_percent(t.rate_ppm), updated_at: t.updated_at }
+        TaxRate { country: t.country, rate_percent: Decimal(ppm_to_percent(t.rate_ppm)), updated_at: t.updated_at }
     }
 }
 
@@ -133,13 +132,13 @@ impl PricingMutation {
     async fn create_promotion(
         &self,
         ctx: &Context<'_>,
-        input: CreatePromotionInput,
+        #[graphql(desc = "The CreatePromotion request.")] input: CreatePromotionInput,
     ) -> async_graphql::Result<CreatePromotionPayload> {
         let (db, actor) = parts(ctx)?;
         let new = promotions::NewPromotion {
             code: input.code,
-            percent_off: input.percent_off,
-            amount_off: input.amount_off.map(|m| (m.amount, m.currency)),
+            percent_off: input.percent_off.map(|d| d.0),
+            amount_off: input.amount_off.map(|m| (m.amount.0, m.currency)),
             starts_at: input.starts_at,
             ends_at: input.ends_at,
             usage_limit: input.usage_limit,
@@ -151,9 +150,9 @@ impl PricingMutation {
     async fn set_tax_rate(
         &self,
         ctx: &Context<'_>,
-        input: SetTaxRateInput,
+        #[graphql(desc = "The SetTaxRate request.")] input: SetTaxRateInput,
     ) -> async_graphql::Result<SetTaxRatePayload> {
         let (db, actor) = parts(ctx)?;
-        respond(tax::set_tax_rate(db, actor, &input.country, input.rate_percent).await, actor)
+        respond(tax::set_tax_rate(db, actor, &input.country, input.rate_percent.0).await, actor)
     }
 }

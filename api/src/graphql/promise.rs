@@ -75,7 +75,7 @@ impl PromiseQueryRoot {
     async fn available_to_promise(
         &self,
         ctx: &Context<'_>,
-        input: AvailableToPromiseInput,
+        #[graphql(desc = "The AvailableToPromise request.")] input: AvailableToPromiseInput,
     ) -> async_graphql::Result<AvailableToPromiseResult> {
         let (db, actor) = parts(ctx)?;
         let query = PromiseQuery {

@@ -277,7 +277,7 @@ impl RoutingQuery {
     async fn simulate_routing(
         &self,
         ctx: &Context<'_>,
-        input: SimulateRoutingInput,
+        #[graphql(desc = "The SimulateRouting request.")] input: SimulateRoutingInput,
     ) -> async_graphql::Result<SimulateRoutingPayload> {
         let (db, actor) = parts(ctx)?;
         let simulation = Simulation {
@@ -302,7 +302,7 @@ impl RoutingMutation {
     async fn set_routing_rules(
         &self,
         ctx: &Context<'_>,
-        input: SetRoutingRulesInput,
+        #[graphql(desc = "The SetRoutingRules request.")] input: SetRoutingRulesInput,
     ) -> async_graphql::Result<SetRoutingRulesPayload> {
         let (db, actor) = parts(ctx)?;
         let mut kinds: BTreeMap<String, Vec<String>> = BTreeMap::new();
