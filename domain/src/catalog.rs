@@ -186,7 +186,7 @@ pub async fn list_products(
         // Compared as text, not as a LIKE pattern: SKUs may contain '_', and SQLite's LIKE
         // ignores case where PostgreSQL's does not.
         let prefix = prefix.trim();
-        let length = i64::try_from(prefix.chars().count()).unwrap_or(i64::MAX);
+        let length = i32::try_from(prefix.chars().count()).unwrap_or(i32::MAX);
         let head = Func::cust("SUBSTR").arg(Expr::col(product::Column::Sku)).arg(1).arg(length);
         query = query.filter(Expr::expr(head).eq(prefix));
     }

@@ -78,6 +78,14 @@ pub async fn confirm_order(
     let txn = begin_write(db).await?;
     let confirmed =
         transition(&txn, actor, order_id, &[OrderStatus::Pending], OrderStatus::Confirmed, expected_version).await?;
+    // Confirmation releases the fulfilment orders to their locations.
+    fulfillment_order::Entity::update_many()
+        .col_expr(fulfillment_order::Column::Status, Expr::value(FulfillmentStatus::Released.as_str()))
+        .col_expr(fulfillment_order::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(fulfillment_order::Column::OrderId.eq(order_id))
+        .filter(fulfillment_order::Column::Status.eq(FulfillmentStatus::Pending.as_str()))
+        .exec(&txn)
+        .await?;
     record_event(&txn, order_id, "ORDER_CONFIRMED", actor, format!("Order {} confirmed", confirmed.number), None)
         .await?;
     let payload = serde_json::json!({ "orderId": order_id });

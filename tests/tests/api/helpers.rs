@@ -34,7 +34,6 @@ enum Store {
 pub struct TestApp {
     pub address: String,
     pub db: DatabaseConnection,
-    pub backend: Backend,
     client: reqwest::Client,
     keys: domain::auth::TokenKeys,
     handle: actix_web::dev::ServerHandle,
@@ -80,7 +79,6 @@ impl TestApp {
         TestApp {
             address,
             db,
-            backend,
             client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client"),
             keys,
             handle,
