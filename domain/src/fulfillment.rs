@@ -287,11 +287,20 @@ async fn ship_units(
 pub enum Action {
     Accept,
     Pack,
-    Ship { carrier: String, tracking_number: String },
+    Ship {
+        carrier: String,
+        tracking_number: String,
+    },
     Deliver,
     ReadyForPickup,
-    CompletePickup { pickup_code: String },
-    Reject { reason: String },
+    CompletePickup {
+        pickup_code: String,
+    },
+    /// `short`: (SKU, units) the shelf turned out not to have.
+    Reject {
+        reason: String,
+        short: Vec<(String, i32)>,
+    },
 }
 
 /// Applies an action to a fulfilment order, in one transaction with the order's status, the
@@ -404,13 +413,13 @@ pub async fn act(
             follow(&txn, &order, actor, "PICKED_UP", format!("{} was handed over at the store", order.number)).await?;
             fo
         }
-        Action::Reject { reason } => {
+        Action::Reject { reason, short } => {
             let reason = validate::text(&["reason"], &reason, 500).map_err(|e| DomainError::Rejected(vec![e]))?;
             let fo = move_fo(&txn, &fo, &[FS::Released, FS::Accepted, FS::Packed], FS::Rejected, |m| {
                 m.reject_reason = Set(Some(reason.clone()))
             })
             .await?;
-            reroute(&txn, &fo, &order, actor, &code, &reason).await?;
+            reroute(&txn, &fo, &order, actor, &code, &reason, &short).await?;
             fo
         }
     };
@@ -428,6 +437,7 @@ async fn reroute(
     actor: &Actor,
     code: &str,
     reason: &str,
+    short: &[(String, i32)],
 ) -> DomainResult<()> {
     let mut held = fulfillment_order_line::Entity::find()
         .filter(fulfillment_order_line::Column::FulfillmentOrderId.eq(fo.id))
@@ -460,6 +470,25 @@ async fn reroute(
         .into_iter()
         .map(|l| (l.id, l))
         .collect();
+    // A short pick is recorded against the shelf, so no one is promised those units again.
+    for (i, (sku, quantity)) in short.iter().enumerate() {
+        let level = held.iter().find(|h| order_lines.get(&h.order_line_id).is_some_and(|l| l.sku == *sku));
+        let Some(level) = level.filter(|_| (1..=inventory::MAX_QUANTITY).contains(quantity)) else {
+            return Err(DomainError::Rejected(vec![crate::error::UserError::at(
+                "shortQuantities",
+                i,
+                "sku",
+                ErrorCode::InvalidInput,
+                format!("{sku} × {quantity} is not part of this fulfilment order"),
+            )]));
+        };
+        let cause = Cause {
+            reason: Some(format!("short pick at {code}: {reason}")),
+            reference: Some(order.number.clone()),
+            order_id: Some(order.id),
+        };
+        inventory::record_shortfall(txn, level.inventory_level_id, *quantity, &cause, actor).await?;
+    }
     let mut needs: Vec<LineNeed> = Vec::new();
     for h in &held {
         if let Some(l) = order_lines.get(&h.order_line_id) {

@@ -181,6 +181,36 @@ pub async fn ship<C: ConnectionTrait>(
     Ok(())
 }
 
+/// A short pick: the shelf held fewer units than the books said. On hand drops by the missing
+/// units (never below what other orders hold), so the router stops promising them. Returns the
+/// units written off.
+pub async fn record_shortfall<C: ConnectionTrait>(
+    txn: &C,
+    level_id: Uuid,
+    quantity: i32,
+    cause: &Cause,
+    actor: &Actor,
+) -> DomainResult<i32> {
+    use inventory_level::Column as L;
+    let Some(level) = inventory_level::Entity::find_by_id(level_id).one(txn).await? else { return Ok(0) };
+    let missing = std::cmp::min(quantity, level.on_hand - level.reserved);
+    if missing <= 0 {
+        return Ok(0);
+    }
+    let result = inventory_level::Entity::update_many()
+        .col_expr(L::OnHand, Expr::col(L::OnHand).sub(missing))
+        .col_expr(L::UpdatedAt, Expr::value(Utc::now()))
+        .filter(L::Id.eq(level_id))
+        .filter(Expr::col(L::OnHand).sub(Expr::col(L::Reserved)).gte(missing))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Ok(0);
+    }
+    record(txn, level_id, MovementKind::Adjustment, -missing, 0, cause, actor).await?;
+    Ok(missing)
+}
+
 /// A product and a location named by the caller, both known to exist.
 struct Place {
     product: product::Model,

@@ -23,6 +23,19 @@ pub struct RejectFulfillmentOrderInput {
     pub fulfillment_order_id: ID,
     /// Why (damaged stock, not found on the shelf, no staff…); recorded on the order.
     pub reason: String,
+    /// Units the shelf turned out not to have (a short pick): on hand is corrected in the ledger
+    /// so they are not promised again.
+    #[graphql(default)]
+    pub short_quantities: Vec<ShortQuantityInput>,
+}
+
+/// Units of one SKU missing from the shelf.
+#[derive(InputObject)]
+pub struct ShortQuantityInput {
+    /// The SKU.
+    pub sku: String,
+    /// Units missing.
+    pub quantity: i32,
 }
 
 /// A fulfilment order handed to the carrier.
@@ -99,7 +112,15 @@ impl FulfillmentMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The RejectFulfillmentOrder request.")] input: RejectFulfillmentOrderInput,
     ) -> async_graphql::Result<FulfillmentOrderPayload> {
-        self.run(ctx, &input.fulfillment_order_id, Action::Reject { reason: input.reason }).await
+        self.run(
+            ctx,
+            &input.fulfillment_order_id,
+            Action::Reject {
+                reason: input.reason,
+                short: input.short_quantities.into_iter().map(|s| (s.sku, s.quantity)).collect(),
+            },
+        )
+        .await
     }
 
     /// Packed and waiting for the carrier.

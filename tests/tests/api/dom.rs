@@ -301,7 +301,7 @@ async fn reject_and_reroute_story(backend: Backend) {
     let foreign = act(&app, &marseille, "acceptFulfillmentOrder", json!({ "fulfillmentOrderId": fo })).await;
     assert_eq!(foreign["userErrors"][0]["code"], "NOT_FOUND", "another location's work looks missing");
     let rejected =
-        act(&app, &lille, "rejectFulfillmentOrder", json!({ "fulfillmentOrderId": fo, "reason": "water damage" }))
+        act(&app, &lille, "rejectFulfillmentOrder", json!({ "fulfillmentOrderId": fo, "reason": "water damage", "shortQuantities": [{ "sku": "A", "quantity": 1 }] }))
             .await;
     assert_eq!(rejected["fulfillmentOrder"]["status"], "REJECTED", "{rejected}");
     let o = order(&app, &id).await;
@@ -356,7 +356,11 @@ async fn reject_and_reroute_story(backend: Backend) {
     let o = order(&app, &id).await;
     assert_eq!(o["status"], "DELIVERED");
     assert_eq!(o["lines"][0]["shippedQuantity"], 2);
-    assert_eq!(app.sum("inventory_levels", "on_hand").await, 3 + 3 + 4 - 2);
+    assert_eq!(
+        app.sum("inventory_levels", "on_hand").await,
+        3 + 3 + 4 - 2 - 1,
+        "shipped 2, one lost in Lille's short pick"
+    );
     assert!(domain::inventory::ledger_discrepancies(&app.db).await.expect("audit").is_empty());
 }
 
