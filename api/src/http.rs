@@ -11,8 +11,8 @@ use domain::idempotency::{self, Claim};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
-use crate::graphql::OmsSchema;
 use crate::graphql::loaders::Loaders;
+use crate::graphql::{self, OmsSchema};
 
 /// What every handler shares.
 pub struct AppState {
@@ -103,6 +103,11 @@ fn canonical_fingerprint(body: &serde_json::Value) -> String {
 /// Runs one GraphQL request; returns the JSON body and whether it hit a fault (then nothing was
 /// changed and a retry with the same key should run again).
 async fn execute(state: &AppState, actor: Actor, request: async_graphql::Request) -> (String, bool, bool) {
+    if graphql::limits::count_aliases(&request.query).is_some_and(|n| n > graphql::limits::MAX_ALIASES) {
+        let message = format!("the query uses more than {} aliases", graphql::limits::MAX_ALIASES);
+        let body = json!({ "errors": [{ "message": message, "extensions": { "code": "TOO_MANY_ALIASES" } }] });
+        return (body.to_string(), false, true);
+    }
     let request = request.data(actor).data(Loaders::new(&state.db));
     let response = state.schema.execute(request).await;
     let faulted = response.errors.iter().any(|e| {

@@ -28,13 +28,15 @@ pub struct Contact {
     pub phone: Option<String>,
 }
 
-/// Validates contact data; `prefix` is where it sits in the input (e.g. `customer`).
+/// Validates contact data; `prefix` is where it sits in the input (e.g. `customer`), empty when
+/// it is the input itself.
 pub fn parse_contact(problems: &mut Problems, prefix: &str, input: &ContactInput) -> Option<Contact> {
-    let email = problems.take(validate::email(&[prefix, "email"], &input.email));
-    let name = problems.take(validate::text(&[prefix, "name"], &input.name, 200));
+    let path = |field: &'static str| -> Vec<&str> { if prefix.is_empty() { vec![field] } else { vec![prefix, field] } };
+    let email = problems.take(validate::email(&path("email"), &input.email));
+    let name = problems.take(validate::text(&path("name"), &input.name, 200));
     let phone = match input.phone.as_deref().map(str::trim) {
         None | Some("") => Some(None),
-        Some(p) => problems.take(validate::phone(&[prefix, "phone"], p)).map(Some),
+        Some(p) => problems.take(validate::phone(&path("phone"), p)).map(Some),
     };
     Some(Contact { email: email?, name: name?, phone: phone? })
 }
@@ -49,7 +51,7 @@ pub async fn create_customer(
         return Err(DomainError::Forbidden);
     }
     let mut problems = Problems::default();
-    let contact = parse_contact(&mut problems, "input", &input);
+    let contact = parse_contact(&mut problems, "", &input);
     let contact = problems.finish(contact)?;
     let now = Utc::now();
     customer::ActiveModel {

@@ -5,6 +5,7 @@ pub mod customers;
 pub mod errors;
 pub mod fulfillment;
 pub mod inventory;
+pub mod limits;
 pub mod loaders;
 pub mod locations;
 pub mod orders;

@@ -82,6 +82,7 @@ fn with(base: Value, patch: Value) -> Value {
 // ---- The shop the orders are placed in -------------------------------------------------------
 
 const UPDATE_PRODUCT: &str = "mutation($input: UpdateProductInput!) { updateProduct(input: $input) { product { sku active } userErrors { field code message } } }";
+const UPDATE_LOCATION: &str = "mutation($input: UpdateLocationInput!) { updateLocation(input: $input) { location { code active } userErrors { field code message } } }";
 const CREATE_PROMOTION: &str = "mutation($input: CreatePromotionInput!) { createPromotion(input: $input) { promotion { code } userErrors { field code message } } }";
 const SET_TAX_RATE: &str = "mutation($input: SetTaxRateInput!) { setTaxRate(input: $input) { taxRate { country } userErrors { field code message } } }";
 const AVAILABLE: &str = "query($sku: String!) { product(sku: $sku) { available } }";
@@ -89,13 +90,16 @@ const AVAILABLE: &str = "query($sku: String!) { product(sku: $sku) { available }
 /// Nobody has ordered with this address yet: an order that got through would create them.
 const NEWCOMER: &str = "newcomer@example.com";
 
-/// A shop with something of every kind to get wrong: a warehouse WH-1 (no pickup) and a store
-/// STORE-1 (pickup); TEE (4 of 5 available) and MUG (3) in EUR, CAP priced in USD, an inactive
-/// OLD; an expired, a future, a used-up and a USD-only promo code.
+/// A shop with something of every kind to get wrong: a warehouse WH-1 (no pickup), a store
+/// STORE-1 (pickup) and a closed one; TEE (4 of 5 available) and MUG (3) in EUR, CAP priced in
+/// USD, an inactive OLD; an expired, a future, a used-up and a USD-only promo code.
 async fn shop(backend: Backend) -> TestApp {
     let app = TestApp::spawn(backend).await;
     app.create_location("WH-1", false, 10, "4.90").await;
     app.create_location("STORE-1", true, 20, "0").await;
+    app.create_location("STORE-CLOSED", true, 30, "0").await;
+    let closed = app.admin_data(UPDATE_LOCATION, json!({ "input": { "code": "STORE-CLOSED", "active": false } })).await;
+    assert_eq!(closed["updateLocation"]["location"]["active"], false, "{closed}");
     app.create_product("TEE", "19.99").await;
     app.create_product("MUG", "9.50").await;
     app.create_product("OLD", "5.00").await;
@@ -276,6 +280,20 @@ fn bad_orders() -> Vec<BadOrder> {
             embedded: false,
         },
         BadOrder {
+            story: "a blank street",
+            input: tee_order(
+                json!({ "shippingAddress": { "line1": " ", "city": "Paris", "postalCode": "75001", "country": "FR" } }),
+            ),
+            expected: &[(&["shippingAddress", "line1"], "INVALID_INPUT")],
+            embedded: false,
+        },
+        BadOrder {
+            story: "a note longer than 2000 characters",
+            input: tee_order(json!({ "note": "x".repeat(2001) })),
+            expected: &[(&["note"], "INVALID_INPUT")],
+            embedded: false,
+        },
+        BadOrder {
             story: "PICKUP without a pickup location",
             input: tee_order(pickup(Value::Null)),
             expected: &[(&["pickupLocationCode"], "INVALID_INPUT")],
@@ -292,6 +310,12 @@ fn bad_orders() -> Vec<BadOrder> {
             input: tee_order(pickup(json!("WH-1"))),
             expected: &[(&["pickupLocationCode"], "LOCATION_CANNOT_PICKUP")],
             embedded: true,
+        },
+        BadOrder {
+            story: "PICKUP at a store that is closed (inactive)",
+            input: tee_order(pickup(json!("STORE-CLOSED"))),
+            expected: &[(&["pickupLocationCode"], "LOCATION_CANNOT_PICKUP")],
+            embedded: false,
         },
         BadOrder {
             story: "PICKUP at an unknown location",
@@ -576,6 +600,37 @@ async fn bad_tax_rates_are_refused(app: &TestApp) {
     for (story, input, expected) in cases {
         assert_refused(app, story, SET_TAX_RATE, input, expected).await;
     }
+}
+
+const CREATE_CUSTOMER: &str = "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id } userErrors { field code message } } }";
+
+/// Field paths are relative to `input`, as in every other mutation: `["email"]`, not
+/// `["input", "email"]`.
+async fn bad_customers_are_refused(app: &TestApp) {
+    let data = app.admin_data(CREATE_CUSTOMER, json!({ "input": { "email": "ann@example.com", "name": "Ann" } })).await;
+    assert_eq!(data["createCustomer"]["userErrors"], json!([]), "{data}");
+    let cases: Vec<(&str, Value, &[Expected])> = vec![
+        (
+            "an email taken, in another case",
+            json!({ "email": "ANN@example.com", "name": "Ann" }),
+            &[(&["email"], "ALREADY_EXISTS")],
+        ),
+        ("a malformed email", json!({ "email": "ann@localhost", "name": "Ann" }), &[(&["email"], "INVALID_EMAIL")]),
+        ("a blank name", json!({ "email": "bob@example.com", "name": "  " }), &[(&["name"], "INVALID_INPUT")]),
+        (
+            "a phone number that is not one",
+            json!({ "email": "bob@example.com", "name": "Bob", "phone": "call me" }),
+            &[(&["phone"], "INVALID_INPUT")],
+        ),
+    ];
+    for (story, input, expected) in cases {
+        assert_refused(app, story, CREATE_CUSTOMER, input, expected).await;
+    }
+}
+
+#[tokio::test]
+async fn bad_customers_are_refused_and_nothing_is_written() {
+    bad_customers_are_refused(&TestApp::spawn(Backend::Postgres).await).await;
 }
 
 #[tokio::test]
