@@ -40,6 +40,15 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: &Settings, migrations: Migrations) -> Result<Application, StartError> {
         let db = domain::db::connect(&settings.database_url).await?;
+        Self::build_on(settings, db, migrations).await
+    }
+
+    /// Builds on a connection the caller made (tests use it to watch the statements sent).
+    pub async fn build_on(
+        settings: &Settings,
+        db: DatabaseConnection,
+        migrations: Migrations,
+    ) -> Result<Application, StartError> {
         match migrations {
             Migrations::Apply => domain::db::migrate(&db).await?,
             Migrations::Require => {

@@ -1,5 +1,7 @@
 //! `TestApp::spawn`: the real service on a random port over a fresh database of its own, and a
 //! small GraphQL client. Each test's database is dropped when its `TestApp` is.
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use domain::auth::Role;
@@ -64,13 +66,24 @@ async fn fresh_database(backend: Backend) -> (String, Store) {
 impl TestApp {
     /// Starts the service on a fresh, migrated database.
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_counting(backend, None).await
+    }
+
+    /// Like [`TestApp::spawn`], counting every SQL statement the service sends in `counter`.
+    pub async fn spawn_counting(backend: Backend, counter: Option<Arc<AtomicUsize>>) -> TestApp {
         let (url, store) = fresh_database(backend).await;
+        let mut db = domain::db::connect(&url).await.expect("connect to the test database");
+        if let Some(counter) = counter {
+            db.set_metric_callback(move |_| {
+                counter.fetch_add(1, Ordering::SeqCst);
+            });
+        }
         let settings = Settings {
             database_url: url,
             bind: "127.0.0.1:0".to_owned(),
             jwt_secret: oms_api::config::Secret(format!("test-secret-{}", Uuid::new_v4()).into_bytes()),
         };
-        let app = Application::build(&settings, Migrations::Apply).await.expect("build the application");
+        let app = Application::build_on(&settings, db, Migrations::Apply).await.expect("build the application");
         let address = format!("http://127.0.0.1:{}", app.port());
         let db = app.db().clone();
         let keys = app.keys().clone();

@@ -7,5 +7,6 @@ mod dom;
 mod inputs;
 mod inventory;
 mod lifecycle;
+mod loaders;
 mod schema;
 mod smoke;
