@@ -590,6 +590,9 @@ pub async fn list_for_locations(
         }
         (Actor::User { role: Role::Associate, locations, .. }, None) => locations.clone(),
         (_, Some(code)) if actor.is_staff() => vec![code.to_owned()],
+        (_, None) if actor.is_staff() => {
+            return Err(DomainError::rejected(&["locationCode"], ErrorCode::InvalidInput, "name the location to list"));
+        }
         _ => return Err(DomainError::Forbidden),
     };
     let ids: Vec<Uuid> = location::Entity::find()
