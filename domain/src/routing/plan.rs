@@ -243,14 +243,14 @@ fn route_to(request: &Request, network: &Network, rules: &Rules, target: Target)
             })
             .collect();
         let units: i32 = covers.iter().sum();
-        let fills = covers.iter().zip(&request.demands).all(|(c, d)| *c >= d.quantity);
-        let distance = point.map(|p| distance_km(p, (site.latitude, site.longitude)));
-        let exclusion = exclusion(request, rules, site, target, distance, allowed_kinds, units);
         if units == 0 && !matches!(target, Target::Store(_)) {
-            // Holds none of the items: not worth a line of explanation each.
+            // Holds none of the items: not worth a line of explanation each, nor the distance.
             silent += 1;
             continue;
         }
+        let fills = covers.iter().zip(&request.demands).all(|(c, d)| *c >= d.quantity);
+        let distance = point.map(|p| distance_km(p, (site.latitude, site.longitude)));
+        let exclusion = exclusion(request, rules, site, target, distance, allowed_kinds, units);
         let mut report = CandidateReport {
             location_id: site.location_id,
             location_code: site.code.clone(),

@@ -1,0 +1,156 @@
+//! What the benchmark binaries share: a seeded PRNG, latency percentiles and a description of
+//! the machine the figures were taken on.
+use std::time::Duration;
+
+/// A xorshift64* generator: deterministic for a seed, no dependency, good enough for test data.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        // A zero state would stay zero; any other seed is fine.
+        Rng(seed.max(1))
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A value in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
+    /// A value in `lo..=hi`.
+    pub fn range_i32(&mut self, lo: i32, hi: i32) -> i32 {
+        lo + self.below((hi - lo + 1).max(1) as usize) as i32
+    }
+
+    /// A value in `[0, 1)`.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A value in `[lo, hi)`.
+    pub fn between(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.unit()
+    }
+
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+
+    pub fn uuid(&mut self) -> uuid::Uuid {
+        uuid::Uuid::from_u128((u128::from(self.next_u64()) << 64) | u128::from(self.next_u64()))
+    }
+}
+
+/// Latency figures of a set of samples, in nanoseconds.
+#[derive(Clone, Copy, Debug)]
+pub struct Latencies {
+    pub count: usize,
+    pub mean: Duration,
+    pub p50: Duration,
+    pub p90: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+}
+
+impl Latencies {
+    /// Percentiles by the nearest-rank method. `None` for no samples.
+    pub fn of(samples: &mut [u64]) -> Option<Latencies> {
+        if samples.is_empty() {
+            return None;
+        }
+        samples.sort_unstable();
+        let n = samples.len();
+        let rank = |p: f64| {
+            let r = (p / 100.0 * n as f64).ceil() as usize;
+            Duration::from_nanos(samples[r.clamp(1, n) - 1])
+        };
+        let sum: u128 = samples.iter().map(|s| u128::from(*s)).sum();
+        Some(Latencies {
+            count: n,
+            mean: Duration::from_nanos((sum / n as u128) as u64),
+            p50: rank(50.0),
+            p90: rank(90.0),
+            p99: rank(99.0),
+            max: Duration::from_nanos(samples[n - 1]),
+        })
+    }
+
+    /// One line: `p50 … p90 … p99 … max … (mean …)`.
+    pub fn line(&self) -> String {
+        format!(
+            "p50 {}  p90 {}  p99 {}  max {}  (mean {})",
+            human(self.p50),
+            human(self.p90),
+            human(self.p99),
+            human(self.max),
+            human(self.mean)
+        )
+    }
+}
+
+/// A duration with a unit that keeps three significant figures or so.
+pub fn human(d: Duration) -> String {
+    let ns = d.as_nanos();
+    if ns < 1_000 {
+        format!("{ns} ns")
+    } else if ns < 1_000_000 {
+        format!("{:.1} µs", ns as f64 / 1e3)
+    } else if ns < 1_000_000_000 {
+        format!("{:.2} ms", ns as f64 / 1e6)
+    } else {
+        format!("{:.2} s", ns as f64 / 1e9)
+    }
+}
+
+/// The machine the figures come from: CPUs, CPU model, load average, build profile.
+pub fn machine_state() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZeroUsize::get);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let profile =
+        if cfg!(debug_assertions) { "DEBUG build: figures are meaningless, use --release" } else { "release" };
+    format!("nproc {cpus}, {model}; {}; {profile}", load_average())
+}
+
+/// `load average 1m 5m 15m (running/threads)` from /proc/loadavg.
+pub fn load_average() -> String {
+    match std::fs::read_to_string("/proc/loadavg") {
+        Ok(s) => {
+            let f: Vec<&str> = s.split_whitespace().collect();
+            match f.as_slice() {
+                [a, b, c, tasks, ..] => format!("load average {a} {b} {c} (running/threads {tasks})"),
+                _ => format!("load average {}", s.trim()),
+            }
+        }
+        Err(_) => "load average unknown (no /proc/loadavg)".to_owned(),
+    }
+}
+
+/// Times this thread was preempted (involuntary context switches, from
+/// /proc/thread-self/status): a call during which it grew was descheduled, so its wall-clock
+/// latency includes time spent running something else. `None` where the file is missing.
+pub fn involuntary_switches() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
+    status.lines().find_map(|l| l.strip_prefix("nonvoluntary_ctxt_switches:")).and_then(|n| n.trim().parse().ok())
+}
