@@ -38,6 +38,7 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     client: reqwest::Client,
     keys: domain::auth::TokenKeys,
+    settings: Settings,
     handle: actix_web::dev::ServerHandle,
     store: Store,
 }
@@ -94,9 +95,19 @@ impl TestApp {
             db,
             client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client"),
             keys,
+            settings,
             handle,
             store,
         }
+    }
+
+    /// A second API replica on the same database, as production runs several `oms api`
+    /// processes: its own pool, its own server, the same signing secret.
+    pub async fn spawn_replica(&self) -> Replica {
+        let app = Application::build(&self.settings, Migrations::Require).await.expect("build a replica");
+        let replica = Replica { address: format!("http://127.0.0.1:{}", app.port()), handle: app.handle() };
+        tokio::spawn(app.run());
+        replica
     }
 
     /// A bearer token for `role`.
@@ -204,6 +215,18 @@ impl TestApp {
             .expect("sum")
             .expect("a row");
         row.try_get::<i64>("", "n").expect("n")
+    }
+}
+
+/// Another API server on a test's database; stopped when dropped.
+pub struct Replica {
+    pub address: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
     }
 }
 

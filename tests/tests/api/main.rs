@@ -8,5 +8,6 @@ mod inputs;
 mod inventory;
 mod lifecycle;
 mod loaders;
+mod replicas;
 mod schema;
 mod smoke;
