@@ -348,20 +348,15 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
     // Route and reserve; a lost race re-plans against the stock as it now is.
     let order_id = Uuid::now_v7();
     tracing::Span::current().record("order_id", tracing::field::display(order_id));
-    let mut demand: BTreeMap<Uuid, i32> = BTreeMap::new();
+    // Units per product (lines of one SKU add up), with the SKU for explanations.
+    let mut demand: BTreeMap<Uuid, (&str, i32)> = BTreeMap::new();
     for (sku, qty) in &checked.lines {
         if let Some(p) = products.get(sku).filter(|p| ProductKind::parse(&p.kind).holds_stock()) {
-            *demand.entry(p.id).or_default() += qty;
+            demand.entry(p.id).or_insert((p.sku.as_str(), 0)).1 += qty;
         }
     }
-    let demands: Vec<Demand> = demand
-        .iter()
-        .map(|(p, q)| Demand {
-            product_id: *p,
-            sku: products.values().find(|m| m.id == *p).map(|m| m.sku.clone()).unwrap_or_default(),
-            quantity: *q,
-        })
-        .collect();
+    let demands: Vec<Demand> =
+        demand.iter().map(|(p, (sku, q))| Demand { product_id: *p, sku: (*sku).to_owned(), quantity: *q }).collect();
     let product_ids: Vec<Uuid> = demand.keys().copied().collect();
     let destination = match &pickup {
         Some(store) => Destination::Pickup { location_id: store.id },
@@ -397,7 +392,7 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
                             ErrorCode::OutOfStock,
                             format!(
                                 "{sku}: {missing} of the {} units ordered cannot be filled ({})",
-                                demand.get(&p.id).copied().unwrap_or(*qty),
+                                demand.get(&p.id).map_or(*qty, |(_, q)| *q),
                                 decision.summary
                             ),
                         ))
@@ -422,12 +417,7 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
     let allocations: Vec<Allocation> = plan.as_ref().map(|p| p.allocations.clone()).unwrap_or_default();
 
     // Money.
-    let shipment_locations: Vec<Uuid> = {
-        let mut ids: Vec<Uuid> = allocations.iter().map(|a| a.location_id).collect();
-        ids.sort();
-        ids.dedup();
-        ids
-    };
+    let shipment_locations = routing::locations_of(&allocations);
     let shipping_rates: HashMap<Uuid, i64> = if input.delivery_method == DeliveryMethod::Ship {
         crate::locations::find_by_ids(&txn, &shipment_locations)
             .await?

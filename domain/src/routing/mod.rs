@@ -22,7 +22,7 @@ use uuid::Uuid;
 pub use geo::distance_km;
 pub use plan::{
     Allocation, CandidateReport, Decision, Demand, Destination, Mode, Network, Request, Rules, Shortfall, Site, Stock,
-    route,
+    locations_of, route,
 };
 pub use rules::{get_rules, load_rules, set_rules};
 pub use simulate::{Simulation, demands_for, simulate};

@@ -159,15 +159,20 @@ pub struct Decision {
 impl Decision {
     /// The locations the plan ships from, in a stable order.
     pub fn locations(&self) -> Vec<Uuid> {
-        let mut ids: Vec<Uuid> = self.allocations.iter().map(|a| a.location_id).collect();
-        ids.sort();
-        ids.dedup();
-        ids
+        locations_of(&self.allocations)
     }
 
     pub fn is_complete(&self) -> bool {
         self.shortfalls.is_empty()
     }
+}
+
+/// The distinct locations some allocations take from, in a stable order.
+pub fn locations_of(allocations: &[Allocation]) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = allocations.iter().map(|a| a.location_id).collect();
+    ids.sort();
+    ids.dedup();
+    ids
 }
 
 /// A candidate that passed every rule, with what it can promise of each demand.
@@ -274,12 +279,7 @@ fn route_to(request: &Request, network: &Network, rules: &Rules, target: Target)
     let split = request.allow_split && max_shipments > 1;
     let chosen = choose(&eligible, &request.demands, network, split, max_shipments);
     let (allocations, shortfalls) = assign(&chosen, &eligible, request, network);
-    let decision_locations: Vec<Uuid> = {
-        let mut ids: Vec<Uuid> = allocations.iter().map(|a| a.location_id).collect();
-        ids.sort();
-        ids.dedup();
-        ids
-    };
+    let decision_locations = locations_of(&allocations);
     for report in &mut reports {
         report.chosen = decision_locations.contains(&report.location_id);
     }
