@@ -62,6 +62,39 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     }
 }
 
+/// Whether a statement failed because PostgreSQL chose this transaction as a deadlock victim
+/// (40P01) or could not serialise it (40001): the transaction did nothing, and running it again
+/// is safe.
+pub fn is_retryable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
+        return false;
+    };
+    match &**e {
+        sea_orm::sqlx::Error::Database(db_err) => {
+            matches!(db_err.code().as_deref(), Some("40P01") | Some("40001"))
+        }
+        _ => false,
+    }
+}
+
+/// Runs a write transaction, and once more if the database aborted it as a deadlock victim or
+/// for a serialization failure. Every flow takes its locks in the order of [`crate::locks`], so
+/// this is a safety net, not the way correctness is reached.
+pub async fn retry_once<T, F, Fut>(mut run: F) -> crate::DomainResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = crate::DomainResult<T>>,
+{
+    match run().await {
+        Err(crate::DomainError::Database(e)) if is_retryable(&e) => {
+            tracing::warn!(error = %e, "transaction aborted by the database; running it once more");
+            run().await
+        }
+        other => other,
+    }
+}
+
 /// Whether the database answers: what `/readyz` asks.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.ping().await

@@ -22,6 +22,7 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     IdempotencyKeyInFlight,
     InvalidPickupCode,
+    PickupCodeLocked,
     NotFound,
 }
 
@@ -45,6 +46,7 @@ impl ErrorCode {
             ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             ErrorCode::IdempotencyKeyInFlight => "IDEMPOTENCY_KEY_IN_FLIGHT",
             ErrorCode::InvalidPickupCode => "INVALID_PICKUP_CODE",
+            ErrorCode::PickupCodeLocked => "PICKUP_CODE_LOCKED",
             ErrorCode::NotFound => "NOT_FOUND",
         }
     }

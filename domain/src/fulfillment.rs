@@ -1,5 +1,6 @@
 //! Fulfilment: the fulfilment orders locations work through — release, accept, pack, ship,
-//! deliver, store pickup — and re-routing when a location rejects one.
+//! deliver, store pickup — and re-routing when a location rejects one. Every action locks the
+//! order first (see [`crate::locks`]) and derives the order's status from what is committed.
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
@@ -8,18 +9,22 @@ use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
+use crate::allocation::{Giveback, Givebacks, plan_and_reserve};
 use crate::auth::{Actor, Role};
-use crate::db::begin_write;
-use crate::error::{DomainError, DomainResult, ErrorCode};
+use crate::db::{begin_write, retry_once};
+use crate::error::{DomainError, DomainResult, ErrorCode, UserError};
 use crate::inventory::{self, Cause};
 use crate::orders::{FulfillmentStatus as FS, OrderStatus, derive_order_status, record_event};
 use crate::outbox::{self, queue};
 use crate::routing::{self, Allocation, Demand, Destination};
-use crate::validate;
+use crate::{locks, validate};
+
+/// Wrong pickup codes tried before the code locks until staff reset it.
+pub const MAX_PICKUP_ATTEMPTS: i32 = 5;
 
 /// A physical order line that needs stock: its id, product and units.
 #[derive(Debug, Clone, Copy)]
@@ -27,28 +32,6 @@ pub struct LineNeed {
     pub line_id: Uuid,
     pub product_id: Uuid,
     pub quantity: i32,
-}
-
-/// Reserves a plan's allocations in level-id order (so concurrent orders take rows in one order
-/// and cannot deadlock), inside a savepoint. `false`: a reservation lost a race and nothing of
-/// this attempt was kept.
-pub async fn reserve_all(
-    txn: &DatabaseTransaction,
-    allocations: &[Allocation],
-    order_id: Uuid,
-    actor: &Actor,
-) -> DomainResult<bool> {
-    let mut sorted: Vec<&Allocation> = allocations.iter().collect();
-    sorted.sort_by_key(|a| a.level_id);
-    let savepoint = txn.begin().await?;
-    for a in sorted {
-        if !inventory::reserve(&savepoint, a.level_id, a.quantity, order_id, actor).await? {
-            savepoint.rollback().await?;
-            return Ok(false);
-        }
-    }
-    savepoint.commit().await?;
-    Ok(true)
 }
 
 /// Creates one fulfilment order per location of `allocations` and gives each line its share of
@@ -127,35 +110,45 @@ pub fn shares(allocations: &[Allocation], lines: &[LineNeed]) -> Vec<(usize, usi
     out
 }
 
-/// The fulfilment order and its order, if the actor may work on it: staff, or an associate of
-/// its location (or of the store it ships to, for pickup). Anyone else is told it is missing.
-async fn load_for(
-    txn: &DatabaseTransaction,
+/// Whose job a step is: the shipping location picks, packs, ships and rejects; the store a
+/// shipment goes to (ship-to-store) makes it ready and hands it over; resets are for staff.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Duty {
+    Picking,
+    Store,
+    Staff,
+}
+
+/// Whether `actor` may do `duty` on `fo`. An associate of neither location is told the
+/// fulfilment order is missing; one of the other location is told it is not theirs to do.
+async fn authorise<C: ConnectionTrait>(
+    db: &C,
     actor: &Actor,
-    fo_id: Uuid,
-) -> DomainResult<(fulfillment_order::Model, order::Model)> {
+    fo: &fulfillment_order::Model,
+    duty: Duty,
+) -> DomainResult<()> {
+    if actor.is_staff() {
+        return Ok(());
+    }
     let missing = || DomainError::not_found(&["fulfillmentOrderId"], "fulfilment order");
-    let fo = fulfillment_order::Entity::find_by_id(fo_id).one(txn).await?.ok_or_else(missing)?;
-    let allowed = match actor {
-        _ if actor.is_staff() => true,
-        Actor::User { role: Role::Associate, locations, .. } => {
-            let ids = [Some(fo.location_id), fo.ship_to_location_id];
-            let codes: Vec<String> = location::Entity::find()
-                .filter(location::Column::Id.is_in(ids.into_iter().flatten()))
-                .all(txn)
-                .await?
-                .into_iter()
-                .map(|l| l.code)
-                .collect();
-            codes.iter().any(|c| locations.contains(c))
-        }
-        _ => false,
+    let Actor::User { role: Role::Associate, locations, .. } = actor else {
+        return Err(missing());
     };
-    if !allowed {
+    let ships = locations.contains(&location_code(db, fo.location_id).await?);
+    let receives = match fo.ship_to_location_id {
+        Some(store) => locations.contains(&location_code(db, store).await?),
+        None => false,
+    };
+    if !ships && !receives {
         return Err(missing());
     }
-    let order = order::Entity::find_by_id(fo.order_id).one(txn).await?.ok_or_else(missing)?;
-    Ok((fo, order))
+    let allowed = match duty {
+        Duty::Picking => ships,
+        Duty::Store if fo.ship_to_location_id.is_some() => receives,
+        Duty::Store => ships,
+        Duty::Staff => false,
+    };
+    if allowed { Ok(()) } else { Err(DomainError::Forbidden) }
 }
 
 /// Moves a fulfilment order from one of `from` to `to`, or says why it cannot.
@@ -174,7 +167,7 @@ async fn move_fo(
             format!("the fulfilment order is {} and cannot become {}", fo.status, to.as_str()),
         ));
     }
-    // Conditional on the status we read, so two associates acting at once cannot both win.
+    // Conditional on the status read under the order's lock: a second line of defence.
     let mut model: fulfillment_order::ActiveModel = fo.clone().into();
     model.status = Set(to.as_str().to_owned());
     model.updated_at = Set(Utc::now());
@@ -198,9 +191,10 @@ async fn move_fo(
         .ok_or_else(|| DomainError::not_found(&["fulfillmentOrderId"], "fulfilment order"))
 }
 
-/// Re-derives the order's status from its fulfilment orders, bumps its version and writes the
-/// event. A pending order keeps its status: it is confirmed first.
-async fn follow(
+/// Re-derives the order's status from its fulfilment orders and lines as committed, bumps its
+/// version and writes the event. `order` must be the row locked by this transaction. A pending
+/// order keeps its status: it is confirmed first.
+pub(crate) async fn follow(
     txn: &DatabaseTransaction,
     order: &order::Model,
     actor: &Actor,
@@ -220,7 +214,9 @@ async fn follow(
         .one(txn)
         .await?
         .is_some();
-    let current = OrderStatus::parse(&order.status).unwrap_or(OrderStatus::Pending);
+    let current = OrderStatus::parse(&order.status).ok_or_else(|| {
+        DomainError::Database(sea_orm::DbErr::Custom(format!("order {} has unknown status {}", order.id, order.status)))
+    })?;
     let status = if matches!(current, OrderStatus::Pending | OrderStatus::Cancelled) {
         current
     } else {
@@ -254,24 +250,26 @@ async fn location_code<C: ConnectionTrait>(db: &C, id: Uuid) -> DomainResult<Str
     Ok(location::Entity::find_by_id(id).one(db).await?.map(|l| l.code).unwrap_or_default())
 }
 
-/// Decrements on hand and reserved for every line of a fulfilment order that leaves its
-/// location, and counts the units shipped on the order lines.
+/// The lines of a fulfilment order, by inventory level (the order levels are locked in).
+async fn held_lines<C: ConnectionTrait>(db: &C, fo_id: Uuid) -> DomainResult<Vec<fulfillment_order_line::Model>> {
+    Ok(fulfillment_order_line::Entity::find()
+        .filter(fulfillment_order_line::Column::FulfillmentOrderId.eq(fo_id))
+        .order_by_asc(fulfillment_order_line::Column::InventoryLevelId)
+        .all(db)
+        .await?)
+}
+
+/// Counts the units of a fulfilment order as shipped on its order lines, then takes them off
+/// on hand and reserved at its location, level by level in id order.
 async fn ship_units(
     txn: &DatabaseTransaction,
     fo: &fulfillment_order::Model,
     order: &order::Model,
     actor: &Actor,
 ) -> DomainResult<()> {
-    let mut lines = fulfillment_order_line::Entity::find()
-        .filter(fulfillment_order_line::Column::FulfillmentOrderId.eq(fo.id))
-        .all(txn)
-        .await?;
-    lines.sort_by_key(|l| l.inventory_level_id);
-    let cause =
-        Cause { reason: Some("shipped".to_owned()), reference: Some(order.number.clone()), order_id: Some(order.id) };
+    let lines = held_lines(txn, fo.id).await?;
+    use order_line::Column as L;
     for line in &lines {
-        inventory::ship(txn, line.inventory_level_id, line.quantity, &cause, actor).await?;
-        use order_line::Column as L;
         order_line::Entity::update_many()
             .col_expr(L::ShippedQuantity, Expr::col(L::ShippedQuantity).add(line.quantity))
             .col_expr(L::AllocatedQuantity, Expr::col(L::AllocatedQuantity).sub(line.quantity))
@@ -279,10 +277,15 @@ async fn ship_units(
             .exec(txn)
             .await?;
     }
+    let cause =
+        Cause { reason: Some("shipped".to_owned()), reference: Some(order.number.clone()), order_id: Some(order.id) };
+    for line in &lines {
+        inventory::ship(txn, line.inventory_level_id, line.quantity, &cause, actor).await?;
+    }
     Ok(())
 }
 
-/// The actions associates take on a fulfilment order.
+/// The actions taken on a fulfilment order.
 #[derive(Debug, Clone)]
 pub enum Action {
     Accept,
@@ -301,10 +304,31 @@ pub enum Action {
         reason: String,
         short: Vec<(String, i32)>,
     },
+    /// Staff unlock a pickup code locked by wrong guesses (the customer showed identification).
+    ResetPickupCode,
+}
+
+impl Action {
+    fn duty(&self) -> Duty {
+        match self {
+            Action::Accept | Action::Pack | Action::Ship { .. } | Action::Deliver | Action::Reject { .. } => {
+                Duty::Picking
+            }
+            Action::ReadyForPickup | Action::CompletePickup { .. } => Duty::Store,
+            Action::ResetPickupCode => Duty::Staff,
+        }
+    }
+}
+
+/// What an action did: the fulfilment order as it now is, and the products whose stock it
+/// freed (backorders may wait for them).
+struct Acted {
+    fulfillment_order: fulfillment_order::Model,
+    freed: Vec<Uuid>,
 }
 
 /// Applies an action to a fulfilment order, in one transaction with the order's status, the
-/// ledger, the timeline and the outbox.
+/// ledger, the timeline and the outbox. Stock a rejection frees is then offered to backorders.
 #[tracing::instrument(skip(db, actor), fields(fulfillment_order_id = %fo_id))]
 pub async fn act(
     db: &DatabaseConnection,
@@ -312,21 +336,32 @@ pub async fn act(
     fo_id: Uuid,
     action: Action,
 ) -> DomainResult<fulfillment_order::Model> {
+    let acted = retry_once(|| act_once(db, actor, fo_id, action.clone())).await?;
+    let freed = crate::backorders::Freed {
+        products: acted.freed,
+        arrived_at: None,
+        except_order: Some(acted.fulfillment_order.order_id),
+    };
+    crate::backorders::fill_after(db, &freed).await;
+    Ok(acted.fulfillment_order)
+}
+
+async fn act_once(db: &DatabaseConnection, actor: &Actor, fo_id: Uuid, action: Action) -> DomainResult<Acted> {
+    let missing = || DomainError::not_found(&["fulfillmentOrderId"], "fulfilment order");
     let txn = begin_write(db).await?;
-    let (fo, order) = load_for(&txn, actor, fo_id).await?;
+    let seen = fulfillment_order::Entity::find_by_id(fo_id).one(&txn).await?.ok_or_else(missing)?;
+    authorise(&txn, actor, &seen, action.duty()).await?;
+    let order = locks::order(&txn, seen.order_id).await?.ok_or_else(missing)?;
+    // Read again under the order's lock: this is the state every other flow has committed.
+    let fo = fulfillment_order::Entity::find_by_id(fo_id).one(&txn).await?.ok_or_else(missing)?;
     let code = location_code(&txn, fo.location_id).await?;
     let now = Utc::now();
+    let mut freed = Vec::new();
     let updated = match action {
         Action::Accept => {
             let fo = move_fo(&txn, &fo, &[FS::Released], FS::Accepted, |m| m.accepted_at = Set(Some(now))).await?;
-            follow(
-                &txn,
-                &order,
-                actor,
-                "FULFILLMENT_ACCEPTED",
-                format!("{code} accepted its part of {}", order.number),
-            )
-            .await?;
+            let message = format!("{code} accepted its part of {}", order.number);
+            follow(&txn, &order, actor, "FULFILLMENT_ACCEPTED", message).await?;
             fo
         }
         Action::Pack => {
@@ -359,45 +394,47 @@ pub async fn act(
                 ));
             }
             let fo = move_fo(&txn, &fo, &[FS::Shipped], FS::Delivered, |m| m.delivered_at = Set(Some(now))).await?;
-            follow(
-                &txn,
-                &order,
-                actor,
-                "FULFILLMENT_DELIVERED",
-                format!("{}'s shipment from {code} was delivered", order.number),
-            )
-            .await?;
+            let message = format!("{}'s shipment from {code} was delivered", order.number);
+            follow(&txn, &order, actor, "FULFILLMENT_DELIVERED", message).await?;
             fo
         }
         Action::ReadyForPickup => {
-            // From the store's own shelves (accepted or packed), or shipped in from elsewhere.
-            let pickup_order = order.delivery_method == "PICKUP";
-            let from: &[FS] =
-                if fo.ship_to_location_id.is_some() { &[FS::Shipped] } else { &[FS::Accepted, FS::Packed] };
-            if !pickup_order {
+            if order.delivery_method != "PICKUP" {
                 return Err(DomainError::rejected(
                     &["fulfillmentOrderId"],
                     ErrorCode::InvalidState,
                     "this order is not for pickup",
                 ));
             }
+            // From the store's own shelves (accepted or packed), or shipped in from elsewhere.
+            let from: &[FS] =
+                if fo.ship_to_location_id.is_some() { &[FS::Shipped] } else { &[FS::Accepted, FS::Packed] };
             let code_for_customer = format!("{:06}", rand::rng().random_range(0..1_000_000));
-            let fo =
-                move_fo(&txn, &fo, from, FS::ReadyForPickup, |m| m.pickup_code = Set(Some(code_for_customer.clone())))
-                    .await?;
+            let fo = move_fo(&txn, &fo, from, FS::ReadyForPickup, |m| {
+                m.pickup_code = Set(Some(code_for_customer.clone()));
+                m.pickup_attempts = Set(0);
+            })
+            .await?;
             follow(&txn, &order, actor, "READY_FOR_PICKUP", format!("{} is ready for pickup", order.number)).await?;
             fo
         }
         Action::CompletePickup { pickup_code } => {
-            if fo.pickup_code.as_deref() != Some(pickup_code.trim())
-                || FS::parse(&fo.status) != Some(FS::ReadyForPickup)
-            {
-                let (code, message) = if FS::parse(&fo.status) == Some(FS::ReadyForPickup) {
-                    (ErrorCode::InvalidPickupCode, "the pickup code is wrong")
-                } else {
-                    (ErrorCode::InvalidState, "the fulfilment order is not ready for pickup")
-                };
-                return Err(DomainError::rejected(&["pickupCode"], code, message));
+            if FS::parse(&fo.status) != Some(FS::ReadyForPickup) {
+                return Err(DomainError::rejected(
+                    &["fulfillmentOrderId"],
+                    ErrorCode::InvalidState,
+                    "the fulfilment order is not ready for pickup",
+                ));
+            }
+            if fo.pickup_attempts >= MAX_PICKUP_ATTEMPTS {
+                return Err(DomainError::rejected(
+                    &["pickupCode"],
+                    ErrorCode::PickupCodeLocked,
+                    "too many wrong codes were tried: ask staff to check the customer's identity and reset the code",
+                ));
+            }
+            if fo.pickup_code.as_deref() != Some(pickup_code.trim()) {
+                return Err(wrong_pickup_code(txn, &fo).await);
             }
             let shipped_already = fo.shipped_at.is_some();
             let fo = move_fo(&txn, &fo, &[FS::ReadyForPickup], FS::PickedUp, |m| {
@@ -413,23 +450,99 @@ pub async fn act(
             follow(&txn, &order, actor, "PICKED_UP", format!("{} was handed over at the store", order.number)).await?;
             fo
         }
+        Action::ResetPickupCode => {
+            let fo =
+                move_fo(&txn, &fo, &[FS::ReadyForPickup], FS::ReadyForPickup, |m| m.pickup_attempts = Set(0)).await?;
+            let message = format!("The pickup code of {} was unlocked by staff", order.number);
+            follow(&txn, &order, actor, "PICKUP_CODE_RESET", message).await?;
+            fo
+        }
         Action::Reject { reason, short } => {
             let reason = validate::text(&["reason"], &reason, 500).map_err(|e| DomainError::Rejected(vec![e]))?;
             let fo = move_fo(&txn, &fo, &[FS::Released, FS::Accepted, FS::Packed], FS::Rejected, |m| {
                 m.reject_reason = Set(Some(reason.clone()))
             })
             .await?;
-            reroute(&txn, &fo, &order, actor, &code, &reason, &short).await?;
+            freed = reroute(&txn, &fo, &order, actor, &code, &reason, &short).await?;
             fo
         }
     };
     txn.commit().await?;
-    Ok(updated)
+    Ok(Acted { fulfillment_order: updated, freed })
 }
 
-/// A rejected fulfilment order: its reservation is released, and its lines are routed again
-/// without any location that rejected this order before. What nothing can fill is backordered,
-/// and the order records why.
+/// Counts a wrong pickup code and commits the count (the caller's answer is a refusal, but the
+/// guess must still count), then says how many tries are left.
+async fn wrong_pickup_code(txn: DatabaseTransaction, fo: &fulfillment_order::Model) -> DomainError {
+    use fulfillment_order::Column as F;
+    let counted = fulfillment_order::Entity::update_many()
+        .col_expr(F::PickupAttempts, Expr::col(F::PickupAttempts).add(1))
+        .filter(F::Id.eq(fo.id))
+        .exec(&txn)
+        .await;
+    if let Err(e) = counted {
+        return e.into();
+    }
+    if let Err(e) = txn.commit().await {
+        return e.into();
+    }
+    let left = MAX_PICKUP_ATTEMPTS - fo.pickup_attempts - 1;
+    DomainError::rejected(
+        &["pickupCode"],
+        ErrorCode::InvalidPickupCode,
+        format!("the pickup code is wrong ({left} tries left before it locks)"),
+    )
+}
+
+/// Checks the short picks of a rejection against what the fulfilment order holds and turns the
+/// held lines into what is given back: every unit released, the missing ones written off.
+fn givebacks_for(
+    held: &[fulfillment_order_line::Model],
+    order_lines: &HashMap<Uuid, order_line::Model>,
+    short: &[(String, i32)],
+) -> DomainResult<Vec<Giveback>> {
+    let mut items: Vec<Giveback> = held
+        .iter()
+        .map(|h| Giveback { level_id: h.inventory_level_id, quantity: h.quantity, written_off: 0 })
+        .collect();
+    let sku_of = |h: &fulfillment_order_line::Model| order_lines.get(&h.order_line_id).map(|l| l.sku.as_str());
+    let mut problems = crate::error::Problems::default();
+    for (i, (sku, quantity)) in short.iter().enumerate() {
+        let room: i32 = held
+            .iter()
+            .zip(&items)
+            .filter(|(h, _)| sku_of(h) == Some(sku.as_str()))
+            .map(|(_, g)| g.quantity - g.written_off)
+            .sum();
+        if *quantity < 1 || *quantity > room {
+            problems.push(UserError::at(
+                "shortQuantities",
+                i,
+                "quantity",
+                ErrorCode::InvalidInput,
+                format!(
+                    "this fulfilment order holds {room} more unit(s) of {sku} that could be missing, not {quantity}"
+                ),
+            ));
+            continue;
+        }
+        let mut missing = *quantity;
+        for (h, g) in held.iter().zip(items.iter_mut()) {
+            if sku_of(h) == Some(sku.as_str()) && missing > 0 {
+                let take = std::cmp::min(missing, g.quantity - g.written_off);
+                g.written_off += take;
+                missing -= take;
+            }
+        }
+    }
+    problems.into_result()?;
+    Ok(items)
+}
+
+/// A rejected fulfilment order: its reservation is given back (short picks written off), and its
+/// lines are routed again without any location that rejected this order before, in one pass
+/// over the levels. What nothing can fill is backordered, and the order records why. Returns
+/// the products whose stock was freed.
 async fn reroute(
     txn: &DatabaseTransaction,
     fo: &fulfillment_order::Model,
@@ -438,31 +551,8 @@ async fn reroute(
     code: &str,
     reason: &str,
     short: &[(String, i32)],
-) -> DomainResult<()> {
-    let mut held = fulfillment_order_line::Entity::find()
-        .filter(fulfillment_order_line::Column::FulfillmentOrderId.eq(fo.id))
-        .all(txn)
-        .await?;
-    held.sort_by_key(|l| l.inventory_level_id);
-    let cause = Cause {
-        reason: Some(format!("rejected by {code}: {reason}")),
-        reference: Some(order.number.clone()),
-        order_id: Some(order.id),
-    };
-    for line in &held {
-        inventory::release(txn, line.inventory_level_id, line.quantity, &cause, actor).await?;
-    }
-    record_event(
-        txn,
-        order.id,
-        "FULFILLMENT_REJECTED",
-        actor,
-        format!("{code} rejected its part of {}: {reason}", order.number),
-        None,
-    )
-    .await?;
-
-    // What to route again, per order line and per product.
+) -> DomainResult<Vec<Uuid>> {
+    let held = held_lines(txn, fo.id).await?;
     let order_lines: HashMap<Uuid, order_line::Model> = order_line::Entity::find()
         .filter(order_line::Column::Id.is_in(held.iter().map(|l| l.order_line_id)))
         .all(txn)
@@ -470,87 +560,51 @@ async fn reroute(
         .into_iter()
         .map(|l| (l.id, l))
         .collect();
-    // A short pick is recorded against the shelf, so no one is promised those units again.
-    for (i, (sku, quantity)) in short.iter().enumerate() {
-        let level = held.iter().find(|h| order_lines.get(&h.order_line_id).is_some_and(|l| l.sku == *sku));
-        let Some(level) = level.filter(|_| (1..=inventory::MAX_QUANTITY).contains(quantity)) else {
-            return Err(DomainError::Rejected(vec![crate::error::UserError::at(
-                "shortQuantities",
-                i,
-                "sku",
-                ErrorCode::InvalidInput,
-                format!("{sku} × {quantity} is not part of this fulfilment order"),
-            )]));
-        };
-        let cause = Cause {
+    let givebacks = Givebacks {
+        items: givebacks_for(&held, &order_lines, short)?,
+        cause: Cause {
+            reason: Some(format!("rejected by {code}: {reason}")),
+            reference: Some(order.number.clone()),
+            order_id: Some(order.id),
+        },
+        write_off_cause: Cause {
             reason: Some(format!("short pick at {code}: {reason}")),
             reference: Some(order.number.clone()),
             order_id: Some(order.id),
-        };
-        inventory::record_shortfall(txn, level.inventory_level_id, *quantity, &cause, actor).await?;
-    }
-    let mut needs: Vec<LineNeed> = Vec::new();
-    for h in &held {
-        if let Some(l) = order_lines.get(&h.order_line_id) {
-            needs.push(LineNeed { line_id: l.id, product_id: l.product_id, quantity: h.quantity });
-        }
-    }
-    let mut demand: BTreeMap<Uuid, (String, i32)> = BTreeMap::new();
-    for n in &needs {
-        let sku = order_lines.get(&n.line_id).map(|l| l.sku.clone()).unwrap_or_default();
-        demand.entry(n.product_id).or_insert((sku, 0)).1 += n.quantity;
-    }
-    let demands: Vec<Demand> =
-        demand.into_iter().map(|(product_id, (sku, quantity))| Demand { product_id, sku, quantity }).collect();
-    let excluded: Vec<Uuid> = fulfillment_order::Entity::find()
-        .filter(fulfillment_order::Column::OrderId.eq(order.id))
-        .filter(fulfillment_order::Column::Status.eq(FS::Rejected.as_str()))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|f| f.location_id)
-        .collect();
-    let destination = match order.pickup_location_id {
-        Some(store) => Destination::Pickup { location_id: store },
-        None => Destination::Ship { point: order.ship_latitude.zip(order.ship_longitude) },
+        },
     };
+    let message = format!("{code} rejected its part of {}: {reason}", order.number);
+    record_event(txn, order.id, "FULFILLMENT_REJECTED", actor, message, None).await?;
+
+    // What to route again, per order line and per product.
+    let needs: Vec<LineNeed> = held
+        .iter()
+        .filter_map(|h| {
+            let l = order_lines.get(&h.order_line_id)?;
+            Some(LineNeed { line_id: l.id, product_id: l.product_id, quantity: h.quantity })
+        })
+        .collect();
     let request = routing::Request {
-        demands,
-        destination,
+        demands: demands_of(&needs, &order_lines),
+        destination: destination_of(order),
         channel: order.channel.clone(),
         allow_split: order.allow_split,
-        excluded,
+        excluded: rejected_locations(txn, order.id).await?,
     };
-    let product_ids: Vec<Uuid> = request.demands.iter().map(|d| d.product_id).collect();
-    let rules = routing::load_rules(txn).await?;
-    let mut decision = None;
-    for _ in 0..8 {
-        let network = routing::load_network(txn, &product_ids).await?;
-        let candidate = routing::route(&request, &network, &rules);
-        if reserve_all(txn, &candidate.allocations, order.id, actor).await? {
-            decision = Some(candidate);
-            break;
-        }
-    }
-    let Some(decision) = decision else {
-        return Err(DomainError::rejected(
-            &[],
-            ErrorCode::OutOfStock,
-            "stock is moving too fast to re-route; try again",
-        ));
-    };
+    let decision = plan_and_reserve(txn, &request, order.id, actor, Some(&givebacks), |_| Ok(true))
+        .await?
+        .ok_or_else(|| DomainError::rejected(&[], ErrorCode::OutOfStock, "nothing could re-route this order"))?;
     routing::record_decision(txn, order.id, routing::trigger::REROUTE, &decision).await?;
     let ship_to = match decision.mode {
         routing::Mode::ShipToStore => order.pickup_location_id,
         _ => None,
     };
-    let status = if order.status == OrderStatus::Pending.as_str() { FS::Pending } else { FS::Released };
     create_fulfillment_orders(
         txn,
         order.id,
         &decision.allocations,
         &needs,
-        status,
+        status_for_new_work(order),
         &HashMap::new(),
         ship_to,
         Utc::now(),
@@ -574,7 +628,48 @@ async fn reroute(
             .await?;
     }
     let kind = if decision.is_complete() { "REROUTED" } else { "BACKORDERED" };
-    follow(txn, order, actor, kind, decision.summary.clone()).await
+    follow(txn, order, actor, kind, decision.summary.clone()).await?;
+    let mut freed: Vec<Uuid> = needs.iter().map(|n| n.product_id).collect();
+    freed.sort();
+    freed.dedup();
+    Ok(freed)
+}
+
+/// Units per product (lines of one SKU add up), with the SKU for explanations.
+pub(crate) fn demands_of(needs: &[LineNeed], order_lines: &HashMap<Uuid, order_line::Model>) -> Vec<Demand> {
+    let mut demand: BTreeMap<Uuid, (String, i32)> = BTreeMap::new();
+    for n in needs {
+        let sku = order_lines.get(&n.line_id).map(|l| l.sku.clone()).unwrap_or_default();
+        let entry = demand.entry(n.product_id).or_insert((sku, 0));
+        entry.1 = entry.1.saturating_add(n.quantity);
+    }
+    demand.into_iter().map(|(product_id, (sku, quantity))| Demand { product_id, sku, quantity }).collect()
+}
+
+/// Where an order's goods go: its pickup store, or its shipping address.
+pub(crate) fn destination_of(order: &order::Model) -> Destination {
+    match order.pickup_location_id {
+        Some(store) => Destination::Pickup { location_id: store },
+        None => Destination::Ship { point: order.ship_latitude.zip(order.ship_longitude) },
+    }
+}
+
+/// Every location that rejected part of this order: it is not asked again.
+pub(crate) async fn rejected_locations<C: ConnectionTrait>(db: &C, order_id: Uuid) -> DomainResult<Vec<Uuid>> {
+    Ok(fulfillment_order::Entity::find()
+        .filter(fulfillment_order::Column::OrderId.eq(order_id))
+        .filter(fulfillment_order::Column::Status.eq(FS::Rejected.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| f.location_id)
+        .collect())
+}
+
+/// The status of fulfilment orders created for an order after it was placed: released at once
+/// once the order is confirmed.
+pub(crate) fn status_for_new_work(order: &order::Model) -> FS {
+    if order.status == OrderStatus::Pending.as_str() { FS::Pending } else { FS::Released }
 }
 
 /// Fulfilment orders an associate's locations (or staff) work on, oldest first, by status.
@@ -613,104 +708,4 @@ pub async fn list_for_locations(
         query = query.filter(fulfillment_order::Column::Status.eq(s.as_str()));
     }
     Ok(query.all(db).await?)
-}
-
-/// Stock arrived at `location`: backordered units of `product_id` are filled from it, oldest
-/// order first. Only available units are taken (never what another order holds), and each line
-/// is claimed by a conditional update, so two receipts at once cannot fill the same units twice.
-pub async fn fill_backorders(
-    txn: &DatabaseTransaction,
-    product_id: Uuid,
-    location: &location::Model,
-    level_id: Uuid,
-    actor: &Actor,
-) -> DomainResult<()> {
-    let lines = order_line::Entity::find()
-        .filter(order_line::Column::ProductId.eq(product_id))
-        .filter(order_line::Column::BackorderedQuantity.gt(0))
-        .all(txn)
-        .await?;
-    if lines.is_empty() || !location.active {
-        return Ok(());
-    }
-    let orders: HashMap<Uuid, order::Model> = order::Entity::find()
-        .filter(order::Column::Id.is_in(lines.iter().map(|l| l.order_id)))
-        .filter(order::Column::Status.ne(OrderStatus::Cancelled.as_str()))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o))
-        .collect();
-    let mut queue: Vec<(&order::Model, &order_line::Model)> =
-        lines.iter().filter_map(|l| orders.get(&l.order_id).map(|o| (o, l))).collect();
-    queue.sort_by_key(|(o, l)| (o.number_seq, l.line_no));
-    for (order, line) in queue {
-        let for_pickup_here = order.pickup_location_id == Some(location.id);
-        if !for_pickup_here && !location.can_ship {
-            continue;
-        }
-        let level = entities::inventory_level::Entity::find_by_id(level_id).one(txn).await?;
-        let Some(available) = level.as_ref().map(inventory::available) else { return Ok(()) };
-        let take = std::cmp::min(available, line.backordered_quantity);
-        if take <= 0 {
-            return Ok(());
-        }
-        let savepoint = txn.begin().await?;
-        use order_line::Column as L;
-        let claimed = order_line::Entity::update_many()
-            .col_expr(L::BackorderedQuantity, Expr::col(L::BackorderedQuantity).sub(take))
-            .col_expr(L::AllocatedQuantity, Expr::col(L::AllocatedQuantity).add(take))
-            .filter(L::Id.eq(line.id))
-            .filter(L::BackorderedQuantity.gte(take))
-            .exec(&savepoint)
-            .await?
-            .rows_affected
-            == 1;
-        if !claimed || !inventory::reserve(&savepoint, level_id, take, order.id, actor).await? {
-            savepoint.rollback().await?;
-            continue;
-        }
-        savepoint.commit().await?;
-        let allocation = Allocation {
-            level_id,
-            product_id,
-            sku: line.sku.clone(),
-            location_id: location.id,
-            location_code: location.code.clone(),
-            quantity: take,
-        };
-        let status = if order.status == OrderStatus::Pending.as_str() { FS::Pending } else { FS::Released };
-        let ship_to = order.pickup_location_id.filter(|store| *store != location.id);
-        let need = LineNeed { line_id: line.id, product_id, quantity: take };
-        create_fulfillment_orders(
-            txn,
-            order.id,
-            std::slice::from_ref(&allocation),
-            &[need],
-            status,
-            &HashMap::new(),
-            ship_to,
-            Utc::now(),
-        )
-        .await?;
-        let summary =
-            format!("{take} × {} backordered on {} filled from a receipt at {}", line.sku, order.number, location.code);
-        let decision = routing::Decision {
-            mode: if ship_to.is_some() {
-                routing::Mode::ShipToStore
-            } else if for_pickup_here {
-                routing::Mode::PickupInStore
-            } else {
-                routing::Mode::Ship
-            },
-            candidates: Vec::new(),
-            allocations: vec![allocation],
-            shortfalls: Vec::new(),
-            shipments: 1,
-            summary: summary.clone(),
-        };
-        routing::record_decision(txn, order.id, routing::trigger::BACKORDER_FILL, &decision).await?;
-        follow(txn, order, actor, "BACKORDER_FILLED", summary).await?;
-    }
-    Ok(())
 }

@@ -317,14 +317,27 @@ pub async fn receive(
     }
     let cause = Cause { reference, ..Cause::default() };
     record(&txn, level.id, MovementKind::Receipt, quantity, 0, &cause, actor).await?;
-    crate::fulfillment::fill_backorders(&txn, place.product.id, &place.location, level.id, actor).await?;
-    let level = inventory_level::Entity::find_by_id(level.id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| DomainError::not_found(&[], "inventory level"))?;
     txn.commit().await?;
-    tracing::info!(sku, location_code, quantity, on_hand = level.on_hand, "inventory received");
-    Ok(level)
+    tracing::info!(sku, location_code, quantity, "inventory received");
+    offer_to_backorders(db, &place, level.id).await
+}
+
+/// Offers stock that just freed at a level to the orders waiting for its product (after the
+/// change committed: a receipt never holds its level across the queue), and returns the level
+/// as it is then.
+async fn offer_to_backorders(
+    db: &DatabaseConnection,
+    place: &Place,
+    level_id: Uuid,
+) -> DomainResult<inventory_level::Model> {
+    let (product, location_id) = (&place.product, place.location.id);
+    let freed =
+        crate::backorders::Freed { products: vec![product.id], arrived_at: Some(location_id), except_order: None };
+    crate::backorders::fill_after(db, &freed).await;
+    inventory_level::Entity::find_by_id(level_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::not_found(&[], "inventory level"))
 }
 
 /// A counted correction. With `expected_on_hand` it is compare-and-set: if the shelf count the
@@ -351,11 +364,13 @@ pub async fn adjust(
     let place = find_place(&txn, sku, location_code).await?;
     let level = ensure_level(&txn, &place).await?;
     use inventory_level::Column as L;
+    // Compared as `on_hand <= MAX - delta`, so the check itself cannot overflow the column.
     let mut update = inventory_level::Entity::update_many()
         .col_expr(L::OnHand, Expr::col(L::OnHand).add(delta))
         .col_expr(L::UpdatedAt, Expr::value(Utc::now()))
         .filter(L::Id.eq(level.id))
-        .filter(Expr::col(L::OnHand).add(delta).gte(Expr::col(L::Reserved)));
+        .filter(Expr::col(L::OnHand).add(delta).gte(Expr::col(L::Reserved)))
+        .filter(Expr::col(L::OnHand).lte(i64::from(i32::MAX) - i64::from(std::cmp::max(delta, 0))));
     if let Some(expected) = expected_on_hand {
         update = update.filter(L::OnHand.eq(expected));
     }
@@ -366,6 +381,11 @@ pub async fn adjust(
                 &["expectedOnHand"],
                 ErrorCode::StaleVersion,
                 format!("expected {expected} on hand but there are {}", current.on_hand),
+            ),
+            _ if i64::from(current.on_hand) + i64::from(delta) > i64::from(i32::MAX) => DomainError::rejected(
+                &["delta"],
+                ErrorCode::InvalidInput,
+                format!("{} on hand plus {delta} would exceed the largest count", current.on_hand),
             ),
             _ => DomainError::rejected(
                 &["delta"],
@@ -382,7 +402,7 @@ pub async fn adjust(
     let level = record(&txn, level.id, MovementKind::Adjustment, delta, 0, &cause, actor).await?;
     txn.commit().await?;
     tracing::info!(sku, location_code, delta, on_hand = level.on_hand, "inventory adjusted");
-    Ok(level)
+    if delta > 0 { offer_to_backorders(db, &place, level.id).await } else { Ok(level) }
 }
 
 /// Units held back from promising at a location (damaged display stock, a buffer for stores).
@@ -406,9 +426,10 @@ pub async fn set_safety_stock(
         .exec(&txn)
         .await?;
     let cause = Cause { reason: Some(format!("safety stock set to {quantity}")), ..Cause::default() };
+    let freed = quantity < level.safety_stock;
     let level = record(&txn, level.id, MovementKind::SafetyStock, 0, 0, &cause, actor).await?;
     txn.commit().await?;
-    Ok(level)
+    if freed { offer_to_backorders(db, &place, level.id).await } else { Ok(level) }
 }
 
 /// All levels of these products, in one query.
@@ -460,7 +481,14 @@ pub async fn list_movements(
 /// Rebuilds each level's on-hand and reserved from the ledger and returns the levels that
 /// disagree with it (none, if the books are right). An audit for admins and for tests.
 pub async fn ledger_discrepancies(db: &DatabaseConnection) -> DomainResult<Vec<inventory_level::Model>> {
-    let txn = db.begin().await?;
+    // Both reads from one snapshot: under READ COMMITTED each statement would see another
+    // moment, and a busy system would show false alarms. (SQLite's read transaction is one
+    // snapshot already.)
+    let txn = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.begin_with_config(Some(sea_orm::IsolationLevel::RepeatableRead), Some(sea_orm::AccessMode::ReadOnly)).await?
+    } else {
+        db.begin().await?
+    };
     let levels = inventory_level::Entity::find().all(&txn).await?;
     let movements = inventory_movement::Entity::find().all(&txn).await?;
     txn.commit().await?;

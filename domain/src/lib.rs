@@ -1,7 +1,9 @@
 //! The business of the OMS: catalogue, locations, inventory, routing, orders, pricing,
 //! promotions, idempotency and the outbox. Plain async Rust over sea-orm connections: no HTTP,
 //! no GraphQL, no queue types in its API.
+pub mod allocation;
 pub mod auth;
+pub mod backorders;
 pub mod catalog;
 pub mod customers;
 pub mod db;
@@ -10,6 +12,7 @@ pub mod fulfillment;
 pub mod idempotency;
 pub mod inventory;
 pub mod locations;
+pub mod locks;
 pub mod money;
 pub mod orders;
 pub mod outbox;

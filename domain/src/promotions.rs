@@ -171,3 +171,15 @@ pub async fn redeem<C: ConnectionTrait>(txn: &C, promo: &promotion::Model) -> Do
     }
     Ok(())
 }
+
+/// Gives a use back (its order was cancelled), so the code can be used again up to its limit.
+pub async fn give_back<C: ConnectionTrait>(txn: &C, promotion_id: uuid::Uuid) -> DomainResult<()> {
+    use promotion::Column as P;
+    promotion::Entity::update_many()
+        .col_expr(P::UsedCount, Expr::col(P::UsedCount).sub(1))
+        .filter(P::Id.eq(promotion_id))
+        .filter(P::UsedCount.gt(0))
+        .exec(txn)
+        .await?;
+    Ok(())
+}

@@ -13,6 +13,8 @@ pub struct Model {
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
     pub pickup_code: Option<String>,
+    /// Wrong pickup codes tried since the code was issued or last reset.
+    pub pickup_attempts: i32,
     pub ship_to_location_id: Option<Uuid>,
     pub reject_reason: Option<String>,
     pub accepted_at: Option<DateTimeUtc>,

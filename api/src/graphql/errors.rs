@@ -41,6 +41,8 @@ pub enum ErrorCode {
     IdempotencyKeyInFlight,
     /// The pickup code does not match.
     InvalidPickupCode,
+    /// Too many wrong pickup codes were tried: staff must reset the lock (`resetPickupCode`).
+    PickupCodeLocked,
     /// The object does not exist, or the caller may not see it.
     NotFound,
 }
@@ -65,6 +67,7 @@ impl From<DomainCode> for ErrorCode {
             DomainCode::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             DomainCode::IdempotencyKeyInFlight => ErrorCode::IdempotencyKeyInFlight,
             DomainCode::InvalidPickupCode => ErrorCode::InvalidPickupCode,
+            DomainCode::PickupCodeLocked => ErrorCode::PickupCodeLocked,
             DomainCode::NotFound => ErrorCode::NotFound,
         }
     }

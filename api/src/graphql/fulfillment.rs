@@ -160,7 +160,18 @@ impl FulfillmentMutation {
         self.run(ctx, &input.fulfillment_order_id, Action::ReadyForPickup).await
     }
 
-    /// Hands a pickup over; the code must match (INVALID_PICKUP_CODE otherwise).
+    /// Staff unlock a pickup code locked after too many wrong guesses (PICKUP_CODE_LOCKED), once
+    /// they have checked the customer's identity; the code itself stays the one the customer has.
+    async fn reset_pickup_code(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The fulfilment order waiting for pickup.")] input: FulfillmentOrderActionInput,
+    ) -> async_graphql::Result<FulfillmentOrderPayload> {
+        self.run(ctx, &input.fulfillment_order_id, Action::ResetPickupCode).await
+    }
+
+    /// Hands a pickup over; the code must match (INVALID_PICKUP_CODE otherwise). After five
+    /// wrong codes it locks (PICKUP_CODE_LOCKED) until staff call `resetPickupCode`.
     async fn complete_pickup(
         &self,
         ctx: &Context<'_>,

@@ -13,10 +13,11 @@ use uuid::Uuid;
 
 use super::events::record_event;
 use super::status::{Channel, DeliveryMethod, FulfillmentStatus, OrderStatus};
+use crate::allocation::plan_and_reserve;
 use crate::auth::Actor;
 use crate::catalog::ProductKind;
 use crate::customers::{self, ContactInput, parse_contact};
-use crate::db::begin_write;
+use crate::db::{begin_write, retry_once};
 use crate::error::{DomainError, DomainResult, ErrorCode, Problems, UserError};
 use crate::fulfillment::{LineNeed, create_fulfillment_orders, shares};
 use crate::inventory::MAX_QUANTITY;
@@ -27,8 +28,6 @@ use crate::{promotions, tax, validate};
 
 /// At most this many lines in one order.
 pub const MAX_LINES: usize = 200;
-/// A reservation that loses a race is re-planned at most this many times.
-const MAX_PLAN_ATTEMPTS: usize = 8;
 
 #[derive(Debug, Clone)]
 pub struct LineInput {
@@ -228,11 +227,15 @@ pub fn format_order_number(seq: i64) -> String {
 /// lines, and nothing is written.
 #[tracing::instrument(skip_all, fields(channel = input.channel.as_str(), order_id))]
 pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrder) -> DomainResult<order::Model> {
+    retry_once(|| place_once(db, actor, &input)).await
+}
+
+async fn place_once(db: &DatabaseConnection, actor: &Actor, input: &PlaceOrder) -> DomainResult<order::Model> {
     let is_customer = actor.own_customer().is_some();
     if !actor.is_staff() && !is_customer {
         return Err(DomainError::Forbidden);
     }
-    let checked = check_request(&input)?;
+    let checked = check_request(input)?;
     if actor.is_staff() && checked.contact.is_none() {
         return Err(DomainError::rejected(&["customer"], ErrorCode::InvalidInput, "the customer is required"));
     }
@@ -357,7 +360,6 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
     }
     let demands: Vec<Demand> =
         demand.iter().map(|(p, (sku, q))| Demand { product_id: *p, sku: (*sku).to_owned(), quantity: *q }).collect();
-    let product_ids: Vec<Uuid> = demand.keys().copied().collect();
     let destination = match &pickup {
         Some(store) => Destination::Pickup { location_id: store.id },
         None => Destination::Ship { point: checked.address.as_ref().and_then(|a| a.latitude.zip(a.longitude)) },
@@ -369,51 +371,39 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
         allow_split: input.allow_split,
         excluded: Vec::new(),
     };
-    let mut plan: Option<routing::Decision> = None;
-    if !request.demands.is_empty() {
-        let rules = routing::load_rules(&txn).await?;
-        for attempt in 1..=MAX_PLAN_ATTEMPTS {
-            let network = routing::load_network(&txn, &product_ids).await?;
-            let decision = routing::route(&request, &network, &rules);
-            if !decision.is_complete() && input.backorder_policy == BackorderPolicy::Reject {
-                let short: HashMap<Uuid, i32> =
-                    decision.shortfalls.iter().map(|s| (s.product_id, s.quantity)).collect();
-                let errors = checked
-                    .lines
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, (sku, qty))| {
-                        let p = products.get(sku)?;
-                        let missing = short.get(&p.id)?;
-                        Some(UserError::at(
-                            "lines",
-                            i,
-                            "quantity",
-                            ErrorCode::OutOfStock,
-                            format!(
-                                "{sku}: {missing} of the {} units ordered cannot be filled ({})",
-                                demand.get(&p.id).map_or(*qty, |(_, q)| *q),
-                                decision.summary
-                            ),
-                        ))
-                    })
-                    .collect();
-                return Err(DomainError::Rejected(errors));
+    let plan: Option<routing::Decision> = if request.demands.is_empty() {
+        None
+    } else {
+        // An incomplete plan is refused before anything is reserved when the order may not wait.
+        let refuse_shortfalls = |decision: &routing::Decision| {
+            if decision.is_complete() || input.backorder_policy == BackorderPolicy::Backorder {
+                return Ok(true);
             }
-            if crate::fulfillment::reserve_all(&txn, &decision.allocations, order_id, actor).await? {
-                plan = Some(decision);
-                break;
-            }
-            tracing::debug!(attempt, "a reservation lost a race; re-planning");
-        }
-        if plan.is_none() {
-            return Err(DomainError::rejected(
-                &["lines"],
-                ErrorCode::OutOfStock,
-                "the stock for this order is being taken by other orders; try again",
-            ));
-        }
-    }
+            let short: HashMap<Uuid, i32> = decision.shortfalls.iter().map(|s| (s.product_id, s.quantity)).collect();
+            let errors = checked
+                .lines
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (sku, qty))| {
+                    let p = products.get(sku)?;
+                    let missing = short.get(&p.id)?;
+                    Some(UserError::at(
+                        "lines",
+                        i,
+                        "quantity",
+                        ErrorCode::OutOfStock,
+                        format!(
+                            "{sku}: {missing} of the {} units ordered cannot be filled ({})",
+                            demand.get(&p.id).map_or(*qty, |(_, q)| *q),
+                            decision.summary
+                        ),
+                    ))
+                })
+                .collect();
+            Err(DomainError::Rejected(errors))
+        };
+        plan_and_reserve(&txn, &request, order_id, actor, None, refuse_shortfalls).await?
+    };
     let allocations: Vec<Allocation> = plan.as_ref().map(|p| p.allocations.clone()).unwrap_or_default();
 
     // Money.
@@ -423,10 +413,23 @@ pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrd
             .await?
             .into_iter()
             .map(|l| {
-                let rate = if l.shipping_currency == currency.code() { l.shipping_rate_minor } else { 0 };
-                (l.id, rate)
+                // A rate in another currency is never silently free: the order is refused, as
+                // nothing here converts currencies.
+                if l.shipping_rate_minor != 0 && l.shipping_currency != currency.code() {
+                    return Err(DomainError::rejected(
+                        &["shippingAddress"],
+                        ErrorCode::CurrencyMismatch,
+                        format!(
+                            "{} would ship this order but charges shipping in {}, not {}",
+                            l.code,
+                            l.shipping_currency,
+                            currency.code()
+                        ),
+                    ));
+                }
+                Ok((l.id, l.shipping_rate_minor))
             })
-            .collect()
+            .collect::<DomainResult<_>>()?
     } else {
         HashMap::new()
     };

@@ -3,20 +3,21 @@
 use chrono::Utc;
 use entities::{fulfillment_order, fulfillment_order_line, order, order_line};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::events::record_event;
 use super::query::visible;
 use super::status::{FulfillmentStatus, OrderStatus};
 use crate::auth::Actor;
-use crate::db::begin_write;
+use crate::db::{begin_write, retry_once};
 use crate::error::{DomainError, DomainResult, ErrorCode};
 use crate::inventory::{Cause, release};
 use crate::outbox::{self, queue};
-use crate::validate;
+use crate::{locks, promotions, validate};
 
-/// Moves the order from one of `from` to `to`, bumping its version, or says why it cannot.
+/// Moves the order, locked by this transaction, from one of `from` to `to`, bumping its
+/// version, or says why it cannot.
 async fn transition(
     txn: &DatabaseTransaction,
     actor: &Actor,
@@ -25,42 +26,35 @@ async fn transition(
     to: OrderStatus,
     expected_version: Option<i32>,
 ) -> DomainResult<order::Model> {
-    let current = order::Entity::find_by_id(order_id).one(txn).await?;
+    let current = locks::order(txn, order_id).await?;
     let Some(current) = current.filter(|o| visible(actor, o)) else {
         return Err(DomainError::not_found(&["orderId"], "order"));
     };
-    use order::Column as O;
-    let mut update = order::Entity::update_many()
-        .col_expr(O::Status, Expr::value(to.as_str()))
-        .col_expr(O::Version, Expr::col(O::Version).add(1))
-        .col_expr(O::UpdatedAt, Expr::value(Utc::now()))
-        .filter(O::Id.eq(order_id))
-        .filter(O::Status.is_in(from.iter().map(|s| s.as_str())));
-    if let Some(v) = expected_version {
-        update = update.filter(O::Version.eq(v));
-    }
-    if update.exec(txn).await?.rows_affected == 1 {
-        return order::Entity::find_by_id(order_id)
-            .one(txn)
-            .await?
-            .ok_or_else(|| DomainError::not_found(&["orderId"], "order"));
-    }
-    // Lost: read the order as it is now to say why.
-    let now = order::Entity::find_by_id(order_id).one(txn).await?.unwrap_or(current);
     if let Some(v) = expected_version
-        && v != now.version
+        && v != current.version
     {
         return Err(DomainError::rejected(
             &["expectedVersion"],
             ErrorCode::StaleVersion,
-            format!("the order is at version {}, not {v}: reload it and try again", now.version),
+            format!("the order is at version {}, not {v}: reload it and try again", current.version),
         ));
     }
-    Err(DomainError::rejected(
-        &["orderId"],
-        ErrorCode::InvalidState,
-        format!("order {} is {} and cannot become {}", now.number, now.status, to.as_str()),
-    ))
+    if !from.iter().any(|s| s.as_str() == current.status) {
+        return Err(DomainError::rejected(
+            &["orderId"],
+            ErrorCode::InvalidState,
+            format!("order {} is {} and cannot become {}", current.number, current.status, to.as_str()),
+        ));
+    }
+    use order::Column as O;
+    order::Entity::update_many()
+        .col_expr(O::Status, Expr::value(to.as_str()))
+        .col_expr(O::Version, Expr::col(O::Version).add(1))
+        .col_expr(O::UpdatedAt, Expr::value(Utc::now()))
+        .filter(O::Id.eq(order_id))
+        .exec(txn)
+        .await?;
+    order::Entity::find_by_id(order_id).one(txn).await?.ok_or_else(|| DomainError::not_found(&["orderId"], "order"))
 }
 
 /// Confirms a pending order (payment authorised, checks passed): it is released for
@@ -75,6 +69,15 @@ pub async fn confirm_order(
     if !actor.is_staff() {
         return Err(DomainError::Forbidden);
     }
+    retry_once(|| confirm_once(db, actor, order_id, expected_version)).await
+}
+
+async fn confirm_once(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+    expected_version: Option<i32>,
+) -> DomainResult<order::Model> {
     let txn = begin_write(db).await?;
     let confirmed =
         transition(&txn, actor, order_id, &[OrderStatus::Pending], OrderStatus::Confirmed, expected_version).await?;
@@ -99,8 +102,9 @@ pub async fn confirm_order(
 }
 
 /// Cancels the whole order while nothing has shipped: every reservation is released through the
-/// ledger, every fulfilment order is cancelled, and the customer is told. Staff may cancel any
-/// order; a customer only its own.
+/// ledger, every fulfilment order is cancelled, the promotion's use is given back, and the
+/// customer is told. The freed stock is then offered to backorders. Staff may cancel any order;
+/// a customer only its own.
 #[tracing::instrument(skip(db, actor, reason), fields(order_id = %order_id))]
 pub async fn cancel_order(
     db: &DatabaseConnection,
@@ -113,6 +117,18 @@ pub async fn cancel_order(
         return Err(DomainError::Forbidden);
     }
     let reason = validate::text(&["reason"], reason, 500).map_err(|e| DomainError::Rejected(vec![e]))?;
+    let (cancelled, freed) = retry_once(|| cancel_once(db, actor, order_id, &reason, expected_version)).await?;
+    crate::backorders::fill_after(db, &crate::backorders::Freed { products: freed, ..Default::default() }).await;
+    Ok(cancelled)
+}
+
+async fn cancel_once(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    order_id: Uuid,
+    reason: &str,
+    expected_version: Option<i32>,
+) -> DomainResult<(order::Model, Vec<Uuid>)> {
     let txn = begin_write(db).await?;
     let cancelled = transition(
         &txn,
@@ -124,8 +140,8 @@ pub async fn cancel_order(
     )
     .await?;
 
-    // Release what the open fulfilment orders hold, level by level in id order (the order
-    // placement takes them in), so a cancel and a placement cannot deadlock.
+    // Under the order's lock: its fulfilment orders, then its lines, then the levels in id
+    // order (see crate::locks).
     let open_fos: Vec<fulfillment_order::Model> = fulfillment_order::Entity::find()
         .filter(fulfillment_order::Column::OrderId.eq(order_id))
         .all(&txn)
@@ -134,19 +150,6 @@ pub async fn cancel_order(
         .filter(|f| FulfillmentStatus::parse(&f.status).is_some_and(|s| s.holds_reservation(f.shipped_at.is_some())))
         .collect();
     let fo_ids: Vec<Uuid> = open_fos.iter().map(|f| f.id).collect();
-    let mut held = fulfillment_order_line::Entity::find()
-        .filter(fulfillment_order_line::Column::FulfillmentOrderId.is_in(fo_ids.iter().copied()))
-        .all(&txn)
-        .await?;
-    held.sort_by_key(|l| l.inventory_level_id);
-    let cause = Cause {
-        reason: Some(format!("order cancelled: {reason}")),
-        reference: Some(cancelled.number.clone()),
-        order_id: Some(order_id),
-    };
-    for line in &held {
-        release(&txn, line.inventory_level_id, line.quantity, &cause, actor).await?;
-    }
     fulfillment_order::Entity::update_many()
         .col_expr(fulfillment_order::Column::Status, Expr::value(FulfillmentStatus::Cancelled.as_str()))
         .col_expr(fulfillment_order::Column::UpdatedAt, Expr::value(Utc::now()))
@@ -164,6 +167,22 @@ pub async fn cancel_order(
         .filter(L::OrderId.eq(order_id))
         .exec(&txn)
         .await?;
+    let held = fulfillment_order_line::Entity::find()
+        .filter(fulfillment_order_line::Column::FulfillmentOrderId.is_in(fo_ids.iter().copied()))
+        .order_by_asc(fulfillment_order_line::Column::InventoryLevelId)
+        .all(&txn)
+        .await?;
+    let cause = Cause {
+        reason: Some(format!("order cancelled: {reason}")),
+        reference: Some(cancelled.number.clone()),
+        order_id: Some(order_id),
+    };
+    for line in &held {
+        release(&txn, line.inventory_level_id, line.quantity, &cause, actor).await?;
+    }
+    if let Some(promotion_id) = cancelled.promotion_id {
+        promotions::give_back(&txn, promotion_id).await?;
+    }
 
     record_event(
         &txn,
@@ -182,7 +201,14 @@ pub async fn cancel_order(
         format!("order_cancelled:{order_id}"),
     )
     .await?;
+    let freed: Vec<Uuid> = entities::inventory_level::Entity::find()
+        .filter(entities::inventory_level::Column::Id.is_in(held.iter().map(|l| l.inventory_level_id)))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|l| l.product_id)
+        .collect();
     txn.commit().await?;
     tracing::info!(number = %cancelled.number, "order cancelled");
-    Ok(cancelled)
+    Ok((cancelled, freed))
 }

@@ -4,6 +4,7 @@ mod helpers;
 mod access;
 mod concurrency;
 mod dom;
+mod first_week;
 mod inputs;
 mod inventory;
 mod lifecycle;

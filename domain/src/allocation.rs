@@ -1,0 +1,106 @@
+//! Allocation: the router's plan made real. One loop, shared by capture, re-routing and
+//! backorder fills: route against the stock as it is, reserve the plan's units in level-id
+//! order, and route again when a reservation loses a race to another order.
+use std::collections::BTreeMap;
+
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::error::{DomainError, DomainResult, ErrorCode};
+use crate::inventory::{self, Cause};
+use crate::routing::{self, Allocation, Decision};
+
+/// A reservation that loses a race is re-planned at most this many times.
+pub const MAX_PLAN_ATTEMPTS: usize = 8;
+
+/// Units an order gives back at a level in the same pass as its new reservations (a rejected
+/// fulfilment order), and how many of them the shelf turned out not to have.
+#[derive(Debug, Clone)]
+pub struct Giveback {
+    pub level_id: Uuid,
+    pub quantity: i32,
+    pub written_off: i32,
+}
+
+/// What a re-routed fulfilment order gives back, and why.
+#[derive(Debug, Clone)]
+pub struct Givebacks {
+    pub items: Vec<Giveback>,
+    pub cause: Cause,
+    pub write_off_cause: Cause,
+}
+
+/// Routes `request` and reserves the plan, re-planning when a reservation loses a race.
+/// `accept` sees each plan before anything is reserved: `Ok(false)` gives up (nothing is
+/// written, `None` is returned), an error refuses. `givebacks` are applied in the same
+/// level-id-ordered pass as the reservations (see [`crate::locks`]).
+pub async fn plan_and_reserve(
+    txn: &DatabaseTransaction,
+    request: &routing::Request,
+    order_id: Uuid,
+    actor: &Actor,
+    givebacks: Option<&Givebacks>,
+    mut accept: impl FnMut(&Decision) -> DomainResult<bool>,
+) -> DomainResult<Option<Decision>> {
+    let product_ids: Vec<Uuid> = request.demands.iter().map(|d| d.product_id).collect();
+    let rules = routing::load_rules(txn).await?;
+    for attempt in 1..=MAX_PLAN_ATTEMPTS {
+        let network = routing::load_network(txn, &product_ids).await?;
+        let decision = routing::route(request, &network, &rules);
+        if !accept(&decision)? {
+            return Ok(None);
+        }
+        if reserve_all(txn, &decision.allocations, givebacks, order_id, actor).await? {
+            return Ok(Some(decision));
+        }
+        tracing::debug!(attempt, %order_id, "a reservation lost a race; re-planning");
+    }
+    Err(DomainError::rejected(
+        &["lines"],
+        ErrorCode::OutOfStock,
+        "the stock for this order is being taken by other orders; try again",
+    ))
+}
+
+/// One level's part of a pass: what is given back and what is reserved there.
+#[derive(Default)]
+struct LevelWork {
+    giveback: Option<(i32, i32)>,
+    reserve: i32,
+}
+
+/// Applies the givebacks and reserves a plan's allocations, level by level in id order, inside
+/// a savepoint. `false`: a reservation lost a race and nothing of this attempt was kept.
+pub async fn reserve_all(
+    txn: &DatabaseTransaction,
+    allocations: &[Allocation],
+    givebacks: Option<&Givebacks>,
+    order_id: Uuid,
+    actor: &Actor,
+) -> DomainResult<bool> {
+    let mut work: BTreeMap<Uuid, LevelWork> = BTreeMap::new();
+    for g in givebacks.map(|g| g.items.as_slice()).unwrap_or_default() {
+        let entry = work.entry(g.level_id).or_default();
+        let (quantity, written_off) = entry.giveback.unwrap_or((0, 0));
+        entry.giveback = Some((quantity + g.quantity, written_off + g.written_off));
+    }
+    for a in allocations {
+        work.entry(a.level_id).or_default().reserve += a.quantity;
+    }
+    let savepoint = txn.begin().await?;
+    for (level_id, w) in work {
+        if let (Some((quantity, written_off)), Some(g)) = (w.giveback, givebacks) {
+            inventory::release(&savepoint, level_id, quantity, &g.cause, actor).await?;
+            if written_off > 0 {
+                inventory::record_shortfall(&savepoint, level_id, written_off, &g.write_off_cause, actor).await?;
+            }
+        }
+        if w.reserve > 0 && !inventory::reserve(&savepoint, level_id, w.reserve, order_id, actor).await? {
+            savepoint.rollback().await?;
+            return Ok(false);
+        }
+    }
+    savepoint.commit().await?;
+    Ok(true)
+}
