@@ -4,6 +4,8 @@ mod helpers;
 mod access;
 mod concurrency;
 mod dom;
+mod edge;
+mod idempotency_lease;
 mod inputs;
 mod inventory;
 mod lifecycle;
