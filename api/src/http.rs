@@ -1,5 +1,6 @@
 //! HTTP: GraphQL over POST (with bearer tokens and idempotency keys), GraphiQL over GET, and
 //! the health probes.
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
@@ -7,10 +8,11 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
 use domain::auth::{Actor, TokenKeys};
-use domain::idempotency::{self, Claim};
+use domain::idempotency::{self, Claim, Lease, Stored};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
+use crate::graphql::limits::ExecutionStarted;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{self, OmsSchema};
 
@@ -100,23 +102,49 @@ fn canonical_fingerprint(body: &serde_json::Value) -> String {
     idempotency::fingerprint(text.as_bytes())
 }
 
-/// Runs one GraphQL request; returns the JSON body and whether it hit a fault (then nothing was
-/// changed and a retry with the same key should run again).
-async fn execute(state: &AppState, actor: Actor, request: async_graphql::Request) -> (String, bool, bool) {
-    if graphql::limits::count_aliases(&request.query).is_some_and(|n| n > graphql::limits::MAX_ALIASES) {
-        let message = format!("the query uses more than {} aliases", graphql::limits::MAX_ALIASES);
-        let body = json!({ "errors": [{ "message": message, "extensions": { "code": "TOO_MANY_ALIASES" } }] });
-        return (body.to_string(), false, true);
-    }
-    let request = request.data(actor).data(Loaders::new(&state.db));
+/// What running one GraphQL request produced.
+struct Outcome {
+    body: String,
+    /// A request error: no data (HTTP 400 under `application/graphql-response+json`).
+    request_error: bool,
+    /// Resolvers may have run (the request passed parsing and validation): its effects may be
+    /// committed, so its idempotency key is kept whatever the answer.
+    started: bool,
+}
+
+/// A request refused before it runs, shaped like a GraphQL request error.
+fn refusal_body(code: &str, message: &str) -> String {
+    json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }).to_string()
+}
+
+/// Runs one GraphQL request.
+async fn execute(state: &AppState, actor: Actor, request: async_graphql::Request) -> Outcome {
+    let started = Arc::new(ExecutionStarted::default());
+    let request = request.data(actor).data(Loaders::new(&state.db)).data(started.clone());
     let response = state.schema.execute(request).await;
-    let faulted = response.errors.iter().any(|e| {
-        e.extensions.as_ref().and_then(|x| x.get("code")).is_some_and(|c| *c == async_graphql::Value::from("INTERNAL"))
-    });
     let request_error = response.data == async_graphql::Value::Null && !response.errors.is_empty();
     let body = serde_json::to_string(&response)
         .unwrap_or_else(|_| r#"{"errors":[{"message":"unserialisable response"}]}"#.to_owned());
-    (body, faulted, request_error)
+    Outcome { body, request_error, started: started.get() }
+}
+
+/// Runs a request that holds an idempotency key, renewing the key's lease while it runs so a
+/// slow request keeps its key and a crashed one frees it after the lease.
+async fn execute_leased(state: &AppState, lease: &Lease, actor: Actor, request: async_graphql::Request) -> Outcome {
+    let execution = execute(state, actor, request);
+    tokio::pin!(execution);
+    let mut renewal = tokio::time::interval(Duration::from_secs((idempotency::LEASE_SECONDS / 3).max(1) as u64));
+    renewal.tick().await; // the first tick is immediate; the lease is fresh
+    loop {
+        tokio::select! {
+            outcome = &mut execution => return outcome,
+            _ = renewal.tick() => match idempotency::renew(&state.db, lease).await {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!("an idempotency lease was taken over while its request ran"),
+                Err(e) => tracing::warn!(error = %e, "could not renew an idempotency lease"),
+            },
+        }
+    }
 }
 
 fn graphql_response(body: String, request_error: bool, accept_graphql_json: bool, replayed: bool) -> HttpResponse {
@@ -161,9 +189,21 @@ async fn graphql_post(state: web::Data<AppState>, req: HttpRequest, body: web::B
         }
     };
 
-    let Some(key) = req.headers().get("Idempotency-Key") else {
-        let (body, _, request_error) = execute(&state, actor, request).await;
-        return graphql_response(body, request_error, accept_graphql_json, false);
+    // The limits async-graphql does not check (aliases) or checks badly (depth, which must not
+    // count introspection): refused unrun, so no key is claimed for them.
+    let inspection = graphql::limits::inspect(&request.query, request.operation_name.as_deref(), graphql::MAX_DEPTH);
+    if let Some(refusal) = inspection.as_ref().and_then(|i| i.refusal.as_ref()) {
+        let body = refusal_body(refusal.code(), &refusal.message(graphql::MAX_DEPTH));
+        return graphql_response(body, true, accept_graphql_json, false);
+    }
+
+    // Keys guard mutations of a known principal; a query or an anonymous caller's request
+    // carrying one simply runs, and nothing is stored for it.
+    let is_mutation = inspection.is_some_and(|i| i.is_mutation);
+    let scope = actor.idempotency_scope().filter(|_| is_mutation);
+    let (Some(key), Some(scope)) = (req.headers().get("Idempotency-Key"), scope) else {
+        let outcome = execute(&state, actor, request).await;
+        return graphql_response(outcome.body, outcome.request_error, accept_graphql_json, false);
     };
     let Ok(key) = key.to_str().map(str::to_owned) else {
         return error_response(
@@ -172,7 +212,6 @@ async fn graphql_post(state: web::Data<AppState>, req: HttpRequest, body: web::B
             "the Idempotency-Key header is not valid text",
         );
     };
-    let scope = actor.idempotency_scope();
     let hash = canonical_fingerprint(&json_body);
     let started = Instant::now();
     loop {
@@ -188,19 +227,30 @@ async fn graphql_post(state: web::Data<AppState>, req: HttpRequest, body: web::B
             }
         };
         match claim {
-            Claim::Execute(record) => {
-                let (body, faulted, request_error) = execute(&state, actor, request).await;
-                let stored = if faulted {
-                    idempotency::abandon(&state.db, record).await
+            Claim::Execute(lease) => {
+                let outcome = execute_leased(&state, &lease, actor, request).await;
+                // Once resolvers may have run, the answer is kept whatever it is (a fault
+                // included): the mutation may have committed before a later field failed, and
+                // a retry must not run it again. Only a request refused before it ran is
+                // forgotten, so its corrected retry executes.
+                let stored = if outcome.started {
+                    let answer = Stored { body: outcome.body.clone(), request_error: outcome.request_error };
+                    idempotency::complete(&state.db, &lease, answer).await.map(|kept| {
+                        if !kept {
+                            tracing::warn!("an idempotent answer was not stored: its lease was taken over");
+                        }
+                    })
                 } else {
-                    idempotency::complete(&state.db, record, body.clone()).await
+                    idempotency::abandon(&state.db, &lease).await
                 };
                 if let Err(e) = stored {
                     tracing::error!(error = %e, "could not store the idempotent response");
                 }
-                return graphql_response(body, request_error, accept_graphql_json, false);
+                return graphql_response(outcome.body, outcome.request_error, accept_graphql_json, false);
             }
-            Claim::Replay(body) => return graphql_response(body, false, accept_graphql_json, true),
+            Claim::Replay(stored) => {
+                return graphql_response(stored.body, stored.request_error, accept_graphql_json, true);
+            }
             Claim::Mismatch => {
                 return error_response(
                     StatusCode::UNPROCESSABLE_ENTITY,

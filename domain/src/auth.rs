@@ -122,12 +122,60 @@ impl Actor {
         }
     }
 
-    /// The scope idempotency keys live in: one caller's keys never collide with another's.
-    pub fn idempotency_scope(&self) -> String {
+    /// The scope idempotency keys live in: the authenticated principal, so one caller's keys
+    /// never replay another's answers. Customers are their customer record (two tokens with one
+    /// subject are still two customers); associates their subject and the locations their token
+    /// names (sorted); staff their role and subject. Anonymous callers and the system keep no
+    /// keys (`None`): an anonymous answer is nobody's to replay.
+    pub fn idempotency_scope(&self) -> Option<String> {
         match self {
-            Actor::User { subject, role, .. } => format!("{}:{subject}", role.as_str()),
-            other => other.label(),
+            Actor::User { role: Role::Customer, customer_id: Some(id), .. } => Some(format!("customer:{id}")),
+            // A customer token bound to no customer record can act on nothing of its own.
+            Actor::User { role: Role::Customer, customer_id: None, subject, .. } => {
+                Some(format!("customer-unbound:{subject}"))
+            }
+            Actor::User { role: Role::Associate, subject, locations, .. } => {
+                let mut locations = locations.clone();
+                locations.sort();
+                locations.dedup();
+                Some(format!("associate:{subject}@{}", locations.join(",")))
+            }
+            Actor::User { role, subject, .. } => Some(format!("{}:{subject}", role.as_str())),
+            Actor::Anonymous | Actor::System => None,
         }
+    }
+
+    /// The location codes an associate's token names; `None` for everyone else.
+    pub fn associate_locations(&self) -> Option<&[String]> {
+        match self {
+            Actor::User { role: Role::Associate, locations, .. } => Some(locations),
+            _ => None,
+        }
+    }
+
+    /// Whether this actor may see the stock and the work of the location `code`: staff
+    /// everywhere, associates at the locations their token names, nobody else.
+    pub fn may_see_location(&self, code: &str) -> bool {
+        self.is_staff() || self.associate_locations().is_some_and(|codes| codes.iter().any(|c| c == code))
+    }
+
+    /// Whether this actor may read stock levels at all (each level still goes through
+    /// [`Actor::may_see_location`]).
+    pub fn may_read_stock(&self) -> bool {
+        self.is_staff() || self.associate_locations().is_some()
+    }
+
+    /// Routing explanations list every location's available units: for staff (agents, admins)
+    /// only, not for customers nor for associates, who would learn other locations' stock.
+    pub fn may_read_routing(&self) -> bool {
+        self.is_staff()
+    }
+
+    /// Whether this actor sees an order's internals: every timeline entry with who made it,
+    /// rejection reasons. Staff and associates (for the orders they may see) do; a customer
+    /// sees the customer-facing view.
+    pub fn sees_order_internals(&self) -> bool {
+        self.is_staff() || self.associate_locations().is_some()
     }
 }
 
@@ -193,6 +241,30 @@ mod tests {
         assert_eq!(claims.locations, vec!["PAR1".to_owned()]);
         let other = TokenKeys::from_secret(b"secret-two");
         assert!(other.verify(&token).is_err());
+    }
+
+    #[test]
+    fn idempotency_scopes_name_the_principal() {
+        let customer = |id: Uuid| Actor::User {
+            subject: "storefront".into(),
+            role: Role::Customer,
+            customer_id: Some(id),
+            locations: vec![],
+        };
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        assert_ne!(customer(a).idempotency_scope(), customer(b).idempotency_scope());
+        assert_eq!(customer(a).idempotency_scope(), customer(a).idempotency_scope());
+        let associate = |locations: &[&str]| Actor::User {
+            subject: "sam".into(),
+            role: Role::Associate,
+            customer_id: None,
+            locations: locations.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        assert_eq!(associate(&["B", "A"]).idempotency_scope(), associate(&["A", "B"]).idempotency_scope());
+        assert_ne!(associate(&["A"]).idempotency_scope(), associate(&["A", "B"]).idempotency_scope());
+        let agent = Actor::User { subject: "sam".into(), role: Role::Agent, customer_id: None, locations: vec![] };
+        assert_ne!(agent.idempotency_scope(), associate(&["A"]).idempotency_scope());
+        assert_eq!(Actor::Anonymous.idempotency_scope(), None);
     }
 
     #[test]

@@ -672,13 +672,17 @@ pub(crate) fn status_for_new_work(order: &order::Model) -> FS {
     if order.status == OrderStatus::Pending.as_str() { FS::Pending } else { FS::Released }
 }
 
-/// Fulfilment orders an associate's locations (or staff) work on, oldest first, by status.
+/// Fulfilment orders an associate's locations (or staff) work on, oldest first, by status: one
+/// page at a time (keyset on the time-ordered id), so a location's long history never comes
+/// back in one answer.
 pub async fn list_for_locations(
     db: &DatabaseConnection,
     actor: &Actor,
     location_code: Option<&str>,
     status: Option<FS>,
-) -> DomainResult<Vec<fulfillment_order::Model>> {
+    page: crate::pagination::PageRequest,
+) -> DomainResult<crate::pagination::Page<fulfillment_order::Model>> {
+    let limit = page.limit()?;
     let codes: Vec<String> = match (actor, location_code) {
         (Actor::User { role: Role::Associate, locations, .. }, Some(code)) if locations.iter().any(|l| l == code) => {
             vec![code.to_owned()]
@@ -704,8 +708,12 @@ pub async fn list_for_locations(
                 .or(fulfillment_order::Column::ShipToLocationId.is_in(ids)),
         )
         .order_by_asc(fulfillment_order::Column::Id);
+    if let Some(after) = page.after {
+        query = query.filter(fulfillment_order::Column::Id.gt(after));
+    }
     if let Some(s) = status {
         query = query.filter(fulfillment_order::Column::Status.eq(s.as_str()));
     }
-    Ok(query.all(db).await?)
+    let rows = sea_orm::QuerySelect::limit(query, limit + 1).all(db).await?;
+    Ok(crate::pagination::into_page(rows, limit))
 }

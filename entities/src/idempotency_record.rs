@@ -13,6 +13,12 @@ pub struct Model {
     pub response_body: Option<String>,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// While IN_FLIGHT: the executing request owns the key until then (it renews it as it runs).
+    pub lease_expires_at: Option<DateTimeUtc>,
+    /// Bumped when a request takes over an expired lease.
+    pub attempt: i32,
+    /// The stored answer was a request error (HTTP 400 under graphql-response+json).
+    pub request_error: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -84,15 +84,24 @@ impl From<product::Model> for Product {
 
 #[ComplexObject]
 impl Product {
-    /// Stock of this product at each location. Staff only.
+    /// Stock of this product at each location: staff see every location, an associate the
+    /// locations its token names; refused for anyone else.
     async fn inventory(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<InventoryLevel>> {
         let (_, actor) = parts(ctx)?;
-        if !actor.is_staff() && actor.role() != Some(domain::auth::Role::Associate) {
+        if !actor.may_read_stock() {
             return Err(query_error(domain::DomainError::Forbidden, is_anonymous(actor)));
         }
-        let levels =
-            loaders(ctx)?.levels_by_product.load_one(self.model_id).await.map_err(load_error)?.unwrap_or_default();
-        Ok(levels.into_iter().map(InventoryLevel::from).collect())
+        let loaders = loaders(ctx)?;
+        let levels = loaders.levels_by_product.load_one(self.model_id).await.map_err(load_error)?.unwrap_or_default();
+        if actor.is_staff() {
+            return Ok(levels.into_iter().map(InventoryLevel::from).collect());
+        }
+        let locations = loaders.location.load_many(levels.iter().map(|l| l.location_id)).await.map_err(load_error)?;
+        Ok(levels
+            .into_iter()
+            .filter(|l| locations.get(&l.location_id).is_some_and(|loc| actor.may_see_location(&loc.code)))
+            .map(InventoryLevel::from)
+            .collect())
     }
 
     /// Units available to promise across the whole network (on hand, less reserved, less

@@ -3,11 +3,12 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use domain::fulfillment::{self, Action};
 
-use super::common::{is_anonymous, parts, payload, respond};
+use super::common::{connection, is_anonymous, page_request, parts, payload, respond};
 use super::errors::query_error;
 use super::orders::{FulfillmentOrder, FulfillmentStatus};
 
 payload!(FulfillmentOrderPayload, fulfillment_order: FulfillmentOrder, "a fulfilment-order action");
+connection!(FulfillmentOrderConnection, FulfillmentOrderEdge, FulfillmentOrder, "fulfilment orders");
 
 /// A fulfilment order to act on.
 #[derive(InputObject)]
@@ -67,7 +68,9 @@ pub struct FulfillmentQuery;
 
 #[Object]
 impl FulfillmentQuery {
-    /// The fulfilment orders of a location (for an associate: of its locations), oldest first.
+    /// The fulfilment orders of a location (for an associate: of its locations), oldest
+    /// first, one page at a time. Includes those shipped to the location for store pickup.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     async fn fulfillment_orders(
         &self,
         ctx: &Context<'_>,
@@ -75,12 +78,15 @@ impl FulfillmentQuery {
             String,
         >,
         #[graphql(desc = "Only fulfilment orders in this status.")] status: Option<FulfillmentStatus>,
-    ) -> async_graphql::Result<Vec<FulfillmentOrder>> {
+        #[graphql(desc = "How many to return (1 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return the fulfilment orders after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<FulfillmentOrderConnection> {
         let (db, actor) = parts(ctx)?;
-        let list = fulfillment::list_for_locations(db, actor, location_code.as_deref(), status.map(Into::into))
+        let page = page_request(first, after)?;
+        let found = fulfillment::list_for_locations(db, actor, location_code.as_deref(), status.map(Into::into), page)
             .await
             .map_err(|e| query_error(e, is_anonymous(actor)))?;
-        Ok(list.into_iter().map(FulfillmentOrder).collect())
+        Ok(FulfillmentOrderConnection::from_page(found, page.after.is_some(), |fo| fo.id, FulfillmentOrder))
     }
 }
 

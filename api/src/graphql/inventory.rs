@@ -19,7 +19,8 @@ pub struct InventoryLevel {
     pub reserved: i32,
     /// Units held back from promising.
     pub safety_stock: i32,
-    /// Units on their way to the location.
+    /// Units on their way to the location. Always 0 for now: nothing records inbound stock
+    /// yet; it will count purchase orders and transfers once they exist.
     pub incoming: i32,
     /// Units that can be promised: on hand less reserved less safety stock, never negative.
     pub available: i32,

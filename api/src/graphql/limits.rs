@@ -1,10 +1,64 @@
-//! A limit async-graphql 7 does not have: how many aliases one request may use. Aliases let one
-//! request ask for the same expensive field many times over; depth and complexity limits are
-//! set on the schema itself.
-use async_graphql::parser::types::{Selection, SelectionSet};
+//! Limits checked on the parsed document before anything runs: how many aliases one request may
+//! use (async-graphql 7 has no such limit) and how deep its application selections nest.
+//!
+//! Depth is counted here rather than with the schema's `limit_depth`, which also counts
+//! introspection: graphql-js's standard introspection query (GraphiQL, Apollo, graphql-codegen,
+//! Postman, schemathesis) nests `ofType` nine levels deep inside `__schema`, and every such tool
+//! would be refused. Selections under `__schema` and `__type` are not counted (introspection
+//! is bounded by the schema itself and still pays the complexity limit); everything else is,
+//! through fragments and inline fragments alike.
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, FragmentDefinition, OperationType, Selection, SelectionSet,
+};
+use async_graphql::{Name, Positioned};
 
 /// More aliases than a real frontend ever needs.
 pub const MAX_ALIASES: usize = 64;
+
+/// What a request is, and why it may not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspection {
+    /// The operation that will run is a mutation (idempotency keys apply only to these).
+    pub is_mutation: bool,
+    /// Why the request is refused unrun, if it is.
+    pub refusal: Option<Refusal>,
+}
+
+/// A request refused before it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    TooManyAliases,
+    TooDeep,
+}
+
+impl Refusal {
+    /// The `extensions.code` of the refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::TooManyAliases => "TOO_MANY_ALIASES",
+            Refusal::TooDeep => "TOO_DEEP",
+        }
+    }
+
+    /// Says why, in the words async-graphql uses for its own limits.
+    pub fn message(&self, max_depth: usize) -> String {
+        match self {
+            Refusal::TooManyAliases => format!("the query uses more than {MAX_ALIASES} aliases"),
+            Refusal::TooDeep => format!("Query is nested too deep (the limit is {max_depth} levels)"),
+        }
+    }
+}
+
+type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
+
+fn is_introspection(name: &str) -> bool {
+    name == "__schema" || name == "__type"
+}
 
 fn aliases_in(set: &SelectionSet) -> usize {
     set.items
@@ -19,13 +73,110 @@ fn aliases_in(set: &SelectionSet) -> usize {
         .sum()
 }
 
-/// The aliases written in a query document (operations and fragments), or `None` when it does
-/// not parse — the executor then reports the syntax error itself.
-pub fn count_aliases(query: &str) -> Option<usize> {
-    let document = async_graphql::parser::parse_query(query).ok()?;
+fn aliases_in_document(document: &ExecutableDocument) -> usize {
     let in_operations: usize = document.operations.iter().map(|(_, op)| aliases_in(&op.node.selection_set.node)).sum();
     let in_fragments: usize = document.fragments.values().map(|f| aliases_in(&f.node.selection_set.node)).sum();
-    Some(in_operations + in_fragments)
+    in_operations + in_fragments
+}
+
+/// The depth of a selection set in fields, following fragment spreads. `visiting` guards
+/// against fragment cycles (the validator refuses them later; here they must not loop).
+fn depth_of<'a>(set: &'a SelectionSet, fragments: &'a Fragments, visiting: &mut Vec<&'a str>) -> usize {
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(field) if is_introspection(field.node.name.node.as_str()) => 0,
+            Selection::Field(field) => 1 + depth_of(&field.node.selection_set.node, fragments, visiting),
+            Selection::InlineFragment(fragment) => depth_of(&fragment.node.selection_set.node, fragments, visiting),
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                let Some(fragment) = fragments.get(name) else { return 0 };
+                if visiting.contains(&name) {
+                    return 0;
+                }
+                visiting.push(name);
+                let depth = depth_of(&fragment.node.selection_set.node, fragments, visiting);
+                visiting.pop();
+                depth
+            }
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+fn inspect_document(document: &ExecutableDocument, operation_name: Option<&str>, max_depth: usize) -> Inspection {
+    let operations: Vec<_> = match &document.operations {
+        DocumentOperations::Single(op) => vec![op],
+        DocumentOperations::Multiple(ops) => match operation_name {
+            Some(wanted) => ops.iter().filter(|(name, _)| name.as_str() == wanted).map(|(_, op)| op).collect(),
+            None => ops.values().collect(),
+        },
+    };
+    // Unknown or ambiguous operation names are the executor's to report; no key is used then.
+    let is_mutation = operations.len() == 1 && operations.iter().all(|op| op.node.ty == OperationType::Mutation);
+    let refusal = if aliases_in_document(document) > MAX_ALIASES {
+        Some(Refusal::TooManyAliases)
+    } else if document
+        .operations
+        .iter()
+        .any(|(_, op)| depth_of(&op.node.selection_set.node, &document.fragments, &mut Vec::new()) > max_depth)
+    {
+        Some(Refusal::TooDeep)
+    } else {
+        None
+    };
+    Inspection { is_mutation, refusal }
+}
+
+/// Inspects a query document: `None` when it does not parse (the executor then reports the
+/// syntax error itself).
+pub fn inspect(query: &str, operation_name: Option<&str>, max_depth: usize) -> Option<Inspection> {
+    let document = async_graphql::parser::parse_query(query).ok()?;
+    Some(inspect_document(&document, operation_name, max_depth))
+}
+
+/// The aliases written in a query document (operations and fragments), or `None` when it does
+/// not parse.
+pub fn count_aliases(query: &str) -> Option<usize> {
+    async_graphql::parser::parse_query(query).ok().map(|document| aliases_in_document(&document))
+}
+
+/// Put in a request's data; set once the request passed parsing, validation and the limits and
+/// its resolvers may run. Until then nothing can have changed, so an idempotency key may be
+/// forgotten; from then on it never is.
+#[derive(Debug, Default)]
+pub struct ExecutionStarted(AtomicBool);
+
+impl ExecutionStarted {
+    pub fn get(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// The schema extension that sets [`ExecutionStarted`].
+pub struct ExecutionWatch;
+
+impl ExtensionFactory for ExecutionWatch {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ExecutionWatchExtension)
+    }
+}
+
+struct ExecutionWatchExtension;
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for ExecutionWatchExtension {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> async_graphql::Response {
+        if let Some(started) = ctx.data_opt::<Arc<ExecutionStarted>>() {
+            started.0.store(true, Ordering::SeqCst);
+        }
+        next.run(ctx, operation_name).await
+    }
 }
 
 #[cfg(test)]
@@ -41,5 +192,37 @@ mod tests {
         );
         assert_eq!(count_aliases("{ product(sku: \"A\") { sku } }"), Some(0));
         assert_eq!(count_aliases("{ broken"), None);
+    }
+
+    fn depth(query: &str) -> usize {
+        let document = async_graphql::parser::parse_query(query).expect("parses");
+        document
+            .operations
+            .iter()
+            .map(|(_, op)| depth_of(&op.node.selection_set.node, &document.fragments, &mut Vec::new()))
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn depth_follows_fragments_and_skips_introspection() {
+        assert_eq!(depth("{ a { b { c } } }"), 3);
+        assert_eq!(depth("{ a { ...F } } fragment F on A { b { c { d } } }"), 4);
+        assert_eq!(depth("{ a { ... on A { b } } }"), 2);
+        assert_eq!(depth("{ __schema { types { fields { type { ofType { ofType { name } } } } } } }"), 0);
+        assert_eq!(depth("{ __typename a { b } }"), 2);
+        // A cycle does not loop (the validator refuses it afterwards).
+        assert_eq!(depth("{ ...F } fragment F on Q { a { ...F } }"), 1);
+    }
+
+    #[test]
+    fn knows_the_operation_that_runs() {
+        let mutation = inspect("mutation { a }", None, 12).expect("parses");
+        assert!(mutation.is_mutation);
+        assert!(!inspect("{ a }", None, 12).expect("parses").is_mutation);
+        let two = "query Q { a } mutation M { b }";
+        assert!(inspect(two, Some("M"), 12).expect("parses").is_mutation);
+        assert!(!inspect(two, Some("Q"), 12).expect("parses").is_mutation);
+        assert_eq!(inspect("{ a { b { c } } }", None, 2).expect("parses").refusal, Some(Refusal::TooDeep));
     }
 }

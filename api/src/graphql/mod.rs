@@ -47,14 +47,16 @@ pub type OmsSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// How deep a query may nest, and how much it may cost, before it is refused unrun. A page of
 /// 100 orders with their lines, products and fulfilment orders fits; a query that asks for
-/// thousands of nested pages does not.
+/// thousands of nested pages does not. Depth is checked in [`limits`] before execution, not
+/// with the schema's `limit_depth`, so introspection (graphql-js's standard query nests nine
+/// `ofType` levels) is not counted.
 pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 20_000;
 
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
+        .extension(limits::ExecutionWatch)
         .limit_recursive_depth(32)
 }
 

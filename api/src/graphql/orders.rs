@@ -265,20 +265,28 @@ impl Order {
         Ok(fos.unwrap_or_default().into_iter().map(FulfillmentOrder).collect())
     }
 
-    /// The order's timeline: every change, who made it and why, oldest first.
+    /// The order's timeline, oldest first. Staff and associates see every change, who made it
+    /// and why; a customer sees the customer-facing entries only (placed, confirmed, cancelled,
+    /// shipped, delivered, ready for pickup, picked up, backordered, backorder filled), in
+    /// customer wording, with the role of who acted (`actor` is the role, not a name).
     async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OrderEvent>> {
+        let (_, actor) = parts(ctx)?;
         let events = loaders(ctx)?.events_by_order.load_one(self.0.id).await.map_err(load_error)?;
-        Ok(events.unwrap_or_default().into_iter().map(OrderEvent).collect())
+        Ok(orders::timeline_for(actor, events.unwrap_or_default()).into_iter().map(OrderEvent).collect())
     }
 
     /// Every routing decision made for the order, oldest first: which locations were
-    /// considered, why each was used or not, and the plan that won.
+    /// considered, why each was used or not, and the plan that won. Staff only (it shows every
+    /// location's stock): anyone else gets null here and a FORBIDDEN error for this field,
+    /// while the rest of the order is answered.
     async fn routing_decisions(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<super::routing::RoutingDecision>> {
+    ) -> async_graphql::Result<Option<Vec<super::routing::RoutingDecision>>> {
+        let (_, actor) = parts(ctx)?;
+        orders::check_routing_visible(actor).map_err(|e| query_error(e, is_anonymous(actor)))?;
         let decisions = loaders(ctx)?.decisions_by_order.load_one(self.0.id).await.map_err(load_error)?;
-        Ok(decisions.unwrap_or_default().into_iter().map(Into::into).collect())
+        Ok(Some(decisions.unwrap_or_default().into_iter().map(Into::into).collect()))
     }
 
     /// Moves on with every change; pass it as `expectedVersion` to refuse a stale write.
@@ -457,9 +465,11 @@ impl FulfillmentOrder {
         Ok(self.0.pickup_code.clone().filter(|_| may_see))
     }
 
-    /// Why the location rejected it, if it did.
-    async fn reject_reason(&self) -> Option<&str> {
-        self.0.reject_reason.as_deref()
+    /// Why the location rejected it, if it did. Staff and associates only: null for customers,
+    /// as the reason is written for colleagues.
+    async fn reject_reason(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        let (_, actor) = parts(ctx)?;
+        Ok(orders::reject_reason_for(actor, &self.0))
     }
 
     /// When the location accepted it (RFC 3339).
@@ -539,7 +549,7 @@ impl OrderEvent {
         &self.0.actor_role
     }
 
-    /// Who did it (the token's subject).
+    /// Who did it: the token's subject for staff and associates; for a customer, the role only.
     async fn actor(&self) -> &str {
         &self.0.actor_id
     }

@@ -8,6 +8,7 @@ mod status;
 pub use capture::{BackorderPolicy, LineInput, PlaceOrder, ShippingAddressInput, place_order};
 pub use events::record_event;
 pub use lifecycle::{cancel_order, confirm_order};
+pub use query::{CUSTOMER_FACING_EVENTS, check_routing_visible, reject_reason_for, timeline_for};
 pub use query::{
     OrderFilter, events_for_orders, fulfillment_lines_for, fulfillment_orders_for_orders, get_order,
     get_order_by_number, lines_for_orders, list_orders,

@@ -160,3 +160,99 @@ pub async fn events_for_orders(db: &DatabaseConnection, order_ids: &[Uuid]) -> D
         .all(db)
         .await?)
 }
+
+/// The timeline entries a customer sees: what happened to their order, not how the business
+/// handled it (rejections, re-routing, acceptance and packing stay internal).
+pub const CUSTOMER_FACING_EVENTS: &[&str] = &[
+    "ORDER_PLACED",
+    "ORDER_CONFIRMED",
+    "ORDER_CANCELLED",
+    "FULFILLMENT_SHIPPED",
+    "FULFILLMENT_DELIVERED",
+    "READY_FOR_PICKUP",
+    "PICKED_UP",
+    "BACKORDERED",
+    "BACKORDER_FILLED",
+];
+
+/// What a customer is told for a customer-facing entry. The stored messages are written for
+/// staff and may carry routing summaries, location codes or an agent's reason: never shown.
+fn customer_message(kind: &str) -> &'static str {
+    match kind {
+        "ORDER_PLACED" => "Order placed",
+        "ORDER_CONFIRMED" => "Order confirmed",
+        "ORDER_CANCELLED" => "Order cancelled",
+        "FULFILLMENT_SHIPPED" => "Part of the order has shipped",
+        "FULFILLMENT_DELIVERED" => "Part of the order was delivered",
+        "READY_FOR_PICKUP" => "Ready for pickup at the store",
+        "PICKED_UP" => "Picked up at the store",
+        "BACKORDERED" => "Some items are backordered until stock arrives",
+        "BACKORDER_FILLED" => "Backordered items are now allocated",
+        _ => "Order updated",
+    }
+}
+
+/// An order's timeline as `actor` may see it. Staff and associates see every entry as stored;
+/// anyone else (a customer reading their own order) sees the customer-facing entries only, in
+/// customer wording, with the role of who acted in place of their name.
+pub fn timeline_for(actor: &Actor, events: Vec<order_event::Model>) -> Vec<order_event::Model> {
+    if actor.sees_order_internals() {
+        return events;
+    }
+    events
+        .into_iter()
+        .filter(|e| CUSTOMER_FACING_EVENTS.contains(&e.kind.as_str()))
+        .map(|e| order_event::Model {
+            message: customer_message(&e.kind).to_owned(),
+            actor_id: e.actor_role.clone(),
+            data: None,
+            ..e
+        })
+        .collect()
+}
+
+/// A fulfilment order's rejection reason, for those who may read it (staff and associates):
+/// it is written for colleagues, not for the customer.
+pub fn reject_reason_for<'a>(actor: &Actor, fo: &'a fulfillment_order::Model) -> Option<&'a str> {
+    fo.reject_reason.as_deref().filter(|_| actor.sees_order_internals())
+}
+
+/// Whether `actor` may read an order's routing decisions; refused otherwise.
+pub fn check_routing_visible(actor: &Actor) -> DomainResult<()> {
+    if actor.may_read_routing() { Ok(()) } else { Err(DomainError::Forbidden) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: &str) -> order_event::Model {
+        order_event::Model {
+            id: Uuid::now_v7(),
+            order_id: Uuid::nil(),
+            kind: kind.to_owned(),
+            actor_role: "associate".to_owned(),
+            actor_id: "bob.picker".to_owned(),
+            message: format!("{kind} at WH-LYON: Bob dropped it"),
+            data: Some("{}".to_owned()),
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_customer_sees_customer_facing_entries_without_names() {
+        let customer = Actor::User {
+            subject: "c".into(),
+            role: Role::Customer,
+            customer_id: Some(Uuid::now_v7()),
+            locations: vec![],
+        };
+        let events = vec![event("ORDER_PLACED"), event("FULFILLMENT_REJECTED"), event("REROUTED")];
+        let seen = timeline_for(&customer, events.clone());
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].actor_id, "associate");
+        assert!(!seen[0].message.contains("Bob"));
+        let agent = Actor::User { subject: "a".into(), role: Role::Agent, customer_id: None, locations: vec![] };
+        assert_eq!(timeline_for(&agent, events.clone()), events);
+    }
+}

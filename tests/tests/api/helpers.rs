@@ -127,6 +127,12 @@ impl TestApp {
         self.keys.issue_for("associate-test", Role::Associate, None, locations, 3600).expect("token")
     }
 
+    /// A token with every claim chosen by the test (e.g. two customers sharing one subject).
+    pub fn token_for(&self, subject: &str, role: Role, customer_id: Option<Uuid>, locations: &[&str]) -> String {
+        let locations = locations.iter().map(|s| (*s).to_owned()).collect();
+        self.keys.issue_for(subject, role, customer_id, locations, 3600).expect("token")
+    }
+
     pub fn admin(&self) -> String {
         self.token(Role::Admin)
     }
