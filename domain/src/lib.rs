@@ -2,6 +2,7 @@
 //! promotions, idempotency and the outbox. Plain async Rust over sea-orm connections: no HTTP,
 //! no GraphQL, no queue types in its API.
 pub mod auth;
+pub mod capacity;
 pub mod catalog;
 pub mod customers;
 pub mod db;
