@@ -49,6 +49,8 @@ pub async fn create_fulfillment_orders<C: ConnectionTrait>(
 ) -> DomainResult<Vec<fulfillment_order::Model>> {
     let mut by_location: BTreeMap<Uuid, Uuid> = BTreeMap::new();
     let mut created = Vec::new();
+    // Daily capacity: each new fulfilment order takes a slot of its location's day (see `capacity`).
+    let capacity_days = crate::capacity::claim(txn, allocations.iter().map(|a| a.location_id), now).await?;
     for a in allocations {
         if by_location.contains_key(&a.location_id) {
             continue;
@@ -62,6 +64,7 @@ pub async fn create_fulfillment_orders<C: ConnectionTrait>(
             carrier: Set(None),
             tracking_number: Set(None),
             ship_to_location_id: Set(ship_to),
+            capacity_day: Set(capacity_days.get(&a.location_id).copied()),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()

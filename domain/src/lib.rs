@@ -4,6 +4,7 @@
 pub mod allocation;
 pub mod auth;
 pub mod backorders;
+pub mod capacity;
 pub mod catalog;
 pub mod customers;
 pub mod db;

@@ -62,7 +62,8 @@ pub struct NewLocation {
     pub can_ship: bool,
     pub can_pickup: bool,
     pub accepts_returns: bool,
-    pub daily_capacity: i32,
+    /// Fulfilment orders per day before the next ones ship a day later; no limit when `None`.
+    pub daily_capacity: Option<i32>,
     pub priority: i32,
     /// Flat shipping rate per shipment from this location; zero when absent.
     pub shipping_rate: Option<(Decimal, String)>,
@@ -77,7 +78,8 @@ pub struct LocationChanges {
     pub can_ship: Option<bool>,
     pub can_pickup: Option<bool>,
     pub accepts_returns: Option<bool>,
-    pub daily_capacity: Option<i32>,
+    /// `Some(None)` removes the limit.
+    pub daily_capacity: Option<Option<i32>>,
     pub priority: Option<i32>,
     pub shipping_rate: Option<(Decimal, String)>,
     pub active: Option<bool>,
@@ -110,8 +112,8 @@ fn parse_address(problems: &mut Problems, a: &AddressInput) -> Option<Address> {
     })
 }
 
-fn check_capacity(value: i32) -> Result<i32, UserError> {
-    if (0..=1_000_000).contains(&value) {
+fn check_capacity(value: Option<i32>) -> Result<Option<i32>, UserError> {
+    if value.is_none_or(|v| (0..=1_000_000).contains(&v)) {
         Ok(value)
     } else {
         Err(UserError::new(

@@ -1,7 +1,7 @@
 //! Promise (available to promise): what a storefront can offer before checkout — ship from a
 //! location arriving by a date, pick up at a store, or digital delivery — with cost and date,
 //! reserving nothing. It runs on every product page, so it reads the network once and routes
-//! in memory.
+//! in memory. A location at capacity today ships a day later, and its dates say so.
 use chrono::{Duration, NaiveDate, Timelike, Utc};
 use sea_orm::{DatabaseConnection, EntityTrait};
 use uuid::Uuid;
@@ -53,11 +53,13 @@ pub struct PromiseOption {
 }
 
 /// The day a shipment leaves `site` and arrives `transit` days later: today if before the
-/// cut-off hour (UTC), plus the location's processing days.
-fn arrival(processing_days: i64, cutoff_hour: u32, transit: i64) -> NaiveDate {
+/// cut-off hour (UTC), plus the location's processing days, plus a day when the location is at
+/// capacity today (what it takes now counts against tomorrow).
+fn arrival(site: &Site, t: &Timing, transit: i64) -> NaiveDate {
     let now = Utc::now();
-    let late = now.hour() >= cutoff_hour;
-    (now + Duration::days(processing_days + i64::from(late) + transit)).date_naive()
+    let late = now.hour() >= t.cutoff_hour;
+    let full = site.at_capacity();
+    (now + Duration::days(t.processing_days + i64::from(late) + i64::from(full) + transit)).date_naive()
 }
 
 struct Timing {
@@ -86,7 +88,7 @@ fn plan_arrival(
             let site = network.sites.iter().find(|s| s.location_id == id)?;
             let t = timing(locations, id);
             let km = to.map(|p| distance_km(p, (site.latitude, site.longitude)));
-            Some(arrival(t.processing_days, t.cutoff_hour, transit_days(km)))
+            Some(arrival(site, &t, transit_days(km)))
         })
         .max()
 }
@@ -233,7 +235,7 @@ fn ship_options(
     for c in others.into_iter().take(SHIP_ALTERNATIVES) {
         let Some(site) = network.sites.iter().find(|s| s.location_id == c.location_id) else { continue };
         let t = timing(locations, site.location_id);
-        let date = arrival(t.processing_days, t.cutoff_hour, transit_days(c.distance_km));
+        let date = arrival(site, &t, transit_days(c.distance_km));
         options.push(PromiseOption {
             delivery_method: "SHIP",
             available: true,
@@ -289,7 +291,7 @@ fn pickup_options(
         let date = match decision.mode {
             routing::Mode::PickupInStore => {
                 let late = Utc::now().hour() >= t.cutoff_hour;
-                (Utc::now() + Duration::days(i64::from(late))).date_naive()
+                (Utc::now() + Duration::days(i64::from(late) + i64::from(store.at_capacity()))).date_naive()
             }
             _ => plan_arrival(&decision, network, locations, Some((store.latitude, store.longitude)))
                 .unwrap_or_else(|| Utc::now().date_naive()),

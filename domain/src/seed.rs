@@ -386,7 +386,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> DomainResult<SeedSummary> {
             can_ship: l.can_ship,
             can_pickup: l.can_pickup,
             accepts_returns: l.accepts_returns,
-            daily_capacity: l.daily_capacity,
+            daily_capacity: Some(l.daily_capacity),
             priority: l.priority,
             shipping_rate: Some((euros(l.shipping_rate_cents), CURRENCY.to_owned())),
             active: true,

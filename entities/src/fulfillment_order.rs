@@ -21,6 +21,9 @@ pub struct Model {
     pub packed_at: Option<DateTimeUtc>,
     pub shipped_at: Option<DateTimeUtc>,
     pub delivered_at: Option<DateTimeUtc>,
+    /// The day whose capacity of its location it uses: the day it was created, or the next
+    /// when the location was full. `None` for fulfilment orders older than capacity counting.
+    pub capacity_day: Option<Date>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -7,6 +7,7 @@ pub mod idempotency_record;
 pub mod inventory_level;
 pub mod inventory_movement;
 pub mod location;
+pub mod location_capacity_usage;
 pub mod order;
 pub mod order_event;
 pub mod order_line;

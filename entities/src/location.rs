@@ -19,7 +19,9 @@ pub struct Model {
     pub can_ship: bool,
     pub can_pickup: bool,
     pub accepts_returns: bool,
-    pub daily_capacity: i32,
+    /// Fulfilment orders it takes per day before the next ones ship a day later; no limit when
+    /// `None`.
+    pub daily_capacity: Option<i32>,
     pub priority: i32,
     pub shipping_rate_minor: i64,
     pub shipping_currency: String,

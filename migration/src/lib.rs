@@ -7,6 +7,7 @@ mod m20261125_000002_orders;
 mod m20261125_000003_platform;
 mod m20261125_000004_distributed_order_management;
 mod m20261125_000005_idempotency_lease;
+mod m20261125_000006_location_capacity;
 mod m20261125_000007_pickup_attempts_and_backorders;
 
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_platform::Migration),
             Box::new(m20261125_000004_distributed_order_management::Migration),
             Box::new(m20261125_000005_idempotency_lease::Migration),
+            Box::new(m20261125_000006_location_capacity::Migration),
             Box::new(m20261125_000007_pickup_attempts_and_backorders::Migration),
         ]
     }

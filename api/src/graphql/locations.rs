@@ -109,8 +109,10 @@ pub struct Location {
     pub can_pickup: bool,
     /// Whether it accepts returns.
     pub accepts_returns: bool,
-    /// How many orders it can fulfil per day.
-    pub daily_capacity: i32,
+    /// How many fulfilment orders it takes per day before the next ones ship a day later; no
+    /// limit when null. A location at capacity still sells: routing prefers locations with
+    /// capacity left, and promises a day later from a full one.
+    pub daily_capacity: Option<i32>,
     /// Routing preference: lower numbers are preferred.
     pub priority: i32,
     /// The flat rate charged per shipment from here.
@@ -167,9 +169,9 @@ pub struct CreateLocationInput {
     /// Whether it accepts returns.
     #[graphql(default = false)]
     pub accepts_returns: bool,
-    /// How many orders it can fulfil per day.
-    #[graphql(default = 1000)]
-    pub daily_capacity: i32,
+    /// How many fulfilment orders it takes per day (0 to 1 000 000) before the next ones ship a
+    /// day later; no limit when omitted or null.
+    pub daily_capacity: Option<i32>,
     /// Routing preference: lower numbers are preferred.
     #[graphql(default = 100)]
     pub priority: i32,
@@ -199,8 +201,8 @@ pub struct UpdateLocationInput {
     pub can_pickup: Option<bool>,
     /// Whether it accepts returns.
     pub accepts_returns: Option<bool>,
-    /// A new daily capacity.
-    pub daily_capacity: Option<i32>,
+    /// A new daily capacity (0 to 1 000 000); null removes the limit, omitted keeps it.
+    pub daily_capacity: async_graphql::MaybeUndefined<i32>,
     /// A new priority.
     pub priority: Option<i32>,
     /// A new shipping rate.
@@ -284,7 +286,11 @@ impl LocationMutation {
             can_ship: input.can_ship,
             can_pickup: input.can_pickup,
             accepts_returns: input.accepts_returns,
-            daily_capacity: input.daily_capacity,
+            daily_capacity: match input.daily_capacity {
+                async_graphql::MaybeUndefined::Undefined => None,
+                async_graphql::MaybeUndefined::Null => Some(None),
+                async_graphql::MaybeUndefined::Value(c) => Some(Some(c)),
+            },
             priority: input.priority,
             shipping_rate: input.shipping_rate.map(|m| (m.amount.0, m.currency)),
             active: input.active,

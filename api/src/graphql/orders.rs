@@ -419,6 +419,13 @@ impl FulfillmentOrder {
         DomainFoStatus::parse(&self.0.status).unwrap_or(DomainFoStatus::Pending).into()
     }
 
+    /// The day (UTC, `YYYY-MM-DD`) whose capacity of its location it counts against: normally
+    /// the day it was created; the next day when the location was full, so it ships a day later.
+    /// Null at locations without a daily limit.
+    async fn capacity_day(&self) -> Option<String> {
+        self.0.capacity_day.map(|d| d.to_string())
+    }
+
     /// The location that fulfils it.
     async fn location(&self, ctx: &Context<'_>) -> async_graphql::Result<Location> {
         loaders(ctx)?

@@ -6,9 +6,22 @@ use super::common::{Money, parts};
 use super::errors::{UserError, user_errors};
 use super::orders::{Channel, DeliveryMethod, OrderLineInput};
 
-/// Where the customer is, as far as the storefront knows.
+/// Where the customer is, as far as the storefront knows: the fields of `placeOrder`'s
+/// `ShippingAddressInput`, all optional but the country, so the storefront can pass the address it
+/// will order with. The country and coordinates decide the options; the rest is accepted and not
+/// used yet.
 #[derive(InputObject)]
 pub struct PromiseAddressInput {
+    /// Recipient's name.
+    pub name: Option<String>,
+    /// Street and number.
+    pub line1: Option<String>,
+    /// Apartment, floor, building.
+    pub line2: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// State, province or region.
+    pub region: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
     pub country: String,
     /// Postal code.

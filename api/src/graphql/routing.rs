@@ -51,6 +51,8 @@ pub struct RoutingCandidate {
     pub fills_order: bool,
     /// Whether the winning plan uses it.
     pub chosen: bool,
+    /// Whether it has no capacity left today: it stays eligible, but ships a day later.
+    pub at_capacity: bool,
 }
 
 /// Units of one SKU the plan takes from one location.
@@ -123,6 +125,7 @@ impl RoutingDecision {
                     units_available: c.units_available,
                     fills_order: c.fills_order,
                     chosen: c.chosen,
+                    at_capacity: c.at_capacity,
                 })
                 .collect(),
             allocations: decision
@@ -167,7 +170,8 @@ pub struct RoutingRules {
     pub ship_from_store_max_distance_km: Option<f64>,
     /// The most shipments one order may be split into; no limit when null.
     pub max_shipments_per_order: Option<i32>,
-    /// Whether a location that has reached its daily capacity is skipped.
+    /// Whether the router prefers locations with capacity left today. A location at capacity is
+    /// never skipped for it: when chosen (no other can serve as well) it ships a day later.
     pub enforce_capacity: bool,
 }
 
@@ -216,7 +220,8 @@ pub struct SetRoutingRulesInput {
     pub ship_from_store_max_distance_km: Option<f64>,
     /// The most shipments one order may be split into.
     pub max_shipments_per_order: Option<i32>,
-    /// Whether a location that has reached its daily capacity is skipped.
+    /// Whether the router prefers locations with capacity left today. A location at capacity is
+    /// never skipped for it: when chosen (no other can serve as well) it ships a day later.
     #[graphql(default = true)]
     pub enforce_capacity: bool,
 }

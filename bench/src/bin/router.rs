@@ -96,7 +96,7 @@ fn build_world(rng: &mut Rng) -> World {
             active: rng.chance(0.98),
             can_ship: !is_store || rng.chance(0.85),
             can_pickup: is_store,
-            daily_capacity: capacity,
+            daily_capacity: Some(capacity),
             assigned_today,
             priority: priority + rng.range_i32(0, 2),
             shipping_minor: shipping + i64::from(rng.range_i32(0, 200)),
@@ -147,7 +147,7 @@ fn build_world(rng: &mut Rng) -> World {
             scarce_at[site].push(product);
         }
     }
-    let eligible = sites.iter().map(|s| s.active && s.can_ship && s.assigned_today < s.daily_capacity).collect();
+    let eligible = sites.iter().map(|s| s.active && s.can_ship && !s.at_capacity()).collect();
     World { network: Network { sites, stock }, products, levels, holders, scarce_at, eligible }
 }
 

@@ -442,7 +442,7 @@ async fn place_once(db: &DatabaseConnection, actor: &Actor, input: &PlaceOrder) 
     let priced: Vec<(i64, i32)> =
         checked.lines.iter().filter_map(|(sku, qty)| products.get(sku).map(|p| (p.price_minor, *qty))).collect();
     let discount = promotion.as_ref().map_or(Discount::None, |(_, d)| *d);
-    let totals = pricing::price(&priced, discount, shipping_rates.values().sum(), tax_ppm);
+    let totals = pricing::price(&priced, discount, shipping_rates.values().sum(), tax_ppm)?;
     if let Some((promo, _)) = &promotion {
         promotions::redeem(&txn, promo).await?;
     }

@@ -5,7 +5,7 @@ mod lifecycle;
 mod query;
 mod status;
 
-pub use capture::{BackorderPolicy, LineInput, PlaceOrder, ShippingAddressInput, place_order};
+pub use capture::{BackorderPolicy, LineInput, MAX_LINES, PlaceOrder, ShippingAddressInput, place_order};
 pub use events::record_event;
 pub use lifecycle::{cancel_order, confirm_order};
 pub use query::{CUSTOMER_FACING_EVENTS, check_routing_visible, reject_reason_for, timeline_for};

@@ -1,22 +1,16 @@
 //! Routing (distributed order management): which locations fill an order, and why.
 //!
 //! `plan` is the pure router; this module loads what it needs — the network's stock in one
-//! query, the locations, today's assignments and the rules — and stores every decision so it
+//! query, the locations, today's capacity usage and the rules — and stores every decision so it
 //! can be read back ("why was this shipped from Lyon?").
 mod geo;
 mod plan;
 mod rules;
 mod simulate;
 
-use std::collections::HashMap;
-
-use chrono::{Datelike, TimeZone, Utc};
-use entities::{fulfillment_order, inventory_level, location, routing_decision};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
-    Set,
-};
+use chrono::Utc;
+use entities::{inventory_level, location, routing_decision};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 pub use geo::distance_km;
@@ -25,7 +19,7 @@ pub use plan::{
     locations_of, route,
 };
 pub use rules::{get_rules, load_rules, set_rules};
-pub use simulate::{Simulation, demands_for, simulate};
+pub use simulate::{MAX_LINES, Simulation, demands_for, simulate};
 
 use crate::error::{DomainError, DomainResult};
 use crate::inventory::available;
@@ -37,43 +31,20 @@ pub mod trigger {
     pub const BACKORDER_FILL: &str = "BACKORDER_FILL";
 }
 
-#[derive(Debug, FromQueryResult)]
-struct Assigned {
-    location_id: Uuid,
-    n: i64,
-}
-
-/// Midnight UTC today: capacity is counted per UTC day.
-fn start_of_day() -> chrono::DateTime<Utc> {
-    let now = Utc::now();
-    Utc.with_ymd_and_hms(now.year(), now.month(), now.day(), 0, 0, 0).single().unwrap_or(now)
-}
-
 /// Loads the network for these products: every location, their stock of the products (one
-/// query) and the fulfilment orders each was given today (one query).
+/// query) and today's capacity usage (one row per location that took an order today, however
+/// many fulfilment orders the day has seen).
 pub async fn load_network<C: ConnectionTrait>(db: &C, product_ids: &[Uuid]) -> DomainResult<Network> {
     let locations = location::Entity::find().order_by_asc(location::Column::Id).all(db).await?;
     let levels = inventory_level::Entity::find()
         .filter(inventory_level::Column::ProductId.is_in(product_ids.iter().copied()))
         .all(db)
         .await?;
-    let assigned: HashMap<Uuid, i64> = fulfillment_order::Entity::find()
-        .select_only()
-        .column(fulfillment_order::Column::LocationId)
-        .column_as(Expr::col(fulfillment_order::Column::Id).count(), "n")
-        .filter(fulfillment_order::Column::CreatedAt.gte(start_of_day()))
-        .filter(fulfillment_order::Column::Status.ne("CANCELLED"))
-        .group_by(fulfillment_order::Column::LocationId)
-        .into_model::<Assigned>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| (a.location_id, a.n))
-        .collect();
+    let used = crate::capacity::used_on(db, crate::capacity::day_of(Utc::now())).await?;
     let sites = locations
         .into_iter()
         .map(|l| Site {
-            assigned_today: i32::try_from(assigned.get(&l.id).copied().unwrap_or(0)).unwrap_or(i32::MAX),
+            assigned_today: used.get(&l.id).copied().unwrap_or(0),
             location_id: l.id,
             code: l.code,
             kind: l.kind,

@@ -1,8 +1,10 @@
 //! The router's pure core: given the network as it is, the order and the rules, which locations
 //! fill which units — and why each candidate was or was not used.
 //!
-//! Objective, in order: serve the delivery method; fewest shipments; shortest great-circle
-//! distance to the customer; lowest shipping cost; location priority (lower first). A line is
+//! Objective, in order: serve the delivery method; fewest shipments; locations with capacity
+//! left today (when `Rules::enforce_capacity`); shortest great-circle distance to the customer;
+//! lowest shipping cost; location priority (lower first). A location at capacity stays eligible:
+//! it ships a day later, which costs less than a lost sale or a second parcel. A line is
 //! split across locations only when no single location of the plan can fill it; with
 //! `allow_split: false` the order ships in one shipment or not at all.
 use std::collections::{BTreeMap, HashMap};
@@ -24,11 +26,20 @@ pub struct Site {
     pub active: bool,
     pub can_ship: bool,
     pub can_pickup: bool,
-    pub daily_capacity: i32,
-    /// Fulfilment orders already assigned to it today.
+    /// Fulfilment orders it takes per day before the next ones ship a day later; no limit
+    /// when `None`.
+    pub daily_capacity: Option<i32>,
+    /// Fulfilment orders already counted against today's capacity.
     pub assigned_today: i32,
     pub priority: i32,
     pub shipping_minor: i64,
+}
+
+impl Site {
+    /// Whether it has no capacity left today: what it takes now ships a day later.
+    pub fn at_capacity(&self) -> bool {
+        crate::capacity::is_full(self.daily_capacity, self.assigned_today)
+    }
 }
 
 /// Units of a product promisable at a location, and the level to reserve them from.
@@ -124,6 +135,9 @@ pub struct CandidateReport {
     pub fills_order: bool,
     /// Whether the winning plan uses it.
     pub chosen: bool,
+    /// Whether it has no capacity left today (it would ship a day later).
+    #[serde(default)]
+    pub at_capacity: bool,
 }
 
 /// Units of one product to reserve at one level.
@@ -165,6 +179,14 @@ impl Decision {
     pub fn is_complete(&self) -> bool {
         self.shortfalls.is_empty()
     }
+
+    /// The locations of the plan that are at capacity today: they ship a day later.
+    pub fn late_locations(&self) -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> =
+            self.candidates.iter().filter(|c| c.chosen && c.at_capacity).map(|c| c.location_id).collect();
+        ids.sort();
+        ids
+    }
 }
 
 /// The distinct locations some allocations take from, in a stable order.
@@ -182,13 +204,16 @@ struct Eligible {
     /// min(available, demanded) per demand, in demand order.
     covers: Vec<i32>,
     fills: bool,
+    /// Ranked after sites with capacity left: full today and the rules prefer capacity.
+    full: bool,
 }
 
-/// The tie-break order between locations: nearer, cheaper, higher priority, then code.
-fn site_key(site: &Site, distance: Option<f64>) -> (u64, i64, i32, &str) {
+/// The tie-break order between locations: capacity left, nearer, cheaper, higher priority, then
+/// code.
+fn site_key<'a>(site: &'a Site, e: &Eligible) -> (bool, u64, i64, i32, &'a str) {
     // Distances compare as whole metres so the key is totally ordered.
-    let metres = distance.map_or(0, |d| (d * 1000.0).round() as u64);
-    (metres, site.shipping_minor, site.priority, site.code.as_str())
+    let metres = e.distance.map_or(0, |d| (d * 1000.0).round() as u64);
+    (e.full, metres, site.shipping_minor, site.priority, site.code.as_str())
 }
 
 /// Routes an order. See the module's description for the objective.
@@ -255,7 +280,7 @@ fn route_to(request: &Request, network: &Network, rules: &Rules, target: Target)
         }
         let fills = covers.iter().zip(&request.demands).all(|(c, d)| *c >= d.quantity);
         let distance = point.map(|p| distance_km(p, (site.latitude, site.longitude)));
-        let exclusion = exclusion(request, rules, site, target, distance, allowed_kinds, units);
+        let exclusion = exclusion(request, site, target, distance, allowed_kinds, units, rules);
         let mut report = CandidateReport {
             location_id: site.location_id,
             location_code: site.code.clone(),
@@ -267,10 +292,12 @@ fn route_to(request: &Request, network: &Network, rules: &Rules, target: Target)
             units_available: units,
             fills_order: fills,
             chosen: false,
+            at_capacity: site.at_capacity(),
         };
         if exclusion.is_none() {
             report.reason = describe(distance, site, fills, units);
-            eligible.push(Eligible { site: index, distance, covers, fills });
+            let full = rules.enforce_capacity && site.at_capacity();
+            eligible.push(Eligible { site: index, distance, covers, fills, full });
         }
         reports.push(report);
     }
@@ -290,12 +317,12 @@ fn route_to(request: &Request, network: &Network, rules: &Rules, target: Target)
 /// Why a site may not serve this order, if it may not.
 fn exclusion(
     request: &Request,
-    rules: &Rules,
     site: &Site,
     target: Target,
     distance: Option<f64>,
     allowed_kinds: Option<&Vec<String>>,
     units: i32,
+    rules: &Rules,
 ) -> Option<String> {
     if request.excluded.contains(&site.location_id) {
         return Some("rejected these lines before".to_owned());
@@ -330,9 +357,6 @@ fn exclusion(
             }
         }
     }
-    if rules.enforce_capacity && site.assigned_today >= site.daily_capacity {
-        return Some(format!("at capacity: {} of {} orders today", site.assigned_today, site.daily_capacity));
-    }
     if units == 0 {
         return Some("holds none of the items".to_owned());
     }
@@ -342,8 +366,16 @@ fn exclusion(
 fn describe(distance: Option<f64>, site: &Site, fills: bool, units: i32) -> String {
     let distance = distance.map_or_else(|| "distance unknown".to_owned(), |d| format!("{d:.0} km away"));
     let coverage = if fills { "can fill the whole order".to_owned() } else { format!("can fill {units} unit(s)") };
-    format!("{distance}, {coverage}, shipping {} (minor units), priority {}", site.shipping_minor, site.priority)
+    let mut text =
+        format!("{distance}, {coverage}, shipping {} (minor units), priority {}", site.shipping_minor, site.priority);
+    if let Some(limit) = site.daily_capacity.filter(|_| site.at_capacity()) {
+        text.push_str(&format!(", at capacity: {} of {limit} orders today, ships a day later", site.assigned_today));
+    }
+    text
 }
+
+/// A pair's score: sites at capacity, then summed metres, shipping and priority (lower wins).
+type PairScore = (u8, u64, i64, i32);
 
 /// Picks the set of eligible sites (indexes into `eligible`) with the fewest shipments, then
 /// the shortest total distance, the lowest cost and the best priority. When nothing covers the
@@ -355,7 +387,7 @@ fn choose(
     split: bool,
     max_shipments: usize,
 ) -> Vec<usize> {
-    let key = |e: &Eligible| site_key(&network.sites[e.site], e.distance);
+    let key = |e: &Eligible| site_key(&network.sites[e.site], e);
     // One shipment.
     if let Some((best, _)) = eligible.iter().enumerate().filter(|(_, e)| e.fills).min_by(|a, b| key(a.1).cmp(&key(b.1)))
     {
@@ -375,7 +407,7 @@ fn choose(
     }
     // Two shipments: every pair, exactly.
     if max_shipments >= 2 {
-        let mut best: Option<((u64, i64, i32), usize, usize)> = None;
+        let mut best: Option<(PairScore, usize, usize)> = None;
         for a in 0..eligible.len() {
             for b in (a + 1)..eligible.len() {
                 let (ea, eb) = (&eligible[a], &eligible[b]);
@@ -384,7 +416,7 @@ fn choose(
                     continue;
                 }
                 let (ka, kb) = (key(ea), key(eb));
-                let score = (ka.0 + kb.0, ka.1 + kb.1, ka.2 + kb.2);
+                let score = (u8::from(ka.0) + u8::from(kb.0), ka.1 + kb.1, ka.2 + kb.2, ka.3 + kb.3);
                 if best.as_ref().is_none_or(|(s, _, _)| score < *s) {
                     best = Some((score, a, b));
                 }
@@ -425,7 +457,7 @@ fn assign(
     let mut allocations = Vec::new();
     let mut shortfalls = Vec::new();
     for (p, demand) in request.demands.iter().enumerate() {
-        let key = |i: &usize| site_key(&network.sites[eligible[*i].site], eligible[*i].distance);
+        let key = |i: &usize| site_key(&network.sites[eligible[*i].site], &eligible[*i]);
         let whole =
             chosen.iter().filter(|i| eligible[**i].covers[p] >= demand.quantity).min_by(|a, b| key(a).cmp(&key(b)));
         let mut order: Vec<usize> = match whole {
@@ -492,6 +524,14 @@ fn summarise(
             format!("Ships in {} shipments from {}: no single location holds everything", codes.len(), codes.join(", "))
         }
     };
+    let mut late: Vec<&str> =
+        reports.iter().filter(|r| r.chosen && r.at_capacity).map(|r| r.location_code.as_str()).collect();
+    late.sort();
+    match late.as_slice() {
+        [] => {}
+        [one] => text.push_str(&format!("; {one} is at capacity today and ships a day later")),
+        many => text.push_str(&format!("; {} are at capacity today and ship a day later", many.join(", "))),
+    }
     if !shortfalls.is_empty() {
         let short: Vec<String> = shortfalls.iter().map(|s| format!("{} × {}", s.quantity, s.sku)).collect();
         text.push_str(&format!("; short: {}", short.join(", ")));

@@ -12,6 +12,9 @@ use crate::auth::Actor;
 use crate::catalog::ProductKind;
 use crate::error::{DomainError, DomainResult, ErrorCode, Problems, UserError};
 
+/// A cart (promise, simulation) has at most as many lines as an order.
+pub use crate::orders::MAX_LINES;
+
 /// A hypothetical order.
 #[derive(Debug, Clone)]
 pub struct Simulation {
@@ -25,8 +28,10 @@ pub struct Simulation {
     pub allow_split: bool,
 }
 
-/// The demand of some lines: physical products only, lines of one SKU added up. Unknown SKUs
-/// and bad quantities are reported against `lines.i`.
+/// The demand of some lines: physical products only, lines of one SKU added up. At most
+/// `MAX_LINES` lines, as an order; unknown SKUs and bad quantities are reported against
+/// `lines.i`. Lines of one SKU add up in i64 and a sum past what a quantity holds is refused, so
+/// no cart can wrap a demand negative.
 pub async fn demands_for<C: sea_orm::ConnectionTrait>(
     db: &C,
     lines: &[(String, i32)],
@@ -34,6 +39,15 @@ pub async fn demands_for<C: sea_orm::ConnectionTrait>(
     let mut problems = Problems::default();
     if lines.is_empty() {
         problems.add(&["lines"], ErrorCode::InvalidInput, "give at least one line");
+    }
+    if lines.len() > MAX_LINES {
+        // Refused before any lookup: thousands of lines are no cart, and would cost a query
+        // parameter each.
+        return Err(DomainError::rejected(
+            &["lines"],
+            ErrorCode::InvalidInput,
+            format!("give at most {MAX_LINES} lines"),
+        ));
     }
     let skus: Vec<&str> = lines.iter().map(|(s, _)| s.as_str()).collect();
     let products: HashMap<String, product::Model> = product::Entity::find()
@@ -43,7 +57,7 @@ pub async fn demands_for<C: sea_orm::ConnectionTrait>(
         .into_iter()
         .map(|p| (p.sku.clone(), p))
         .collect();
-    let mut demand: BTreeMap<Uuid, (String, i32)> = BTreeMap::new();
+    let mut demand: BTreeMap<Uuid, (String, i64, usize)> = BTreeMap::new();
     for (i, (sku, qty)) in lines.iter().enumerate() {
         if *qty < 1 || *qty > crate::inventory::MAX_QUANTITY {
             problems.push(UserError::at(
@@ -63,14 +77,27 @@ pub async fn demands_for<C: sea_orm::ConnectionTrait>(
                 format!("no product has SKU '{sku}'"),
             )),
             Some(p) if ProductKind::parse(&p.kind).holds_stock() => {
-                demand.entry(p.id).or_insert_with(|| (p.sku.clone(), 0)).1 += qty;
+                let entry = demand.entry(p.id).or_insert_with(|| (p.sku.clone(), 0, i));
+                entry.1 = entry.1.saturating_add(i64::from(*qty));
+                entry.2 = i;
             }
             Some(_) => {}
         }
     }
+    let mut demands = Vec::with_capacity(demand.len());
+    for (product_id, (sku, total, last_line)) in demand {
+        match i32::try_from(total) {
+            Ok(quantity) => demands.push(Demand { product_id, sku, quantity }),
+            Err(_) => problems.push(UserError::at(
+                "lines",
+                last_line,
+                "quantity",
+                ErrorCode::InvalidInput,
+                format!("the lines of {sku} add up to more units than an order can hold"),
+            )),
+        }
+    }
     problems.into_result()?;
-    let demands =
-        demand.into_iter().map(|(product_id, (sku, quantity))| Demand { product_id, sku, quantity }).collect();
     Ok((demands, products))
 }
 

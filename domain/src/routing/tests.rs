@@ -27,7 +27,7 @@ impl Net {
             active: true,
             can_ship: true,
             can_pickup: kind == "STORE",
-            daily_capacity: 100,
+            daily_capacity: None,
             assigned_today: 0,
             priority,
             shipping_minor: shipping,
@@ -128,22 +128,86 @@ fn safety_stock_is_respected_through_available() {
     assert_eq!(d.shortfalls, vec![Shortfall { product_id: id(7), sku: "SKU7".into(), quantity: 1 }]);
 }
 
+impl Net {
+    /// Gives site `n` a daily capacity and how much of it today's orders used.
+    fn capacity(mut self, n: u128, capacity: i32, used: i32) -> Net {
+        if let Some(site) = self.0.sites.iter_mut().find(|s| s.location_id == id(n)) {
+            site.daily_capacity = Some(capacity);
+            site.assigned_today = used;
+        }
+        self
+    }
+}
+
 #[test]
-fn capacity_excludes_a_full_location_unless_enforcement_is_off() {
-    let mut net = Net::new()
+fn a_location_with_capacity_left_is_preferred_unless_enforcement_is_off() {
+    // Lille is nearer Paris but full today; Marseille has room.
+    let net = Net::new()
         .site(1, "WAREHOUSE", LILLE, 1, 500)
         .site(2, "WAREHOUSE", MARSEILLE, 1, 500)
         .stock(1, 7, 5)
-        .stock(2, 7, 5);
-    net.0.sites[0].assigned_today = 100;
+        .stock(2, 7, 5)
+        .capacity(1, 100, 100);
     let request = ship_to(PARIS, vec![demand(7, 1)]);
     let d = route(&request, &net.0, &Rules::default());
-    assert_eq!(d.locations(), vec![id(2)]);
+    assert_eq!(d.locations(), vec![id(2)], "{}", d.summary);
     let lille = d.candidates.iter().find(|c| c.location_id == id(1)).expect("Lille reported");
-    assert!(!lille.eligible);
-    assert!(lille.reason.contains("capacity"), "{}", lille.reason);
+    assert!(lille.eligible, "a full location stays eligible: {}", lille.reason);
+    assert!(lille.reason.contains("at capacity: 100 of 100"), "{}", lille.reason);
     let rules = Rules { enforce_capacity: false, ..Rules::default() };
     assert_eq!(route(&request, &net.0, &rules).locations(), vec![id(1)]);
+}
+
+#[test]
+fn a_full_location_still_sells_and_says_it_ships_a_day_later() {
+    let net = Net::new().site(1, "WAREHOUSE", LILLE, 1, 500).stock(1, 7, 5).capacity(1, 2, 2);
+    let d = route(&ship_to(PARIS, vec![demand(7, 3)]), &net.0, &Rules::default());
+    assert!(d.is_complete(), "{}", d.summary);
+    assert_eq!(d.locations(), vec![id(1)]);
+    assert!(d.summary.contains("L1 is at capacity today and ships a day later"), "{}", d.summary);
+    assert_eq!(d.late_locations(), vec![id(1)]);
+}
+
+#[test]
+fn no_limit_means_never_full() {
+    let mut net = Net::new().site(1, "WAREHOUSE", LILLE, 1, 500).site(2, "WAREHOUSE", MARSEILLE, 1, 500);
+    net = net.stock(1, 7, 5).stock(2, 7, 5);
+    net.0.sites[0].assigned_today = 1_000_000;
+    let d = route(&ship_to(PARIS, vec![demand(7, 1)]), &net.0, &Rules::default());
+    assert_eq!(d.locations(), vec![id(1)], "{}", d.summary);
+    assert!(d.late_locations().is_empty());
+}
+
+#[test]
+fn one_shipment_from_a_full_location_beats_a_split_between_locations_with_room() {
+    // Marseille (full) has both products; Lille and Lyon (room) one each. Fewer shipments still
+    // comes first: a day's delay costs less than a second parcel.
+    let net = Net::new()
+        .site(1, "WAREHOUSE", LILLE, 1, 500)
+        .site(2, "WAREHOUSE", LYON, 1, 500)
+        .site(3, "WAREHOUSE", MARSEILLE, 1, 500)
+        .stock(1, 7, 5)
+        .stock(2, 8, 5)
+        .stock(3, 7, 5)
+        .stock(3, 8, 5)
+        .capacity(3, 10, 10);
+    let d = route(&ship_to(PARIS, vec![demand(7, 1), demand(8, 1)]), &net.0, &Rules::default());
+    assert_eq!(d.locations(), vec![id(3)], "{}", d.summary);
+}
+
+#[test]
+fn a_split_prefers_the_pair_with_capacity_left() {
+    // Product 7 at Lille (full) and Lyon; product 8 at Marseille only.
+    let net = Net::new()
+        .site(1, "WAREHOUSE", LILLE, 1, 500)
+        .site(2, "WAREHOUSE", LYON, 1, 500)
+        .site(3, "WAREHOUSE", MARSEILLE, 1, 500)
+        .stock(1, 7, 5)
+        .stock(2, 7, 5)
+        .stock(3, 8, 5)
+        .capacity(1, 3, 5);
+    let d = route(&ship_to(PARIS, vec![demand(7, 1), demand(8, 1)]), &net.0, &Rules::default());
+    assert_eq!(d.locations(), vec![id(2), id(3)], "{}", d.summary);
 }
 
 #[test]

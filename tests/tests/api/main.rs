@@ -2,6 +2,7 @@
 mod helpers;
 
 mod access;
+mod capacity;
 mod concurrency;
 mod dom;
 mod edge;
