@@ -331,9 +331,12 @@ async fn offer_to_backorders(
     level_id: Uuid,
 ) -> DomainResult<inventory_level::Model> {
     let (product, location_id) = (&place.product, place.location.id);
-    let freed =
-        crate::backorders::Freed { products: vec![product.id], arrived_at: Some(location_id), except_order: None };
-    crate::backorders::fill_after(db, &freed).await;
+    let freed = crate::fulfillment::backorders::Freed {
+        products: vec![product.id],
+        arrived_at: Some(location_id),
+        except_order: None,
+    };
+    crate::fulfillment::backorders::fill_after(db, &freed).await;
     inventory_level::Entity::find_by_id(level_id)
         .one(db)
         .await?

@@ -3,7 +3,6 @@
 //! no GraphQL, no queue types in its API.
 pub mod allocation;
 pub mod auth;
-pub mod backorders;
 pub mod capacity;
 pub mod catalog;
 pub mod customers;

@@ -118,7 +118,11 @@ pub async fn cancel_order(
     }
     let reason = validate::text(&["reason"], reason, 500).map_err(|e| DomainError::Rejected(vec![e]))?;
     let (cancelled, freed) = retry_once(|| cancel_once(db, actor, order_id, &reason, expected_version)).await?;
-    crate::backorders::fill_after(db, &crate::backorders::Freed { products: freed, ..Default::default() }).await;
+    crate::fulfillment::backorders::fill_after(
+        db,
+        &crate::fulfillment::backorders::Freed { products: freed, ..Default::default() },
+    )
+    .await;
     Ok(cancelled)
 }
 

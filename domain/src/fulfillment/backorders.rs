@@ -14,14 +14,13 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
+use super::creation::{LineNeed, create_fulfillment_orders, shares, status_for_new_work};
+use super::rerouting::{demands_of, destination_of, rejected_locations};
+use super::transitions::follow;
 use crate::allocation::plan_and_reserve;
 use crate::auth::Actor;
 use crate::db::{begin_write, retry_once};
 use crate::error::DomainResult;
-use crate::fulfillment::{
-    LineNeed, create_fulfillment_orders, demands_of, destination_of, follow, rejected_locations, shares,
-    status_for_new_work,
-};
 use crate::inventory::available;
 use crate::orders::OrderStatus;
 use crate::{locks, routing};
