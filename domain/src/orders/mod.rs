@@ -1,9 +1,9 @@
 //! Orders: capture, the status rules, changes and reading them back.
 mod capture;
-mod events;
+pub(crate) mod events;
 mod lifecycle;
 mod query;
-mod status;
+pub(crate) mod status;
 
 pub use capture::{BackorderPolicy, LineInput, MAX_LINES, PlaceOrder, ShippingAddressInput, place_order};
 pub use events::record_event;

@@ -1,0 +1,114 @@
+//! The goods of an order: its products in one query, its currency and its pickup store, with
+//! every problem (unknown, inactive, mixed currencies, physical goods sent digitally, a store
+//! that does not offer pickup) reported at once.
+use std::collections::HashMap;
+
+use entities::{location, product};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+
+use crate::catalog::ProductKind;
+use crate::error::{DomainResult, ErrorCode, Problems, UserError};
+use crate::money::Currency;
+use crate::orders::status::DeliveryMethod;
+
+use super::request::Checked;
+
+/// The products of an order by SKU, the order's currency and its pickup store.
+pub(super) struct Goods {
+    pub(super) products: HashMap<String, product::Model>,
+    pub(super) currency: Currency,
+    pub(super) pickup: Option<location::Model>,
+}
+
+impl Goods {
+    /// The product of a line, if it holds stock (physical goods).
+    pub(super) fn stocked(&self, sku: &str) -> Option<&product::Model> {
+        self.products.get(sku).filter(|p| ProductKind::parse(&p.kind).holds_stock())
+    }
+}
+
+pub(super) async fn load(
+    txn: &DatabaseTransaction,
+    checked: &Checked,
+    delivery_method: DeliveryMethod,
+) -> DomainResult<Goods> {
+    let skus: Vec<&str> = checked.lines.iter().map(|(s, _)| s.as_str()).collect();
+    let products: HashMap<String, product::Model> = product::Entity::find()
+        .filter(product::Column::Sku.is_in(skus.iter().copied()))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|p| (p.sku.clone(), p))
+        .collect();
+    let mut problems = Problems::default();
+    let mut currency: Option<Currency> = None;
+    for (i, (sku, _)) in checked.lines.iter().enumerate() {
+        match products.get(sku) {
+            None => problems.push(UserError::at(
+                "lines",
+                i,
+                "sku",
+                ErrorCode::UnknownSku,
+                format!("no product has SKU '{sku}'"),
+            )),
+            Some(p) if !p.active => problems.push(UserError::at(
+                "lines",
+                i,
+                "sku",
+                ErrorCode::ProductInactive,
+                format!("{sku} is not for sale"),
+            )),
+            Some(p) => {
+                let line_currency = Currency::parse(&p.currency);
+                match (currency, line_currency) {
+                    (None, c) => currency = c,
+                    (Some(a), Some(b)) if a != b => problems.push(UserError::at(
+                        "lines",
+                        i,
+                        "sku",
+                        ErrorCode::CurrencyMismatch,
+                        format!("{sku} is priced in {} but the order is in {}", b.code(), a.code()),
+                    )),
+                    _ => {}
+                }
+                let physical = ProductKind::parse(&p.kind).holds_stock();
+                if physical && delivery_method == DeliveryMethod::Digital {
+                    problems.push(UserError::at(
+                        "lines",
+                        i,
+                        "sku",
+                        ErrorCode::InvalidInput,
+                        format!("{sku} is a physical product and cannot be delivered digitally"),
+                    ));
+                }
+            }
+        }
+    }
+
+    // The pickup store, if any.
+    let pickup: Option<location::Model> = match &checked.pickup_code {
+        None => None,
+        Some(code) => match crate::locations::find_by_code(txn, code).await? {
+            None => {
+                problems.add(
+                    &["pickupLocationCode"],
+                    ErrorCode::UnknownLocation,
+                    format!("no location has code '{code}'"),
+                );
+                None
+            }
+            Some(l) if !l.active || !l.can_pickup => {
+                problems.add(
+                    &["pickupLocationCode"],
+                    ErrorCode::LocationCannotPickup,
+                    format!("{} does not offer store pickup", l.code),
+                );
+                None
+            }
+            Some(l) => Some(l),
+        },
+    };
+    let currency = problems.finish(currency)?;
+
+    Ok(Goods { products, currency, pickup })
+}

@@ -1,0 +1,238 @@
+//! Capture: turning a cart from any channel into an order with its stock reserved, in one
+//! transaction. Either the whole order is written — lines, reservations, fulfilment orders,
+//! ledger, timeline — or nothing is.
+//!
+//! `place_order` runs named steps: check the request (`request`), load the goods (`goods`),
+//! resolve the customer, plan and reserve, price, and write (`write`).
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::Utc;
+use entities::order;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use uuid::Uuid;
+
+use super::status::DeliveryMethod;
+use crate::allocation::plan_and_reserve;
+use crate::auth::Actor;
+use crate::customers::{self};
+use crate::db::{begin_write, retry_once};
+use crate::error::{DomainError, DomainResult, ErrorCode, UserError};
+use crate::pricing::{self, Discount};
+use crate::routing::{self, Allocation, Demand, Destination};
+use crate::{promotions, tax};
+
+mod goods;
+mod request;
+mod write;
+
+pub use request::{BackorderPolicy, LineInput, MAX_LINES, PlaceOrder, ShippingAddressInput};
+
+use goods::Goods;
+use request::{Checked, check_request};
+
+/// Places an order: validates, prices from the catalogue, routes, reserves and writes it all in
+/// one transaction. An order that cannot be filled is refused with OUT_OF_STOCK naming the
+/// lines, and nothing is written.
+#[tracing::instrument(skip_all, fields(channel = input.channel.as_str(), order_id))]
+pub async fn place_order(db: &DatabaseConnection, actor: &Actor, input: PlaceOrder) -> DomainResult<order::Model> {
+    retry_once(|| place_once(db, actor, &input)).await
+}
+
+async fn place_once(db: &DatabaseConnection, actor: &Actor, input: &PlaceOrder) -> DomainResult<order::Model> {
+    let is_customer = actor.own_customer().is_some();
+    if !actor.is_staff() && !is_customer {
+        return Err(DomainError::Forbidden);
+    }
+    let checked = check_request(input)?;
+    if actor.is_staff() && checked.contact.is_none() {
+        return Err(DomainError::rejected(&["customer"], ErrorCode::InvalidInput, "the customer is required"));
+    }
+
+    let txn = begin_write(db).await?;
+    let now = Utc::now();
+
+    let goods = goods::load(&txn, &checked, input.delivery_method).await?;
+
+    // The promotion is checked now, for a quick answer, and used up last, after the stock.
+    let promotion = match &checked.promo_code {
+        Some(code) => Some(promotions::check(&txn, code, goods.currency, now).await?),
+        None => None,
+    };
+
+    let customer = resolve_customer(&txn, actor, &checked).await?;
+    let order_id = Uuid::now_v7();
+    tracing::Span::current().record("order_id", tracing::field::display(order_id));
+    let plan = plan(&txn, actor, order_id, input, &checked, &goods).await?;
+    let allocations: Vec<Allocation> = plan.as_ref().map(|p| p.allocations.clone()).unwrap_or_default();
+    let money = price(&txn, input, &checked, &goods, &allocations, promotion.as_ref().map(|(_, d)| *d)).await?;
+    // Used up last, after the stock: a promotion is not spent on an order that was refused.
+    if let Some((promo, _)) = &promotion {
+        promotions::redeem(&txn, promo).await?;
+    }
+    let new = write::NewOrder {
+        id: order_id,
+        input,
+        checked: &checked,
+        goods: &goods,
+        customer: &customer,
+        plan: plan.as_ref(),
+        money: &money,
+        promotion: promotion.as_ref().map(|(p, _)| p),
+    };
+    let created = write::write(&txn, actor, new).await?;
+    txn.commit().await?;
+    tracing::info!(number = %created.number, total = created.total_minor, "order placed");
+    Ok(created)
+}
+
+/// The customer record the order is for, and the contact written on it.
+struct Customer {
+    record: entities::customer::Model,
+    contact: customers::Contact,
+}
+
+/// A customer token orders for itself; staff order for anyone by email.
+async fn resolve_customer(txn: &DatabaseTransaction, actor: &Actor, checked: &Checked) -> DomainResult<Customer> {
+    let record = if let Some(own) = actor.own_customer() {
+        let own_record = customers::find_by_id(txn, own).await?.ok_or(DomainError::Forbidden)?;
+        if checked.contact.as_ref().is_some_and(|c| c.email != own_record.email) {
+            return Err(DomainError::Forbidden);
+        }
+        own_record
+    } else {
+        let contact = checked
+            .contact
+            .as_ref()
+            .ok_or_else(|| DomainError::rejected(&["customer"], ErrorCode::InvalidInput, "the customer is required"))?;
+        customers::find_or_create(txn, contact).await?
+    };
+    let contact = checked.contact.clone().unwrap_or(customers::Contact {
+        email: record.email.clone(),
+        name: record.name.clone(),
+        phone: record.phone.clone(),
+    });
+    Ok(Customer { record, contact })
+}
+
+/// Routes the order and reserves its stock; a lost race re-plans against the stock as it now
+/// is. `None`: nothing of the order holds stock (digital goods only).
+async fn plan(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    order_id: Uuid,
+    input: &PlaceOrder,
+    checked: &Checked,
+    goods: &Goods,
+) -> DomainResult<Option<routing::Decision>> {
+    let products = &goods.products;
+    let pickup = &goods.pickup;
+    tracing::Span::current().record("order_id", tracing::field::display(order_id));
+    // Units per product (lines of one SKU add up), with the SKU for explanations.
+    let mut demand: BTreeMap<Uuid, (&str, i32)> = BTreeMap::new();
+    for (sku, qty) in &checked.lines {
+        if let Some(p) = goods.stocked(sku) {
+            demand.entry(p.id).or_insert((p.sku.as_str(), 0)).1 += qty;
+        }
+    }
+    let demands: Vec<Demand> =
+        demand.iter().map(|(p, (sku, q))| Demand { product_id: *p, sku: (*sku).to_owned(), quantity: *q }).collect();
+    let destination = match &pickup {
+        Some(store) => Destination::Pickup { location_id: store.id },
+        None => Destination::Ship { point: checked.address.as_ref().and_then(|a| a.latitude.zip(a.longitude)) },
+    };
+    let request = routing::Request {
+        demands,
+        destination,
+        channel: input.channel.as_str().to_owned(),
+        allow_split: input.allow_split,
+        excluded: Vec::new(),
+    };
+    if request.demands.is_empty() {
+        return Ok(None);
+    }
+    // An incomplete plan is refused before anything is reserved when the order may not wait.
+    let refuse_shortfalls = |decision: &routing::Decision| {
+        if decision.is_complete() || input.backorder_policy == BackorderPolicy::Backorder {
+            return Ok(true);
+        }
+        let short: HashMap<Uuid, i32> = decision.shortfalls.iter().map(|s| (s.product_id, s.quantity)).collect();
+        let errors = checked
+            .lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (sku, qty))| {
+                let p = products.get(sku)?;
+                let missing = short.get(&p.id)?;
+                Some(UserError::at(
+                    "lines",
+                    i,
+                    "quantity",
+                    ErrorCode::OutOfStock,
+                    format!(
+                        "{sku}: {missing} of the {} units ordered cannot be filled ({})",
+                        demand.get(&p.id).map_or(*qty, |(_, q)| *q),
+                        decision.summary
+                    ),
+                ))
+            })
+            .collect();
+        Err(DomainError::Rejected(errors))
+    };
+    plan_and_reserve(txn, &request, order_id, actor, None, refuse_shortfalls).await
+}
+
+/// What the order costs: shipping per location and the totals.
+struct Money {
+    shipping_rates: HashMap<Uuid, i64>,
+    totals: pricing::Totals,
+}
+
+/// Prices the order from the catalogue: goods, discount, shipping from each location that ships
+/// it (in the order's currency, or refused), and tax at the destination.
+async fn price(
+    txn: &DatabaseTransaction,
+    input: &PlaceOrder,
+    checked: &Checked,
+    goods: &Goods,
+    allocations: &[Allocation],
+    discount: Option<Discount>,
+) -> DomainResult<Money> {
+    let (products, currency, pickup) = (&goods.products, goods.currency, &goods.pickup);
+    let shipment_locations = routing::locations_of(allocations);
+    let shipping_rates: HashMap<Uuid, i64> = if input.delivery_method == DeliveryMethod::Ship {
+        crate::locations::find_by_ids(txn, &shipment_locations)
+            .await?
+            .into_iter()
+            .map(|l| {
+                // A rate in another currency is never silently free: the order is refused, as
+                // nothing here converts currencies.
+                if l.shipping_rate_minor != 0 && l.shipping_currency != currency.code() {
+                    return Err(DomainError::rejected(
+                        &["shippingAddress"],
+                        ErrorCode::CurrencyMismatch,
+                        format!(
+                            "{} would ship this order but charges shipping in {}, not {}",
+                            l.code,
+                            l.shipping_currency,
+                            currency.code()
+                        ),
+                    ));
+                }
+                Ok((l.id, l.shipping_rate_minor))
+            })
+            .collect::<DomainResult<_>>()?
+    } else {
+        HashMap::new()
+    };
+    let tax_country = match (&pickup, &checked.address) {
+        (Some(store), _) => Some(store.country.clone()),
+        (None, Some(a)) => Some(a.country.clone()),
+        _ => None,
+    };
+    let tax_ppm = tax::rate_ppm(txn, tax_country.as_deref()).await?;
+    let priced: Vec<(i64, i32)> =
+        checked.lines.iter().filter_map(|(sku, qty)| products.get(sku).map(|p| (p.price_minor, *qty))).collect();
+    let discount = discount.unwrap_or(Discount::None);
+    let totals = pricing::price(&priced, discount, shipping_rates.values().sum(), tax_ppm)?;
+    Ok(Money { shipping_rates, totals })
+}

@@ -1,0 +1,187 @@
+//! Writing a placed order: the order row, its lines with their shares of the allocations (the
+//! rest backordered), its fulfilment orders, the routing decision and the timeline.
+use std::collections::HashMap;
+
+use chrono::Utc;
+use entities::{order, order_line};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, Set, Statement};
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::catalog::ProductKind;
+use crate::error::{DomainError, DomainResult};
+use crate::fulfillment::{LineNeed, create_fulfillment_orders, shares};
+use crate::orders::events::record_event;
+use crate::orders::status::{FulfillmentStatus, OrderStatus};
+use crate::routing::{self, Allocation};
+
+use super::goods::Goods;
+use super::request::{Checked, PlaceOrder};
+use super::{Customer, Money};
+
+/// Everything decided about a new order, ready to be written.
+pub(super) struct NewOrder<'a> {
+    pub(super) id: Uuid,
+    pub(super) input: &'a PlaceOrder,
+    pub(super) checked: &'a Checked,
+    pub(super) goods: &'a Goods,
+    pub(super) customer: &'a Customer,
+    pub(super) plan: Option<&'a routing::Decision>,
+    pub(super) money: &'a Money,
+    pub(super) promotion: Option<&'a entities::promotion::Model>,
+}
+
+/// The next order number: a sequence on PostgreSQL; on SQLite, whose writers are serialised by
+/// the IMMEDIATE transaction, the highest so far plus one.
+async fn next_order_number(txn: &DatabaseTransaction) -> DomainResult<i64> {
+    let backend = txn.get_database_backend();
+    let sql = if backend == DbBackend::Postgres {
+        "SELECT nextval('order_number_seq') AS n"
+    } else {
+        "SELECT COALESCE(MAX(number_seq), 0) + 1 AS n FROM orders"
+    };
+    let row = txn
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await?
+        .ok_or_else(|| DomainError::not_found(&[], "order number"))?;
+    Ok(row.try_get::<i64>("", "n")?)
+}
+
+pub fn format_order_number(seq: i64) -> String {
+    format!("SO-{seq:06}")
+}
+
+pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrder<'_>) -> DomainResult<order::Model> {
+    let NewOrder { id: order_id, input, checked, goods, customer, plan, money, promotion } = new;
+    let now = Utc::now();
+    let currency = goods.currency;
+    let products = &goods.products;
+    let pickup = &goods.pickup;
+    let contact = &customer.contact;
+    let totals = &money.totals;
+    let shipping_rates = &money.shipping_rates;
+    let allocations: Vec<Allocation> = plan.map(|p| p.allocations.clone()).unwrap_or_default();
+    let shipment_locations = routing::locations_of(&allocations);
+    let seq = next_order_number(txn).await?;
+    let address = checked.address.clone();
+    let created = order::ActiveModel {
+        id: Set(order_id),
+        number: Set(format_order_number(seq)),
+        number_seq: Set(seq),
+        channel: Set(input.channel.as_str().to_owned()),
+        status: Set(OrderStatus::Pending.as_str().to_owned()),
+        customer_id: Set(customer.record.id),
+        customer_email: Set(contact.email.clone()),
+        customer_name: Set(contact.name.clone()),
+        customer_phone: Set(contact.phone.clone()),
+        ship_name: Set(address.as_ref().and_then(|a| a.name.clone())),
+        ship_line1: Set(address.as_ref().map(|a| a.line1.clone())),
+        ship_line2: Set(address.as_ref().and_then(|a| a.line2.clone())),
+        ship_city: Set(address.as_ref().map(|a| a.city.clone())),
+        ship_region: Set(address.as_ref().and_then(|a| a.region.clone())),
+        ship_postal_code: Set(address.as_ref().map(|a| a.postal_code.clone())),
+        ship_country: Set(address.as_ref().map(|a| a.country.clone())),
+        ship_latitude: Set(address.as_ref().and_then(|a| a.latitude)),
+        ship_longitude: Set(address.as_ref().and_then(|a| a.longitude)),
+        delivery_method: Set(input.delivery_method.as_str().to_owned()),
+        pickup_location_id: Set(pickup.as_ref().map(|p| p.id)),
+        promo_code: Set(promotion.map(|p| p.code.clone())),
+        promotion_id: Set(promotion.map(|p| p.id)),
+        note: Set(checked.note.clone()),
+        currency: Set(currency.code().to_owned()),
+        subtotal_minor: Set(totals.subtotal),
+        discount_minor: Set(totals.discount),
+        shipping_minor: Set(totals.shipping),
+        tax_minor: Set(totals.tax),
+        total_minor: Set(totals.total),
+        version: Set(1),
+        allow_split: Set(input.allow_split),
+        backorder_policy: Set(input.backorder_policy.as_str().to_owned()),
+        placed_by: Set(actor.label()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(txn)
+    .await?;
+
+    // Lines, each with its share of its product's allocations; the rest is backordered.
+    let line_ids: Vec<Uuid> = checked.lines.iter().map(|_| Uuid::now_v7()).collect();
+    let needs: Vec<LineNeed> = checked
+        .lines
+        .iter()
+        .zip(&line_ids)
+        .filter_map(|((sku, qty), id)| {
+            let p = products.get(sku).filter(|p| ProductKind::parse(&p.kind).holds_stock())?;
+            Some(LineNeed { line_id: *id, product_id: p.id, quantity: *qty })
+        })
+        .collect();
+    let mut allocated: HashMap<Uuid, i32> = HashMap::new();
+    for (line, _, quantity) in shares(&allocations, &needs) {
+        *allocated.entry(needs[line].line_id).or_default() += quantity;
+    }
+    for (i, ((sku, qty), line_id)) in checked.lines.iter().zip(&line_ids).enumerate() {
+        let Some(p) = products.get(sku) else { continue };
+        let got =
+            if ProductKind::parse(&p.kind).holds_stock() { allocated.get(line_id).copied().unwrap_or(0) } else { *qty };
+        order_line::ActiveModel {
+            id: Set(*line_id),
+            order_id: Set(order_id),
+            line_no: Set(i32::try_from(i + 1).unwrap_or(i32::MAX)),
+            product_id: Set(p.id),
+            sku: Set(p.sku.clone()),
+            name: Set(p.name.clone()),
+            product_kind: Set(p.kind.clone()),
+            unit_price_minor: Set(p.price_minor),
+            quantity: Set(*qty),
+            allocated_quantity: Set(got),
+            backordered_quantity: Set(*qty - got),
+            cancelled_quantity: Set(0),
+            shipped_quantity: Set(0),
+            returned_quantity: Set(0),
+            line_total_minor: Set(p.price_minor * i64::from(*qty)),
+        }
+        .insert(txn)
+        .await?;
+    }
+    let ship_to = match plan.map(|p| p.mode) {
+        Some(routing::Mode::ShipToStore) => pickup.as_ref().map(|p| p.id),
+        _ => None,
+    };
+    create_fulfillment_orders(
+        txn,
+        order_id,
+        &allocations,
+        &needs,
+        FulfillmentStatus::Pending,
+        shipping_rates,
+        ship_to,
+        now,
+    )
+    .await?;
+
+    if let Some(decision) = &plan {
+        routing::record_decision(txn, order_id, routing::trigger::PLACEMENT, decision).await?;
+    }
+    record_event(
+        txn,
+        order_id,
+        "ORDER_PLACED",
+        actor,
+        format!(
+            "Order {} placed on {} with {} line(s), shipping from {} location(s)",
+            created.number,
+            input.channel.as_str(),
+            checked.lines.len(),
+            shipment_locations.len()
+        ),
+        plan.map(|p| serde_json::json!({ "routing": p.summary })),
+    )
+    .await?;
+    if let Some(decision) = plan.filter(|d| !d.is_complete()) {
+        let short: Vec<String> = decision.shortfalls.iter().map(|s| format!("{} × {}", s.quantity, s.sku)).collect();
+        let message = format!("Backordered until stock arrives: {}", short.join(", "));
+        record_event(txn, order_id, "BACKORDERED", actor, message, None).await?;
+    }
+    tracing::info!(number = %created.number, total = created.total_minor, "order placed");
+    Ok(created)
+}
