@@ -4,6 +4,7 @@
 //! query, the locations, today's capacity usage and the rules — and stores every decision so it
 //! can be read back ("why was this shipped from Lyon?").
 mod geo;
+mod model;
 mod plan;
 mod rules;
 mod simulate;
@@ -14,10 +15,11 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 pub use geo::distance_km;
-pub use plan::{
+pub use model::{
     Allocation, CandidateReport, Decision, Demand, Destination, Mode, Network, Request, Rules, Shortfall, Site, Stock,
-    locations_of, route,
+    locations_of,
 };
+pub use plan::route;
 pub use rules::{get_rules, load_rules, set_rules};
 pub use simulate::{MAX_LINES, Simulation, demands_for, simulate};
 

@@ -6,7 +6,7 @@ use entities::routing_rule;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, Set};
 use uuid::Uuid;
 
-use super::plan::Rules;
+use super::model::Rules;
 use crate::auth::Actor;
 use crate::error::{DomainError, DomainResult, ErrorCode, Problems};
 use crate::locations::LocationKind;

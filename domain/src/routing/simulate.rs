@@ -6,7 +6,8 @@ use entities::product;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::plan::{Decision, Demand, Destination, Request, route};
+use super::model::{Decision, Demand, Destination, Request};
+use super::plan::route;
 use super::rules::load_rules;
 use crate::auth::Actor;
 use crate::catalog::ProductKind;

@@ -1,19 +1,8 @@
-//! The demo data set (`oms seed --demo`): a European fashion and home retailer selling in EUR.
-//!
-//! Everything goes through the ordinary domain functions as `Actor::System`, so the demo data
-//! passes the same validation and leaves the same ledger entries as data entered by an admin;
-//! nothing here writes to tables directly. Stock is spread by index arithmetic rather than
-//! randomness, so every run of the demo (and every test against it) sees the same shelves.
+//! The demo data: products, locations, stock plan, tax rates.
 use rust_decimal::Decimal;
-use sea_orm::DatabaseConnection;
 
-use crate::DomainResult;
-use crate::auth::Actor;
-use crate::catalog::{self, NewProduct, ProductKind};
-use crate::inventory;
-use crate::locations::{self, AddressInput, LocationKind, NewLocation};
-use crate::promotions::{self, NewPromotion};
-use crate::tax;
+use crate::catalog::ProductKind;
+use crate::locations::LocationKind;
 
 /// What the demo seed created (counts), for the CLI to print.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,14 +16,14 @@ pub struct SeedSummary {
     pub skipped_existing: bool,
 }
 
-const CURRENCY: &str = "EUR";
+pub(super) const CURRENCY: &str = "EUR";
 
 /// Written on every demo receipt so the ledger shows where the opening stock came from.
-const RECEIPT_REFERENCE: &str = "DEMO-SEED opening stock";
+pub(super) const RECEIPT_REFERENCE: &str = "DEMO-SEED opening stock";
 
 /// Physical products: SKU, name, price in euro cents, weight in grams. The first SKU doubles as
 /// the marker that the demo has been seeded, so it must stay first.
-const PHYSICAL: &[(&str, &str, i64, i32)] = &[
+pub(super) const PHYSICAL: &[(&str, &str, i64, i32)] = &[
     // Apparel
     ("TSHIRT-ORG-M", "Organic Cotton T-Shirt, White, M", 2490, 190),
     ("TSHIRT-ORG-S", "Organic Cotton T-Shirt, White, S", 2490, 180),
@@ -94,34 +83,34 @@ const PHYSICAL: &[(&str, &str, i64, i32)] = &[
 
 /// Products that never touch a shelf: SKU, name, kind, price in euro cents. They exist so a
 /// demo order can mix shippable and non-shippable lines.
-const NON_PHYSICAL: &[(&str, &str, ProductKind, i64)] = &[
+pub(super) const NON_PHYSICAL: &[(&str, &str, ProductKind, i64)] = &[
     ("GIFTCARD-E-25", "E-Gift Card, 25 EUR (sent by email)", ProductKind::Digital, 2500),
     ("GIFTCARD-E-50", "E-Gift Card, 50 EUR (sent by email)", ProductKind::Digital, 5000),
     ("SVC-GIFTWRAP", "Gift Wrapping", ProductKind::Service, 450),
 ];
 
-struct DemoLocation {
-    code: &'static str,
-    name: &'static str,
-    kind: LocationKind,
-    line1: &'static str,
-    city: &'static str,
-    postal_code: &'static str,
-    country: &'static str,
-    latitude: f64,
-    longitude: f64,
-    can_ship: bool,
-    can_pickup: bool,
-    accepts_returns: bool,
-    daily_capacity: i32,
-    priority: i32,
-    shipping_rate_cents: i64,
+pub(super) struct DemoLocation {
+    pub(super) code: &'static str,
+    pub(super) name: &'static str,
+    pub(super) kind: LocationKind,
+    pub(super) line1: &'static str,
+    pub(super) city: &'static str,
+    pub(super) postal_code: &'static str,
+    pub(super) country: &'static str,
+    pub(super) latitude: f64,
+    pub(super) longitude: f64,
+    pub(super) can_ship: bool,
+    pub(super) can_pickup: bool,
+    pub(super) accepts_returns: bool,
+    pub(super) daily_capacity: i32,
+    pub(super) priority: i32,
+    pub(super) shipping_rate_cents: i64,
 }
 
 /// The four fulfilment centres come first and the four stores after them: `stock_plan` relies on
 /// that order. Stores ship too (except Amsterdam, pickup only) but at a higher rate and lower
 /// priority, so routing prefers the big sites and falls back to stores for what only they hold.
-const LOCATIONS: &[DemoLocation] = &[
+pub(super) const LOCATIONS: &[DemoLocation] = &[
     DemoLocation {
         code: "DC-PARIS",
         name: "Paris Distribution Centre (Gennevilliers)",
@@ -261,35 +250,35 @@ const LOCATIONS: &[DemoLocation] = &[
 ];
 
 /// How many of `LOCATIONS` are fulfilment centres (warehouses and DCs); the rest are stores.
-const FULFILMENT_CENTRES: usize = 4;
-const STORES: usize = 4;
+pub(super) const FULFILMENT_CENTRES: usize = 4;
+pub(super) const STORES: usize = 4;
 
 /// The destination countries of the demo locations, so orders to each of them carry VAT.
-const TAX_RATES: &[(&str, i64)] = &[("FR", 20), ("DE", 19), ("ES", 21), ("IT", 22), ("NL", 21)];
+pub(super) const TAX_RATES: &[(&str, i64)] = &[("FR", 20), ("DE", 19), ("ES", 21), ("IT", 22), ("NL", 21)];
 
 /// One stock level to open: where, how many, and how many to hold back from promising.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Stock {
-    location: usize,
-    quantity: i32,
-    safety_stock: i32,
+pub(super) struct Stock {
+    pub(super) location: usize,
+    pub(super) quantity: i32,
+    pub(super) safety_stock: i32,
 }
 
 /// Items that only the stores carry, so the demo shows ship-from-store and pickup-only routing.
-fn store_only(index: usize) -> bool {
+pub(super) fn store_only(index: usize) -> bool {
     index % 17 == 5
 }
 
 /// Items with one to three units per location, so the demo can run out of them and show
 /// reservations racing for the last unit.
-fn scarce(index: usize) -> bool {
+pub(super) fn scarce(index: usize) -> bool {
     index % 11 == 7
 }
 
 /// Where the physical product at `index` is stocked. Ordinary items sit in 2 to 4 locations,
 /// always including one fulfilment centre and one store, with every combination of both
 /// appearing across the catalogue.
-fn stock_plan(index: usize) -> Vec<Stock> {
+pub(super) fn stock_plan(index: usize) -> Vec<Stock> {
     let store = |offset: usize| FULFILMENT_CENTRES + (index / 2 + offset) % STORES;
     let centre = |offset: usize| (index + offset) % FULFILMENT_CENTRES;
     let candidates: Vec<usize> = if store_only(index) {
@@ -324,197 +313,6 @@ fn stock_plan(index: usize) -> Vec<Stock> {
         .collect()
 }
 
-fn euros(cents: i64) -> Decimal {
+pub(super) fn euros(cents: i64) -> Decimal {
     Decimal::new(cents, 2)
-}
-
-/// Seeds a demo catalogue (at least 50 products), 6+ locations in real cities with real
-/// coordinates, stock at those locations, a few tax rates and promotions. Idempotent: if the
-/// demo data is already there (e.g. a product with the first demo SKU exists) it does nothing and
-/// returns skipped_existing = true.
-///
-/// The check is on one marker SKU only: each domain call commits on its own, so a run that
-/// failed half-way is not resumed; it needs an empty database to start again.
-pub async fn seed_demo(db: &DatabaseConnection) -> DomainResult<SeedSummary> {
-    let actor = Actor::System;
-    if catalog::find_by_sku(db, PHYSICAL[0].0).await?.is_some() {
-        tracing::info!(marker = PHYSICAL[0].0, "demo data already present, seeding skipped");
-        return Ok(SeedSummary { skipped_existing: true, ..SeedSummary::default() });
-    }
-    let mut summary = SeedSummary::default();
-
-    for &(sku, name, cents, grams) in PHYSICAL {
-        let product = NewProduct {
-            sku: sku.to_owned(),
-            name: name.to_owned(),
-            price: euros(cents),
-            currency: CURRENCY.to_owned(),
-            kind: ProductKind::Physical,
-            weight_grams: Some(grams),
-            active: true,
-        };
-        catalog::create_product(db, &actor, product).await?;
-        summary.products += 1;
-    }
-    for &(sku, name, kind, cents) in NON_PHYSICAL {
-        let product = NewProduct {
-            sku: sku.to_owned(),
-            name: name.to_owned(),
-            price: euros(cents),
-            currency: CURRENCY.to_owned(),
-            kind,
-            weight_grams: None,
-            active: true,
-        };
-        catalog::create_product(db, &actor, product).await?;
-        summary.products += 1;
-    }
-
-    for l in LOCATIONS {
-        let location = NewLocation {
-            code: l.code.to_owned(),
-            name: l.name.to_owned(),
-            kind: l.kind,
-            address: AddressInput {
-                line1: l.line1.to_owned(),
-                city: l.city.to_owned(),
-                postal_code: l.postal_code.to_owned(),
-                country: l.country.to_owned(),
-                latitude: l.latitude,
-                longitude: l.longitude,
-            },
-            can_ship: l.can_ship,
-            can_pickup: l.can_pickup,
-            accepts_returns: l.accepts_returns,
-            daily_capacity: Some(l.daily_capacity),
-            priority: l.priority,
-            shipping_rate: Some((euros(l.shipping_rate_cents), CURRENCY.to_owned())),
-            active: true,
-        };
-        locations::create_location(db, &actor, location).await?;
-        summary.locations += 1;
-    }
-
-    for (index, &(sku, ..)) in PHYSICAL.iter().enumerate() {
-        for stock in stock_plan(index) {
-            let code = LOCATIONS[stock.location].code;
-            inventory::receive(db, &actor, sku, code, stock.quantity, Some(RECEIPT_REFERENCE)).await?;
-            if stock.safety_stock > 0 {
-                inventory::set_safety_stock(db, &actor, sku, code, stock.safety_stock).await?;
-            }
-            summary.inventory_levels += 1;
-        }
-    }
-
-    for &(country, percent) in TAX_RATES {
-        tax::set_tax_rate(db, &actor, country, Decimal::from(percent)).await?;
-        summary.tax_rates += 1;
-    }
-
-    // No validity window: a demo database may be opened months later and the codes should
-    // still work.
-    let promos = [
-        NewPromotion {
-            code: "WELCOME10".to_owned(),
-            percent_off: Some(Decimal::from(10)),
-            amount_off: None,
-            starts_at: None,
-            ends_at: None,
-            usage_limit: None,
-        },
-        NewPromotion {
-            code: "SPRING5".to_owned(),
-            percent_off: None,
-            amount_off: Some((euros(500), CURRENCY.to_owned())),
-            starts_at: None,
-            ends_at: None,
-            usage_limit: Some(100),
-        },
-    ];
-    for promo in promos {
-        promotions::create_promotion(db, &actor, promo).await?;
-        summary.promotions += 1;
-    }
-
-    tracing::info!(?summary, "demo data seeded");
-    Ok(summary)
-}
-
-#[cfg(test)]
-mod tests {
-    use std::collections::HashSet;
-
-    use entities::{inventory_level, location, product, promotion, tax_rate};
-    use sea_orm::{EntityTrait, PaginatorTrait};
-
-    use super::*;
-
-    #[test]
-    fn demo_data_is_valid_and_distinct() {
-        let skus: HashSet<&str> = PHYSICAL.iter().map(|p| p.0).chain(NON_PHYSICAL.iter().map(|p| p.0)).collect();
-        assert_eq!(skus.len(), PHYSICAL.len() + NON_PHYSICAL.len(), "SKUs must be unique");
-        let codes: HashSet<&str> = LOCATIONS.iter().map(|l| l.code).collect();
-        assert_eq!(codes.len(), LOCATIONS.len(), "location codes must be unique");
-        assert_eq!(LOCATIONS.len(), FULFILMENT_CENTRES + STORES);
-        assert!(LOCATIONS[..FULFILMENT_CENTRES].iter().all(|l| l.kind != LocationKind::Store && !l.can_pickup));
-        assert!(LOCATIONS[FULFILMENT_CENTRES..].iter().all(|l| l.kind == LocationKind::Store && l.can_pickup));
-    }
-
-    #[test]
-    fn stock_plan_spreads_items_as_intended() {
-        let plans: Vec<Vec<Stock>> = (0..PHYSICAL.len()).map(stock_plan).collect();
-        for (index, plan) in plans.iter().enumerate() {
-            let places: HashSet<usize> = plan.iter().map(|s| s.location).collect();
-            assert_eq!(places.len(), plan.len(), "item {index} is stocked twice at one location");
-            assert!((2..=4).contains(&plan.len()), "item {index} is in {} locations", plan.len());
-            assert!(plan.iter().all(|s| s.quantity > 0 && s.safety_stock < s.quantity));
-        }
-        let store_only_items = plans.iter().filter(|p| p.iter().all(|s| s.location >= FULFILMENT_CENTRES)).count();
-        assert!((2..=4).contains(&store_only_items), "{store_only_items} store-only items");
-        let scarce_items = plans.iter().filter(|p| p.iter().all(|s| s.quantity <= 3)).count();
-        assert!(scarce_items >= 3, "only {scarce_items} scarce items");
-        let buffered = plans.iter().flatten().filter(|s| s.safety_stock > 0).count();
-        assert!(buffered >= 3, "only {buffered} levels with safety stock");
-        let used: HashSet<usize> = plans.iter().flatten().map(|s| s.location).collect();
-        assert_eq!(used.len(), LOCATIONS.len(), "every location holds some stock");
-    }
-
-    #[tokio::test]
-    async fn seeds_once_then_skips() {
-        let path = std::env::temp_dir().join(format!("oms-seed-{}.db", uuid::Uuid::new_v4()));
-        let url = format!("sqlite://{}?mode=rwc", path.display());
-        let db = crate::db::connect(&url).await.expect("connect to the temp database");
-        crate::db::migrate(&db).await.expect("migrate");
-
-        let summary = seed_demo(&db).await.expect("first seed");
-        println!("{summary:?}");
-        assert!(!summary.skipped_existing);
-        assert!(summary.products >= 50, "{} products", summary.products);
-        assert!(summary.locations >= 6, "{} locations", summary.locations);
-        assert!(summary.inventory_levels >= summary.products, "{} levels", summary.inventory_levels);
-        assert_eq!(summary.tax_rates, 5);
-        assert_eq!(summary.promotions, 2);
-
-        let count = |n: u64| usize::try_from(n).expect("count fits in usize");
-        assert_eq!(count(product::Entity::find().count(&db).await.expect("count products")), summary.products);
-        assert_eq!(count(location::Entity::find().count(&db).await.expect("count locations")), summary.locations);
-        assert_eq!(
-            count(inventory_level::Entity::find().count(&db).await.expect("count levels")),
-            summary.inventory_levels
-        );
-        assert_eq!(count(tax_rate::Entity::find().count(&db).await.expect("count tax rates")), summary.tax_rates);
-        assert_eq!(count(promotion::Entity::find().count(&db).await.expect("count promotions")), summary.promotions);
-        assert!(inventory::ledger_discrepancies(&db).await.expect("ledger check").is_empty());
-
-        let again = seed_demo(&db).await.expect("second seed");
-        assert_eq!(again, SeedSummary { skipped_existing: true, ..SeedSummary::default() });
-        assert_eq!(count(product::Entity::find().count(&db).await.expect("count products")), summary.products);
-
-        db.close().await.expect("close the database");
-        for suffix in ["", "-wal", "-shm"] {
-            let mut file = path.clone().into_os_string();
-            file.push(suffix);
-            let _ = std::fs::remove_file(file);
-        }
-    }
 }

@@ -1,0 +1,120 @@
+//! Reservations: the units orders hold at a level, each change one conditional update.
+use chrono::Utc;
+use entities::inventory_level;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::ledger::record;
+use super::{Cause, MovementKind};
+use crate::auth::Actor;
+use crate::error::{DomainError, DomainResult, ErrorCode};
+
+/// the units first; nothing changed.
+/// Reserves `quantity` at a level if that much is available. `false` means another order took
+/// the units first; nothing changed.
+pub async fn reserve<C: ConnectionTrait>(
+    txn: &C,
+    level_id: Uuid,
+    quantity: i32,
+    order_id: Uuid,
+    actor: &Actor,
+) -> DomainResult<bool> {
+    use inventory_level::Column as L;
+    let result = inventory_level::Entity::update_many()
+        .col_expr(L::Reserved, Expr::col(L::Reserved).add(quantity))
+        .col_expr(L::UpdatedAt, Expr::value(Utc::now()))
+        .filter(L::Id.eq(level_id))
+        .filter(Expr::col(L::OnHand).sub(Expr::col(L::Reserved)).sub(Expr::col(L::SafetyStock)).gte(quantity))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Ok(false);
+    }
+    let cause = Cause { order_id: Some(order_id), ..Cause::default() };
+    record(txn, level_id, MovementKind::Reserve, 0, quantity, &cause, actor).await?;
+    Ok(true)
+}
+
+/// Gives back `quantity` reserved units at a level (a cancellation, a re-route).
+pub async fn release<C: ConnectionTrait>(
+    txn: &C,
+    level_id: Uuid,
+    quantity: i32,
+    cause: &Cause,
+    actor: &Actor,
+) -> DomainResult<()> {
+    use inventory_level::Column as L;
+    let result = inventory_level::Entity::update_many()
+        .col_expr(L::Reserved, Expr::col(L::Reserved).sub(quantity))
+        .col_expr(L::UpdatedAt, Expr::value(Utc::now()))
+        .filter(L::Id.eq(level_id))
+        .filter(L::Reserved.gte(quantity))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 0 {
+        // The order's own records say it holds these units; the level disagrees. Refuse rather
+        // than write a ledger that no longer sums to the levels.
+        return Err(DomainError::rejected(
+            &[],
+            ErrorCode::InvalidState,
+            "the reservation to release is no longer held",
+        ));
+    }
+    record(txn, level_id, MovementKind::Release, 0, -quantity, cause, actor).await?;
+    Ok(())
+}
+
+/// Units leaving a location: on hand and reserved both drop.
+pub async fn ship<C: ConnectionTrait>(
+    txn: &C,
+    level_id: Uuid,
+    quantity: i32,
+    cause: &Cause,
+    actor: &Actor,
+) -> DomainResult<()> {
+    use inventory_level::Column as L;
+    let result = inventory_level::Entity::update_many()
+        .col_expr(L::OnHand, Expr::col(L::OnHand).sub(quantity))
+        .col_expr(L::Reserved, Expr::col(L::Reserved).sub(quantity))
+        .col_expr(L::UpdatedAt, Expr::value(Utc::now()))
+        .filter(L::Id.eq(level_id))
+        .filter(L::Reserved.gte(quantity))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(DomainError::rejected(&[], ErrorCode::InvalidState, "the units to ship are no longer reserved"));
+    }
+    record(txn, level_id, MovementKind::Ship, -quantity, -quantity, cause, actor).await?;
+    Ok(())
+}
+
+/// A short pick: the shelf held fewer units than the books said. On hand drops by the missing
+/// units (never below what other orders hold), so the router stops promising them. Returns the
+/// units written off.
+pub async fn record_shortfall<C: ConnectionTrait>(
+    txn: &C,
+    level_id: Uuid,
+    quantity: i32,
+    cause: &Cause,
+    actor: &Actor,
+) -> DomainResult<i32> {
+    use inventory_level::Column as L;
+    let Some(level) = inventory_level::Entity::find_by_id(level_id).one(txn).await? else { return Ok(0) };
+    let missing = std::cmp::min(quantity, level.on_hand - level.reserved);
+    if missing <= 0 {
+        return Ok(0);
+    }
+    let result = inventory_level::Entity::update_many()
+        .col_expr(L::OnHand, Expr::col(L::OnHand).sub(missing))
+        .col_expr(L::UpdatedAt, Expr::value(Utc::now()))
+        .filter(L::Id.eq(level_id))
+        .filter(Expr::col(L::OnHand).sub(Expr::col(L::Reserved)).gte(missing))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Ok(0);
+    }
+    record(txn, level_id, MovementKind::Adjustment, -missing, 0, cause, actor).await?;
+    Ok(missing)
+}
