@@ -48,26 +48,17 @@ impl From<inventory_level::Model> for InventoryLevel {
     }
 }
 
-async fn load_location(ctx: &Context<'_>, id: uuid::Uuid) -> ApiResult<Location> {
-    let found = loaders(ctx)?.location.load_one(id).await?;
-    found.map(Location::from).ok_or_else(|| ApiError::internal("location missing"))
-}
-
-async fn load_product(ctx: &Context<'_>, id: uuid::Uuid) -> ApiResult<Product> {
-    let found = loaders(ctx)?.product.load_one(id).await?;
-    found.map(Product::from).ok_or_else(|| ApiError::internal("product missing"))
-}
-
 #[ComplexObject]
 impl InventoryLevel {
     /// Where the stock is.
     async fn location(&self, ctx: &Context<'_>) -> ApiResult<Location> {
-        load_location(ctx, self.location_id).await
+        Location::load(ctx, self.location_id).await
     }
 
     /// Which product it is.
     async fn product(&self, ctx: &Context<'_>) -> ApiResult<Product> {
-        load_product(ctx, self.product_id).await
+        let found = loaders(ctx)?.product.load_one(self.product_id).await?;
+        found.map(Product::from).ok_or_else(|| ApiError::internal("product missing"))
     }
 }
 
@@ -127,7 +118,7 @@ impl From<inventory_movement::Model> for InventoryMovement {
 impl InventoryMovement {
     /// Where the change happened.
     async fn location(&self, ctx: &Context<'_>) -> ApiResult<Location> {
-        load_location(ctx, self.location_id).await
+        Location::load(ctx, self.location_id).await
     }
 }
 

@@ -5,7 +5,8 @@ use entities::location;
 
 use super::common::{Money, MoneyInput, connection, page_request, parts, payload};
 use super::enums::LocationKind;
-use super::errors::{ApiResult, respond};
+use super::errors::{ApiError, ApiResult, respond};
+use super::loaders::loaders;
 
 /// A postal address with coordinates.
 #[derive(SimpleObject, Clone, Debug)]
@@ -108,6 +109,14 @@ impl From<location::Model> for Location {
             priority: l.priority,
             active: l.active,
         }
+    }
+}
+
+impl Location {
+    /// The location a row points at; its absence is a fault of ours.
+    pub async fn load(ctx: &Context<'_>, id: uuid::Uuid) -> ApiResult<Location> {
+        let found = loaders(ctx)?.location.load_one(id).await?;
+        found.map(Location::from).ok_or_else(|| ApiError::internal("location missing"))
     }
 }
 

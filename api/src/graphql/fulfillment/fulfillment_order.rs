@@ -43,8 +43,7 @@ impl FulfillmentOrder {
 
     /// The location that fulfils it.
     async fn location(&self, ctx: &Context<'_>) -> ApiResult<Location> {
-        let found = loaders(ctx)?.location.load_one(self.0.location_id).await?;
-        found.map(Location::from).ok_or_else(|| ApiError::internal("location missing"))
+        Location::load(ctx, self.0.location_id).await
     }
 
     /// What it contains.
