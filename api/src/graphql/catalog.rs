@@ -1,43 +1,14 @@
 //! Products: the catalogue's types, queries and mutations.
-use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject};
-use domain::catalog::{self, NewProduct, ProductChanges, ProductFilter as DomainFilter, ProductKind as DomainKind};
+use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject};
+use domain::DomainError;
+use domain::catalog::{self, NewProduct, ProductChanges, ProductFilter as DomainFilter};
 use entities::product;
 
-use super::common::{Money, MoneyInput, connection, is_anonymous, page_request, parts, payload, respond};
-use super::errors::query_error;
+use super::common::{Money, MoneyInput, connection, page_request, parts, payload};
+use super::enums::ProductKind;
+use super::errors::{ApiResult, respond};
 use super::inventory::InventoryLevel;
-use super::loaders::{load_error, loaders};
-
-/// What a product is: only physical products hold stock and ship.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum ProductKind {
-    /// Goods that are stocked, picked and shipped.
-    Physical,
-    /// Delivered electronically (e-gift cards, downloads).
-    Digital,
-    /// Performed rather than delivered (gift wrapping, installation).
-    Service,
-}
-
-impl From<ProductKind> for DomainKind {
-    fn from(k: ProductKind) -> Self {
-        match k {
-            ProductKind::Physical => DomainKind::Physical,
-            ProductKind::Digital => DomainKind::Digital,
-            ProductKind::Service => DomainKind::Service,
-        }
-    }
-}
-
-impl From<DomainKind> for ProductKind {
-    fn from(k: DomainKind) -> Self {
-        match k {
-            DomainKind::Physical => ProductKind::Physical,
-            DomainKind::Digital => ProductKind::Digital,
-            DomainKind::Service => ProductKind::Service,
-        }
-    }
-}
+use super::loaders::loaders;
 
 /// A sellable SKU.
 #[derive(SimpleObject, Clone, Debug)]
@@ -70,7 +41,7 @@ impl From<product::Model> for Product {
         Product {
             id: p.id.to_string().into(),
             price: Money::from_minor(p.price_minor, &p.currency),
-            kind: DomainKind::parse(&p.kind).into(),
+            kind: ProductKind::from_column(&p.kind),
             sku: p.sku,
             name: p.name,
             weight_grams: p.weight_grams,
@@ -86,17 +57,17 @@ impl From<product::Model> for Product {
 impl Product {
     /// Stock of this product at each location: staff see every location, an associate the
     /// locations its token names; refused for anyone else.
-    async fn inventory(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<InventoryLevel>> {
+    async fn inventory(&self, ctx: &Context<'_>) -> ApiResult<Vec<InventoryLevel>> {
         let (_, actor) = parts(ctx)?;
         if !actor.may_read_stock() {
-            return Err(query_error(domain::DomainError::Forbidden, is_anonymous(actor)));
+            return Err(DomainError::Forbidden.into());
         }
         let loaders = loaders(ctx)?;
-        let levels = loaders.levels_by_product.load_one(self.model_id).await.map_err(load_error)?.unwrap_or_default();
+        let levels = loaders.levels_by_product.load_one(self.model_id).await?.unwrap_or_default();
         if actor.is_staff() {
             return Ok(levels.into_iter().map(InventoryLevel::from).collect());
         }
-        let locations = loaders.location.load_many(levels.iter().map(|l| l.location_id)).await.map_err(load_error)?;
+        let locations = loaders.location.load_many(levels.iter().map(|l| l.location_id)).await?;
         Ok(levels
             .into_iter()
             .filter(|l| locations.get(&l.location_id).is_some_and(|loc| actor.may_see_location(&loc.code)))
@@ -106,9 +77,8 @@ impl Product {
 
     /// Units available to promise across the whole network (on hand, less reserved, less
     /// safety stock, at active locations or not). Zero for products that hold no stock.
-    async fn available(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
-        let levels =
-            loaders(ctx)?.levels_by_product.load_one(self.model_id).await.map_err(load_error)?.unwrap_or_default();
+    async fn available(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        let levels = loaders(ctx)?.levels_by_product.load_one(self.model_id).await?.unwrap_or_default();
         Ok(levels.iter().map(domain::inventory::available).sum())
     }
 }
@@ -176,10 +146,9 @@ impl CatalogQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The SKU.")] sku: String,
-    ) -> async_graphql::Result<Option<Product>> {
-        let (db, actor) = parts(ctx)?;
-        let found = catalog::find_by_sku(db, &sku).await.map_err(|e| query_error(e, is_anonymous(actor)))?;
-        Ok(found.map(Product::from))
+    ) -> ApiResult<Option<Product>> {
+        let (db, _) = parts(ctx)?;
+        Ok(catalog::find_by_sku(db, &sku).await?.map(Product::from))
     }
 
     /// The catalogue, oldest first.
@@ -190,14 +159,13 @@ impl CatalogQuery {
         #[graphql(desc = "How many products to return (1 to 100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return the products after this cursor.")] after: Option<String>,
         #[graphql(desc = "Which products to return.")] filter: Option<ProductFilter>,
-    ) -> async_graphql::Result<ProductConnection> {
-        let (db, actor) = parts(ctx)?;
+    ) -> ApiResult<ProductConnection> {
+        let (db, _) = parts(ctx)?;
         let page = page_request(first, after)?;
         let filter = filter.unwrap_or_default();
         let domain_filter =
             DomainFilter { active: filter.active, kind: filter.kind.map(Into::into), sku_prefix: filter.sku_prefix };
-        let result =
-            catalog::list_products(db, &domain_filter, page).await.map_err(|e| query_error(e, is_anonymous(actor)))?;
+        let result = catalog::list_products(db, &domain_filter, page).await?;
         Ok(ProductConnection::from_page(result, page.after.is_some(), |p| p.id, Product::from))
     }
 }
@@ -212,7 +180,7 @@ impl CatalogMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The CreateProduct request.")] input: CreateProductInput,
-    ) -> async_graphql::Result<CreateProductPayload> {
+    ) -> ApiResult<CreateProductPayload> {
         let (db, actor) = parts(ctx)?;
         let new = NewProduct {
             sku: input.sku,
@@ -223,7 +191,7 @@ impl CatalogMutation {
             weight_grams: input.weight_grams,
             active: input.active,
         };
-        respond(catalog::create_product(db, actor, new).await, actor)
+        respond(catalog::create_product(db, actor, new).await)
     }
 
     /// Changes a product. Admins only.
@@ -231,7 +199,7 @@ impl CatalogMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The UpdateProduct request.")] input: UpdateProductInput,
-    ) -> async_graphql::Result<UpdateProductPayload> {
+    ) -> ApiResult<UpdateProductPayload> {
         let (db, actor) = parts(ctx)?;
         let changes = ProductChanges {
             name: input.name,
@@ -240,6 +208,6 @@ impl CatalogMutation {
             weight_grams: input.weight_grams,
             active: input.active,
         };
-        respond(catalog::update_product(db, actor, &input.sku, changes).await, actor)
+        respond(catalog::update_product(db, actor, &input.sku, changes).await)
     }
 }

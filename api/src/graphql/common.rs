@@ -1,12 +1,14 @@
 //! Pieces every part of the schema uses: money, pagination and the request's context.
-use async_graphql::{Context, InputObject, InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value};
+use async_graphql::{
+    Context, ID, InputObject, InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value,
+};
 use domain::auth::Actor;
 use domain::money::Currency;
 use domain::pagination::{Page, PageRequest};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use super::errors::top_level;
+use super::errors::{ApiError, ApiResult};
 
 /// An exact decimal number, written as a string such as "19.99". A JSON number is accepted on
 /// input too, read from its text so no precision is lost.
@@ -75,11 +77,11 @@ pub struct PageInfo {
 }
 
 /// A page request from `first`/`after`; a malformed cursor is the caller's error.
-pub fn page_request(first: Option<i32>, after: Option<String>) -> async_graphql::Result<PageRequest> {
+pub fn page_request(first: Option<i32>, after: Option<String>) -> ApiResult<PageRequest> {
     let after = match after {
         None => None,
         Some(c) => {
-            Some(Uuid::parse_str(&c).map_err(|_| top_level("INVALID_INPUT", "the `after` cursor is not valid"))?)
+            Some(Uuid::parse_str(&c).map_err(|_| ApiError::new("INVALID_INPUT", "the `after` cursor is not valid"))?)
         }
     };
     Ok(PageRequest { first, after })
@@ -142,34 +144,15 @@ macro_rules! connection {
 pub(crate) use connection;
 
 /// The database and the caller of this request.
-pub fn parts<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<(&'a DatabaseConnection, &'a Actor)> {
-    let db = ctx.data::<DatabaseConnection>().map_err(|_| top_level("INTERNAL", "no database"))?;
+pub fn parts<'a>(ctx: &'a Context<'_>) -> ApiResult<(&'a DatabaseConnection, &'a Actor)> {
+    let db = ctx.data::<DatabaseConnection>().map_err(|_| ApiError::internal("no database"))?;
     let actor = ctx.data::<Actor>().unwrap_or(&Actor::Anonymous);
     Ok((db, actor))
 }
 
-/// Whether the caller is anonymous: a refusal then asks it to sign in.
-pub fn is_anonymous(actor: &Actor) -> bool {
-    matches!(actor, Actor::Anonymous)
-}
-
-/// A mutation's payload: the changed object, or the problems that stopped the change.
-pub trait Payload: Sized {
-    type Value;
-    fn ok(value: Self::Value) -> Self;
-    fn failed(user_errors: Vec<super::errors::UserError>) -> Self;
-}
-
-/// Maps a domain result to a payload: success fills the object, a rejection fills
-/// `userErrors`, anything else is a top-level error.
-pub fn respond<P: Payload, T: Into<P::Value>>(
-    result: domain::DomainResult<T>,
-    actor: &Actor,
-) -> async_graphql::Result<P> {
-    match result {
-        Ok(value) => Ok(P::ok(value.into())),
-        Err(e) => Ok(P::failed(super::errors::user_errors(e, is_anonymous(actor))?)),
-    }
+/// An id that is not a UUID names nothing: the answer is the one for a missing object.
+pub fn uuid_or_nil(id: &ID) -> Uuid {
+    Uuid::parse_str(id).unwrap_or(Uuid::nil())
 }
 
 /// Declares a mutation's `<Name>Payload` type: one object and `userErrors`.
@@ -184,7 +167,7 @@ macro_rules! payload {
             pub user_errors: Vec<$crate::graphql::errors::UserError>,
         }
 
-        impl $crate::graphql::common::Payload for $name {
+        impl $crate::graphql::errors::Payload for $name {
             type Value = $ty;
             fn ok(value: $ty) -> Self {
                 $name { $field: Some(value), user_errors: Vec::new() }

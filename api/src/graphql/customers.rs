@@ -3,8 +3,8 @@ use async_graphql::{Context, InputObject, Object, SimpleObject};
 use domain::customers::{self, ContactInput};
 use entities::customer;
 
-use super::common::{connection, is_anonymous, page_request, parts, payload, respond};
-use super::errors::query_error;
+use super::common::{connection, page_request, parts, payload};
+use super::errors::{ApiResult, respond};
 
 /// A customer.
 #[derive(SimpleObject, Clone, Debug)]
@@ -69,13 +69,12 @@ impl CustomerQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The customer's id.")] id: async_graphql::ID,
-    ) -> async_graphql::Result<Option<Customer>> {
+    ) -> ApiResult<Option<Customer>> {
         let (db, actor) = parts(ctx)?;
         let Ok(id) = uuid::Uuid::parse_str(&id) else {
             return Ok(None);
         };
-        let found = customers::get_customer(db, actor, id).await.map_err(|e| query_error(e, is_anonymous(actor)))?;
-        Ok(found.map(Customer::from))
+        Ok(customers::get_customer(db, actor, id).await?.map(Customer::from))
     }
 
     /// Customers, oldest first. Staff only.
@@ -86,12 +85,10 @@ impl CustomerQuery {
         #[graphql(desc = "Only the customer with this email.")] email: Option<String>,
         #[graphql(desc = "How many customers to return (1 to 100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return the customers after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<CustomerConnection> {
+    ) -> ApiResult<CustomerConnection> {
         let (db, actor) = parts(ctx)?;
         let page = page_request(first, after)?;
-        let result = customers::list_customers(db, actor, email.as_deref(), page)
-            .await
-            .map_err(|e| query_error(e, is_anonymous(actor)))?;
+        let result = customers::list_customers(db, actor, email.as_deref(), page).await?;
         Ok(CustomerConnection::from_page(result, page.after.is_some(), |c| c.id, Customer::from))
     }
 }
@@ -106,9 +103,9 @@ impl CustomerMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The CreateCustomer request.")] input: CreateCustomerInput,
-    ) -> async_graphql::Result<CreateCustomerPayload> {
+    ) -> ApiResult<CreateCustomerPayload> {
         let (db, actor) = parts(ctx)?;
         let contact = ContactInput { email: input.email, name: input.name, phone: input.phone };
-        respond(customers::create_customer(db, actor, contact).await, actor)
+        respond(customers::create_customer(db, actor, contact).await)
     }
 }

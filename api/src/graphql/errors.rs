@@ -1,75 +1,98 @@
 //! How domain outcomes reach the caller: problems the caller can fix become `userErrors` in the
 //! payload; authentication, authorisation and faults become top-level errors with a code.
-use async_graphql::{Enum, ErrorExtensions, SimpleObject};
-use domain::{DomainError, ErrorCode as DomainCode};
+//!
+//! Resolvers return [`ApiResult`] and end in `?`: [`ApiError`] converts domain, database and
+//! loader failures, so each keeps one code and one message everywhere. Do not return
+//! `async_graphql::Result` from a resolver that calls the domain: `DomainError` is `Display`,
+//! so `?` would still compile there, through async-graphql's blanket conversion, and lose the code.
+use std::sync::Arc;
 
-/// Stable, machine-readable codes of problems the caller can fix. New codes may be added; none
-/// is ever renamed.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum ErrorCode {
-    /// A value is malformed, missing or out of range.
-    InvalidInput,
-    /// An email address is not valid.
-    InvalidEmail,
-    /// A currency is not a supported ISO 4217 code.
-    InvalidCurrency,
-    /// Amounts in different currencies were mixed.
-    CurrencyMismatch,
-    /// No product has this SKU.
-    UnknownSku,
-    /// No location has this code.
-    UnknownLocation,
-    /// The product exists but is not for sale.
-    ProductInactive,
-    /// The location does not offer store pickup.
-    LocationCannotPickup,
-    /// Not enough stock is available to fill the order.
-    OutOfStock,
-    /// The change would leave less on hand than is reserved.
-    InsufficientStock,
-    /// The promo code is unknown, not yet valid, expired or used up.
-    PromoCodeInvalid,
-    /// The object's current state does not allow this change.
-    InvalidState,
-    /// The object changed since the caller read it; reload and retry.
-    StaleVersion,
-    /// An object with this unique code already exists.
-    AlreadyExists,
-    /// This Idempotency-Key was already used with a different request.
-    IdempotencyKeyReused,
-    /// A request with this Idempotency-Key is still executing.
-    IdempotencyKeyInFlight,
-    /// The pickup code does not match.
-    InvalidPickupCode,
-    /// Too many wrong pickup codes were tried: staff must reset the lock (`resetPickupCode`).
-    PickupCodeLocked,
-    /// The object does not exist, or the caller may not see it.
-    NotFound,
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
+use async_graphql::{ErrorExtensions, SimpleObject, Value};
+use domain::auth::Actor;
+use domain::{DomainError, DomainResult};
+use sea_orm::DbErr;
+
+use super::enums::ErrorCode;
+use super::loaders::LoadError;
+
+/// What a resolver returns.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A top-level GraphQL error with `extensions.code`: what every failure of a resolver becomes.
+/// Deliberately not `Display`, so async-graphql's blanket conversion never applies to it.
+#[derive(Clone, Debug)]
+pub struct ApiError(async_graphql::Error);
+
+impl ApiError {
+    /// An error with `code` and `message`.
+    pub fn new(code: &'static str, message: &str) -> Self {
+        ApiError(async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code)))
+    }
+
+    /// A fault of ours (a row that should exist does not, a missing context value).
+    pub fn internal(message: &str) -> Self {
+        ApiError::new("INTERNAL", message)
+    }
+
+    /// The `extensions.code` it carries.
+    pub fn code(&self) -> Option<&str> {
+        match self.0.extensions.as_ref()?.get("code")? {
+            Value::String(code) => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The message the caller reads.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
 }
 
-impl From<DomainCode> for ErrorCode {
-    fn from(code: DomainCode) -> Self {
-        match code {
-            DomainCode::InvalidInput => ErrorCode::InvalidInput,
-            DomainCode::InvalidEmail => ErrorCode::InvalidEmail,
-            DomainCode::InvalidCurrency => ErrorCode::InvalidCurrency,
-            DomainCode::CurrencyMismatch => ErrorCode::CurrencyMismatch,
-            DomainCode::UnknownSku => ErrorCode::UnknownSku,
-            DomainCode::UnknownLocation => ErrorCode::UnknownLocation,
-            DomainCode::ProductInactive => ErrorCode::ProductInactive,
-            DomainCode::LocationCannotPickup => ErrorCode::LocationCannotPickup,
-            DomainCode::OutOfStock => ErrorCode::OutOfStock,
-            DomainCode::InsufficientStock => ErrorCode::InsufficientStock,
-            DomainCode::PromoCodeInvalid => ErrorCode::PromoCodeInvalid,
-            DomainCode::InvalidState => ErrorCode::InvalidState,
-            DomainCode::StaleVersion => ErrorCode::StaleVersion,
-            DomainCode::AlreadyExists => ErrorCode::AlreadyExists,
-            DomainCode::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
-            DomainCode::IdempotencyKeyInFlight => ErrorCode::IdempotencyKeyInFlight,
-            DomainCode::InvalidPickupCode => ErrorCode::InvalidPickupCode,
-            DomainCode::PickupCodeLocked => ErrorCode::PickupCodeLocked,
-            DomainCode::NotFound => ErrorCode::NotFound,
+/// A failed domain call. A rejection reaching a query becomes one error with the first problem's
+/// code (mutations put rejections in `userErrors` instead, see [`respond`]).
+impl From<DomainError> for ApiError {
+    fn from(err: DomainError) -> Self {
+        match err {
+            DomainError::Rejected(errors) => {
+                let code = errors.first().map_or("INVALID_INPUT", |e| e.code.as_str());
+                let message = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
+                ApiError::new(code, &message)
+            }
+            // An anonymous caller reads this as UNAUTHENTICATED: see `AnonymousRefusals`.
+            DomainError::Forbidden => ApiError::new(FORBIDDEN, "you may not do this"),
+            DomainError::Database(e) => {
+                tracing::error!(error = %e, "database error");
+                ApiError::internal("an internal error occurred; nothing was changed")
+            }
         }
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(err: DbErr) -> Self {
+        DomainError::Database(err).into()
+    }
+}
+
+/// A DataLoader's failure: a read, so nothing to say about changes.
+impl From<LoadError> for ApiError {
+    fn from(err: LoadError) -> Self {
+        tracing::error!(error = %err, "load failed");
+        ApiError::internal("an internal error occurred")
+    }
+}
+
+/// Errors async-graphql itself made (e.g. a missing context value) pass through unchanged.
+impl From<async_graphql::Error> for ApiError {
+    fn from(err: async_graphql::Error) -> Self {
+        ApiError(err)
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(err: ApiError) -> Self {
+        err.0
     }
 }
 
@@ -91,35 +114,168 @@ impl From<domain::UserError> for UserError {
     }
 }
 
-/// A top-level error: `extensions.code` is UNAUTHENTICATED, FORBIDDEN or INTERNAL.
-pub fn top_level(code: &'static str, message: &str) -> async_graphql::Error {
-    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
-}
-
-/// Splits a domain failure: user errors for the payload, anything else a top-level error.
-pub fn user_errors(err: DomainError, anonymous: bool) -> async_graphql::Result<Vec<UserError>> {
-    match err {
-        DomainError::Rejected(errors) => Ok(errors.into_iter().map(UserError::from).collect()),
-        DomainError::Forbidden if anonymous => Err(top_level("UNAUTHENTICATED", "sign in to do this")),
-        DomainError::Forbidden => Err(top_level("FORBIDDEN", "you may not do this")),
-        DomainError::Database(e) => {
-            tracing::error!(error = %e, "database error");
-            Err(top_level("INTERNAL", "an internal error occurred; nothing was changed"))
-        }
+/// Splits a domain result: a rejection is the caller's to fix (`userErrors`); anything else is a
+/// top-level error.
+pub fn rejections<T>(result: DomainResult<T>) -> ApiResult<Result<T, Vec<UserError>>> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(DomainError::Rejected(errors)) => Ok(Err(errors.into_iter().map(UserError::from).collect())),
+        Err(other) => Err(other.into()),
     }
 }
 
-/// For queries: a domain failure as a top-level error.
-pub fn query_error(err: DomainError, anonymous: bool) -> async_graphql::Error {
-    match err {
-        DomainError::Rejected(errors) => {
-            let code = errors.first().map_or("INVALID_INPUT", |e| e.code.as_str());
-            let message = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
-            top_level(code, &message)
+/// A mutation's payload: the changed object, or the problems that stopped the change.
+pub trait Payload: Sized {
+    type Value;
+    fn ok(value: Self::Value) -> Self;
+    fn failed(user_errors: Vec<UserError>) -> Self;
+}
+
+/// Maps a domain result to a payload: success fills the object, a rejection fills
+/// `userErrors`, anything else is a top-level error.
+pub fn respond<P: Payload, T: Into<P::Value>>(result: DomainResult<T>) -> ApiResult<P> {
+    Ok(match rejections(result)? {
+        Ok(value) => P::ok(value.into()),
+        Err(user_errors) => P::failed(user_errors),
+    })
+}
+
+const FORBIDDEN: &str = "FORBIDDEN";
+
+/// Tells an anonymous caller to sign in where a signed-in one is told it may not: the domain
+/// refuses both alike (`DomainError::Forbidden`), and only the request knows who asked. One pass
+/// over the response, so no resolver has to carry the caller into its error mapping.
+pub struct AnonymousRefusals;
+
+impl ExtensionFactory for AnonymousRefusals {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(AnonymousRefusals)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for AnonymousRefusals {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> async_graphql::Response {
+        let mut response = next.run(ctx, operation_name).await;
+        // No actor in the request is the anonymous caller, as in `common::parts`.
+        if ctx.data_opt::<Actor>().is_none_or(|actor| matches!(actor, Actor::Anonymous)) {
+            response.errors.iter_mut().for_each(ask_to_sign_in);
         }
-        other => match user_errors(other, anonymous) {
-            Err(e) => e,
-            Ok(_) => top_level("INTERNAL", "an internal error occurred"),
-        },
+        response
+    }
+}
+
+fn ask_to_sign_in(error: &mut async_graphql::ServerError) {
+    let Some(extensions) = error.extensions.as_mut() else { return };
+    if extensions.get("code") == Some(&Value::from(FORBIDDEN)) {
+        extensions.set("code", "UNAUTHENTICATED");
+        error.message = "sign in to do this".to_owned();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::EnumType;
+    use domain::ErrorCode as DomainCode;
+
+    use super::*;
+
+    #[test]
+    fn a_rejection_keeps_its_first_code_and_every_message() {
+        let err = ApiError::from(DomainError::Rejected(vec![
+            domain::UserError::new(&["sku"], DomainCode::UnknownSku, "no such SKU"),
+            domain::UserError::new(&["quantity"], DomainCode::InvalidInput, "too many"),
+        ]));
+        assert_eq!(err.code(), Some("UNKNOWN_SKU"));
+        assert_eq!(err.message(), "no such SKU; too many");
+
+        let empty = ApiError::from(DomainError::Rejected(Vec::new()));
+        assert_eq!(empty.code(), Some("INVALID_INPUT"));
+    }
+
+    #[test]
+    fn forbidden_is_forbidden_and_asks_the_anonymous_to_sign_in() {
+        let err = ApiError::from(DomainError::Forbidden);
+        assert_eq!(err.code(), Some("FORBIDDEN"));
+        assert_eq!(err.message(), "you may not do this");
+
+        let mut server_error = async_graphql::Error::from(err).into_server_error(Default::default());
+        ask_to_sign_in(&mut server_error);
+        assert_eq!(server_error.extensions.and_then(|e| e.get("code").cloned()), Some(Value::from("UNAUTHENTICATED")));
+        assert_eq!(server_error.message, "sign in to do this");
+    }
+
+    #[test]
+    fn other_codes_are_left_alone_for_the_anonymous() {
+        let mut server_error =
+            async_graphql::Error::from(ApiError::internal("boom")).into_server_error(Default::default());
+        ask_to_sign_in(&mut server_error);
+        assert_eq!(server_error.extensions.and_then(|e| e.get("code").cloned()), Some(Value::from("INTERNAL")));
+        assert_eq!(server_error.message, "boom");
+    }
+
+    #[test]
+    fn database_and_load_failures_are_internal() {
+        let db = ApiError::from(DbErr::Custom("disk full".to_owned()));
+        assert_eq!(db.code(), Some("INTERNAL"));
+        assert_eq!(db.message(), "an internal error occurred; nothing was changed");
+
+        let via_domain = ApiError::from(DomainError::Database(DbErr::Custom("disk full".to_owned())));
+        assert_eq!(via_domain.code(), Some("INTERNAL"));
+        assert_eq!(via_domain.message(), db.message());
+
+        let load = ApiError::from(Arc::new(DomainError::Database(DbErr::Custom("gone".to_owned()))));
+        assert_eq!(load.code(), Some("INTERNAL"));
+        assert_eq!(load.message(), "an internal error occurred");
+    }
+
+    #[test]
+    fn mutations_put_rejections_in_user_errors_and_nothing_else() {
+        let rejected: DomainResult<()> = Err(DomainError::rejected(&["sku"], DomainCode::AlreadyExists, "taken"));
+        let Ok(Err(user_errors)) = rejections(rejected) else { panic!("a rejection is the caller's to fix") };
+        assert_eq!(user_errors.len(), 1);
+        assert_eq!(user_errors.first().map(|e| e.code), Some(ErrorCode::AlreadyExists));
+
+        let forbidden: DomainResult<()> = Err(DomainError::Forbidden);
+        assert_eq!(rejections(forbidden).err().as_ref().and_then(ApiError::code), Some("FORBIDDEN"));
+    }
+
+    /// Every domain code reaches GraphQL under the name the domain gives it.
+    #[test]
+    fn every_error_code_keeps_its_name() {
+        let all = [
+            DomainCode::InvalidInput,
+            DomainCode::InvalidEmail,
+            DomainCode::InvalidCurrency,
+            DomainCode::CurrencyMismatch,
+            DomainCode::UnknownSku,
+            DomainCode::UnknownLocation,
+            DomainCode::ProductInactive,
+            DomainCode::LocationCannotPickup,
+            DomainCode::OutOfStock,
+            DomainCode::InsufficientStock,
+            DomainCode::PromoCodeInvalid,
+            DomainCode::InvalidState,
+            DomainCode::StaleVersion,
+            DomainCode::AlreadyExists,
+            DomainCode::IdempotencyKeyReused,
+            DomainCode::IdempotencyKeyInFlight,
+            DomainCode::InvalidPickupCode,
+            DomainCode::PickupCodeLocked,
+            DomainCode::NotFound,
+        ];
+        assert_eq!(all.len(), ErrorCode::items().len());
+        for code in all {
+            let api = ErrorCode::from(code);
+            let name = ErrorCode::items().iter().find(|item| item.value == api).map(|item| item.name);
+            assert_eq!(name, Some(code.as_str()));
+            let rejected = ApiError::from(DomainError::rejected(&[], code, "x"));
+            assert_eq!(rejected.code(), Some(code.as_str()));
+        }
     }
 }

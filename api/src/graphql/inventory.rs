@@ -1,12 +1,13 @@
 //! Inventory: levels per location, the ledger, receipts, adjustments and safety stock.
-use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject};
 use domain::inventory;
 use entities::{inventory_level, inventory_movement};
 
 use super::catalog::Product;
-use super::common::{connection, is_anonymous, page_request, parts, payload, respond};
-use super::errors::{query_error, top_level};
-use super::loaders::{load_error, loaders};
+use super::common::{connection, page_request, parts, payload};
+use super::enums::MovementKind;
+use super::errors::{ApiError, ApiResult, respond};
+use super::loaders::loaders;
 use super::locations::Location;
 
 /// Stock of one product at one location.
@@ -47,75 +48,17 @@ impl From<inventory_level::Model> for InventoryLevel {
     }
 }
 
-async fn load_location(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Location> {
-    loaders(ctx)?
-        .location
-        .load_one(id)
-        .await
-        .map_err(load_error)?
-        .map(Location::from)
-        .ok_or_else(|| top_level("INTERNAL", "location missing"))
-}
-
-async fn load_product(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<Product> {
-    loaders(ctx)?
-        .product
-        .load_one(id)
-        .await
-        .map_err(load_error)?
-        .map(Product::from)
-        .ok_or_else(|| top_level("INTERNAL", "product missing"))
-}
-
 #[ComplexObject]
 impl InventoryLevel {
     /// Where the stock is.
-    async fn location(&self, ctx: &Context<'_>) -> async_graphql::Result<Location> {
-        load_location(ctx, self.location_id).await
+    async fn location(&self, ctx: &Context<'_>) -> ApiResult<Location> {
+        Location::load(ctx, self.location_id).await
     }
 
     /// Which product it is.
-    async fn product(&self, ctx: &Context<'_>) -> async_graphql::Result<Product> {
-        load_product(ctx, self.product_id).await
-    }
-}
-
-/// Why a level changed.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum MovementKind {
-    /// Stock arrived.
-    Receipt,
-    /// A counted correction.
-    Adjustment,
-    /// Safety stock was set (quantities unchanged).
-    SafetyStock,
-    /// Units were reserved for an order.
-    Reserve,
-    /// A reservation was given back.
-    Release,
-    /// Units left with a shipment.
-    Ship,
-    /// Returned units went back on the shelf.
-    Restock,
-    /// Units were written off.
-    WriteOff,
-    /// Units moved between locations.
-    Transfer,
-}
-
-impl MovementKind {
-    fn parse(s: &str) -> MovementKind {
-        match s {
-            "RECEIPT" => MovementKind::Receipt,
-            "SAFETY_STOCK" => MovementKind::SafetyStock,
-            "RESERVE" => MovementKind::Reserve,
-            "RELEASE" => MovementKind::Release,
-            "SHIP" => MovementKind::Ship,
-            "RESTOCK" => MovementKind::Restock,
-            "WRITE_OFF" => MovementKind::WriteOff,
-            "TRANSFER" => MovementKind::Transfer,
-            _ => MovementKind::Adjustment,
-        }
+    async fn product(&self, ctx: &Context<'_>) -> ApiResult<Product> {
+        let found = loaders(ctx)?.product.load_one(self.product_id).await?;
+        found.map(Product::from).ok_or_else(|| ApiError::internal("product missing"))
     }
 }
 
@@ -155,7 +98,7 @@ impl From<inventory_movement::Model> for InventoryMovement {
     fn from(m: inventory_movement::Model) -> Self {
         InventoryMovement {
             id: m.id.to_string().into(),
-            kind: MovementKind::parse(&m.kind),
+            kind: MovementKind::from_column(&m.kind),
             on_hand_delta: m.on_hand_delta,
             reserved_delta: m.reserved_delta,
             on_hand_after: m.on_hand_after,
@@ -174,8 +117,8 @@ impl From<inventory_movement::Model> for InventoryMovement {
 #[ComplexObject]
 impl InventoryMovement {
     /// Where the change happened.
-    async fn location(&self, ctx: &Context<'_>) -> async_graphql::Result<Location> {
-        load_location(ctx, self.location_id).await
+    async fn location(&self, ctx: &Context<'_>) -> ApiResult<Location> {
+        Location::load(ctx, self.location_id).await
     }
 }
 
@@ -241,12 +184,10 @@ impl InventoryQuery {
         #[graphql(desc = "Only movements at this location.")] location_code: Option<String>,
         #[graphql(desc = "How many entries to return (1 to 100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return the entries after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<InventoryMovementConnection> {
+    ) -> ApiResult<InventoryMovementConnection> {
         let (db, actor) = parts(ctx)?;
         let page = page_request(first, after)?;
-        let result = inventory::list_movements(db, actor, &sku, location_code.as_deref(), page)
-            .await
-            .map_err(|e| query_error(e, is_anonymous(actor)))?;
+        let result = inventory::list_movements(db, actor, &sku, location_code.as_deref(), page).await?;
         Ok(InventoryMovementConnection::from_page(result, page.after.is_some(), |m| m.id, InventoryMovement::from))
     }
 }
@@ -261,12 +202,12 @@ impl InventoryMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The ReceiveInventory request.")] input: ReceiveInventoryInput,
-    ) -> async_graphql::Result<ReceiveInventoryPayload> {
+    ) -> ApiResult<ReceiveInventoryPayload> {
         let (db, actor) = parts(ctx)?;
         let result =
             inventory::receive(db, actor, &input.sku, &input.location_code, input.quantity, input.reference.as_deref())
                 .await;
-        respond(result, actor)
+        respond(result)
     }
 
     /// Corrects on hand after a count; compare-and-set with `expectedOnHand`. Admins only.
@@ -274,7 +215,7 @@ impl InventoryMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The AdjustInventory request.")] input: AdjustInventoryInput,
-    ) -> async_graphql::Result<AdjustInventoryPayload> {
+    ) -> ApiResult<AdjustInventoryPayload> {
         let (db, actor) = parts(ctx)?;
         let result = inventory::adjust(
             db,
@@ -286,7 +227,7 @@ impl InventoryMutation {
             input.expected_on_hand,
         )
         .await;
-        respond(result, actor)
+        respond(result)
     }
 
     /// Sets the units held back from promising at a location. Admins only.
@@ -294,9 +235,9 @@ impl InventoryMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The SetSafetyStock request.")] input: SetSafetyStockInput,
-    ) -> async_graphql::Result<SetSafetyStockPayload> {
+    ) -> ApiResult<SetSafetyStockPayload> {
         let (db, actor) = parts(ctx)?;
         let result = inventory::set_safety_stock(db, actor, &input.sku, &input.location_code, input.quantity).await;
-        respond(result, actor)
+        respond(result)
     }
 }

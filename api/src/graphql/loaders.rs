@@ -133,12 +133,6 @@ impl Loaders {
 }
 
 /// The loaders of this request.
-pub fn loaders<'a>(ctx: &'a async_graphql::Context<'_>) -> async_graphql::Result<&'a Loaders> {
-    ctx.data::<Loaders>().map_err(|_| super::errors::top_level("INTERNAL", "no loaders in this request"))
-}
-
-/// A load failure as a top-level error.
-pub fn load_error(e: LoadError) -> async_graphql::Error {
-    tracing::error!(error = %e, "load failed");
-    super::errors::top_level("INTERNAL", "an internal error occurred")
+pub fn loaders<'a>(ctx: &'a async_graphql::Context<'_>) -> super::errors::ApiResult<&'a Loaders> {
+    ctx.data::<Loaders>().map_err(|_| super::errors::ApiError::internal("no loaders in this request"))
 }

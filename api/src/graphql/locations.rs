@@ -1,47 +1,12 @@
 //! Locations: warehouses, distribution centres, stores and suppliers.
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
-use domain::locations::{
-    self, AddressInput as DomainAddress, LocationChanges, LocationKind as DomainKind, NewLocation,
-};
+use async_graphql::{Context, InputObject, Object, SimpleObject};
+use domain::locations::{self, AddressInput as DomainAddress, LocationChanges, NewLocation};
 use entities::location;
 
-use super::common::{Money, MoneyInput, connection, is_anonymous, page_request, parts, payload, respond};
-use super::errors::query_error;
-
-/// The kind of a fulfilment node.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum LocationKind {
-    /// A warehouse.
-    Warehouse,
-    /// A distribution centre.
-    DistributionCenter,
-    /// A retail store.
-    Store,
-    /// A supplier that ships directly (drop-ship).
-    Supplier,
-}
-
-impl From<LocationKind> for DomainKind {
-    fn from(k: LocationKind) -> Self {
-        match k {
-            LocationKind::Warehouse => DomainKind::Warehouse,
-            LocationKind::DistributionCenter => DomainKind::DistributionCenter,
-            LocationKind::Store => DomainKind::Store,
-            LocationKind::Supplier => DomainKind::Supplier,
-        }
-    }
-}
-
-impl From<DomainKind> for LocationKind {
-    fn from(k: DomainKind) -> Self {
-        match k {
-            DomainKind::Warehouse => LocationKind::Warehouse,
-            DomainKind::DistributionCenter => LocationKind::DistributionCenter,
-            DomainKind::Store => LocationKind::Store,
-            DomainKind::Supplier => LocationKind::Supplier,
-        }
-    }
-}
+use super::common::{Money, MoneyInput, connection, page_request, parts, payload};
+use super::enums::LocationKind;
+use super::errors::{ApiError, ApiResult, respond};
+use super::loaders::loaders;
 
 /// A postal address with coordinates.
 #[derive(SimpleObject, Clone, Debug)]
@@ -125,7 +90,7 @@ impl From<location::Model> for Location {
     fn from(l: location::Model) -> Self {
         Location {
             id: l.id.to_string().into(),
-            kind: DomainKind::parse(&l.kind).into(),
+            kind: LocationKind::from_column(&l.kind),
             shipping_rate: Money::from_minor(l.shipping_rate_minor, &l.shipping_currency),
             address: Address {
                 line1: l.line1,
@@ -144,6 +109,14 @@ impl From<location::Model> for Location {
             priority: l.priority,
             active: l.active,
         }
+    }
+}
+
+impl Location {
+    /// The location a row points at; its absence is a fault of ours.
+    pub async fn load(ctx: &Context<'_>, id: uuid::Uuid) -> ApiResult<Location> {
+        let found = loaders(ctx)?.location.load_one(id).await?;
+        found.map(Location::from).ok_or_else(|| ApiError::internal("location missing"))
     }
 }
 
@@ -223,10 +196,9 @@ impl LocationQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The location's code.")] code: String,
-    ) -> async_graphql::Result<Option<Location>> {
-        let (db, actor) = parts(ctx)?;
-        let found = locations::find_by_code(db, &code).await.map_err(|e| query_error(e, is_anonymous(actor)))?;
-        Ok(found.map(Location::from))
+    ) -> ApiResult<Option<Location>> {
+        let (db, _) = parts(ctx)?;
+        Ok(locations::find_by_code(db, &code).await?.map(Location::from))
     }
 
     /// All locations, oldest first.
@@ -236,10 +208,10 @@ impl LocationQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "How many locations to return (1 to 100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return the locations after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<LocationConnection> {
-        let (db, actor) = parts(ctx)?;
+    ) -> ApiResult<LocationConnection> {
+        let (db, _) = parts(ctx)?;
         let page = page_request(first, after)?;
-        let result = locations::list_locations(db, page).await.map_err(|e| query_error(e, is_anonymous(actor)))?;
+        let result = locations::list_locations(db, page).await?;
         Ok(LocationConnection::from_page(result, page.after.is_some(), |l| l.id, Location::from))
     }
 }
@@ -254,7 +226,7 @@ impl LocationMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The CreateLocation request.")] input: CreateLocationInput,
-    ) -> async_graphql::Result<CreateLocationPayload> {
+    ) -> ApiResult<CreateLocationPayload> {
         let (db, actor) = parts(ctx)?;
         let new = NewLocation {
             code: input.code,
@@ -269,7 +241,7 @@ impl LocationMutation {
             shipping_rate: input.shipping_rate.map(|m| (m.amount.0, m.currency)),
             active: input.active,
         };
-        respond(locations::create_location(db, actor, new).await, actor)
+        respond(locations::create_location(db, actor, new).await)
     }
 
     /// Changes a location. Admins only.
@@ -277,7 +249,7 @@ impl LocationMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The UpdateLocation request.")] input: UpdateLocationInput,
-    ) -> async_graphql::Result<UpdateLocationPayload> {
+    ) -> ApiResult<UpdateLocationPayload> {
         let (db, actor) = parts(ctx)?;
         let changes = LocationChanges {
             name: input.name,
@@ -295,6 +267,6 @@ impl LocationMutation {
             shipping_rate: input.shipping_rate.map(|m| (m.amount.0, m.currency)),
             active: input.active,
         };
-        respond(locations::update_location(db, actor, &input.code, changes).await, actor)
+        respond(locations::update_location(db, actor, &input.code, changes).await)
     }
 }

@@ -2,6 +2,7 @@
 pub mod catalog;
 pub mod common;
 pub mod customers;
+pub mod enums;
 pub mod errors;
 pub mod fulfillment;
 pub mod inventory;
@@ -57,6 +58,7 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .limit_complexity(MAX_COMPLEXITY)
         .extension(limits::ExecutionWatch)
+        .extension(errors::AnonymousRefusals)
         .limit_recursive_depth(32)
 }
 

@@ -4,8 +4,8 @@ use domain::money::ppm_to_percent;
 use domain::{promotions, tax};
 use entities::{promotion, tax_rate};
 
-use super::common::{Decimal, Money, MoneyInput, connection, is_anonymous, page_request, parts, payload, respond};
-use super::errors::query_error;
+use super::common::{Decimal, Money, MoneyInput, connection, page_request, parts, payload};
+use super::errors::{ApiResult, respond};
 
 /// A promo code.
 #[derive(SimpleObject, Clone, Debug)]
@@ -107,18 +107,17 @@ impl PricingQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "How many promotions to return (1 to 100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return the promotions after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<PromotionConnection> {
+    ) -> ApiResult<PromotionConnection> {
         let (db, actor) = parts(ctx)?;
         let page = page_request(first, after)?;
-        let result =
-            promotions::list_promotions(db, actor, page).await.map_err(|e| query_error(e, is_anonymous(actor)))?;
+        let result = promotions::list_promotions(db, actor, page).await?;
         Ok(PromotionConnection::from_page(result, page.after.is_some(), |p| p.id, Promotion::from))
     }
 
     /// Every country's tax rate; countries not listed are not taxed.
-    async fn tax_rates(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TaxRate>> {
-        let (db, actor) = parts(ctx)?;
-        let rates = tax::list_tax_rates(db).await.map_err(|e| query_error(e, is_anonymous(actor)))?;
+    async fn tax_rates(&self, ctx: &Context<'_>) -> ApiResult<Vec<TaxRate>> {
+        let (db, _) = parts(ctx)?;
+        let rates = tax::list_tax_rates(db).await?;
         Ok(rates.into_iter().map(TaxRate::from).collect())
     }
 }
@@ -133,7 +132,7 @@ impl PricingMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The CreatePromotion request.")] input: CreatePromotionInput,
-    ) -> async_graphql::Result<CreatePromotionPayload> {
+    ) -> ApiResult<CreatePromotionPayload> {
         let (db, actor) = parts(ctx)?;
         let new = promotions::NewPromotion {
             code: input.code,
@@ -143,7 +142,7 @@ impl PricingMutation {
             ends_at: input.ends_at,
             usage_limit: input.usage_limit,
         };
-        respond(promotions::create_promotion(db, actor, new).await, actor)
+        respond(promotions::create_promotion(db, actor, new).await)
     }
 
     /// Sets a country's tax rate, effective for the next order. Admins only.
@@ -151,8 +150,8 @@ impl PricingMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The SetTaxRate request.")] input: SetTaxRateInput,
-    ) -> async_graphql::Result<SetTaxRatePayload> {
+    ) -> ApiResult<SetTaxRatePayload> {
         let (db, actor) = parts(ctx)?;
-        respond(tax::set_tax_rate(db, actor, &input.country, input.rate_percent.0).await, actor)
+        respond(tax::set_tax_rate(db, actor, &input.country, input.rate_percent.0).await)
     }
 }

@@ -3,8 +3,9 @@ use async_graphql::{Context, InputObject, Object, SimpleObject};
 use domain::promise::{self, PromiseQuery};
 
 use super::common::{Money, parts};
-use super::errors::{UserError, user_errors};
-use super::orders::{Channel, DeliveryMethod, OrderLineInput};
+use super::enums::{Channel, DeliveryMethod};
+use super::errors::{ApiResult, UserError, rejections};
+use super::orders::OrderLineInput;
 
 /// Where the customer is, as far as the storefront knows: the fields of `placeOrder`'s
 /// `ShippingAddressInput`, all optional but the country, so the storefront can pass the address it
@@ -69,6 +70,22 @@ pub struct PromiseOption {
     pub description: String,
 }
 
+impl From<promise::PromiseOption> for PromiseOption {
+    fn from(o: promise::PromiseOption) -> Self {
+        PromiseOption {
+            delivery_method: DeliveryMethod::from_column(o.delivery_method),
+            available: o.available,
+            recommended: o.recommended,
+            location_codes: o.location_codes,
+            pickup_location_code: o.pickup_location_code,
+            cost: Money::from_minor(o.cost_minor, &o.currency),
+            estimated_delivery_date: o.estimated_date.map(|d| d.to_string()),
+            shipments: i32::try_from(o.shipments).unwrap_or(i32::MAX),
+            description: o.description,
+        }
+    }
+}
+
 /// The delivery options of a cart.
 #[derive(SimpleObject)]
 pub struct AvailableToPromiseResult {
@@ -89,39 +106,21 @@ impl PromiseQueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The AvailableToPromise request.")] input: AvailableToPromiseInput,
-    ) -> async_graphql::Result<AvailableToPromiseResult> {
-        let (db, actor) = parts(ctx)?;
+    ) -> ApiResult<AvailableToPromiseResult> {
+        let (db, _) = parts(ctx)?;
         let query = PromiseQuery {
-            lines: input.lines.into_iter().map(|l| (l.sku, l.quantity)).collect(),
+            lines: input.lines.into_iter().map(OrderLineInput::pair).collect(),
             country: input.address.as_ref().map(|a| a.country.clone()),
             point: input.address.as_ref().and_then(|a| a.latitude.zip(a.longitude)),
-            delivery_method: input.delivery_method.map(|m| domain::orders::DeliveryMethod::from(m).as_str().to_owned()),
-            channel: domain::orders::Channel::from(input.channel).as_str().to_owned(),
+            delivery_method: input.delivery_method.map(|m| m.as_str().to_owned()),
+            channel: input.channel.as_str().to_owned(),
         };
-        match promise::available_to_promise(db, query).await {
-            Ok(options) => Ok(AvailableToPromiseResult {
-                options: options
-                    .into_iter()
-                    .map(|o| PromiseOption {
-                        delivery_method: domain::orders::DeliveryMethod::parse(o.delivery_method)
-                            .unwrap_or(domain::orders::DeliveryMethod::Ship)
-                            .into(),
-                        available: o.available,
-                        recommended: o.recommended,
-                        location_codes: o.location_codes,
-                        pickup_location_code: o.pickup_location_code,
-                        cost: Money::from_minor(o.cost_minor, &o.currency),
-                        estimated_delivery_date: o.estimated_date.map(|d| d.to_string()),
-                        shipments: i32::try_from(o.shipments).unwrap_or(i32::MAX),
-                        description: o.description,
-                    })
-                    .collect(),
+        Ok(match rejections(promise::available_to_promise(db, query).await)? {
+            Ok(options) => AvailableToPromiseResult {
+                options: options.into_iter().map(PromiseOption::from).collect(),
                 user_errors: Vec::new(),
-            }),
-            Err(e) => Ok(AvailableToPromiseResult {
-                options: Vec::new(),
-                user_errors: user_errors(e, super::common::is_anonymous(actor))?,
-            }),
-        }
+            },
+            Err(user_errors) => AvailableToPromiseResult { options: Vec::new(), user_errors },
+        })
     }
 }

@@ -1,34 +1,13 @@
 //! Routing: the rules admins set, the decisions the router made and simulations.
 use std::collections::BTreeMap;
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use domain::routing::{self, Decision, Mode, Rules, Simulation, StoredDecision};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use domain::routing::{self, Decision, Rules, Simulation, StoredDecision};
 
-use super::common::{is_anonymous, parts, payload, respond};
-use super::errors::query_error;
-use super::locations::LocationKind;
-use super::orders::{Channel, OrderLineInput};
-
-/// How an order reaches its customer.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum RoutingMode {
-    /// Shipped to the customer.
-    Ship,
-    /// Picked up at the store, from the store's own stock.
-    PickupInStore,
-    /// Shipped from elsewhere to the pickup store.
-    ShipToStore,
-}
-
-impl From<Mode> for RoutingMode {
-    fn from(m: Mode) -> Self {
-        match m {
-            Mode::Ship => RoutingMode::Ship,
-            Mode::PickupInStore => RoutingMode::PickupInStore,
-            Mode::ShipToStore => RoutingMode::ShipToStore,
-        }
-    }
-}
+use super::common::{parts, payload};
+use super::enums::{Channel, LocationKind, RoutingMode};
+use super::errors::{ApiResult, Payload, UserError, respond};
+use super::orders::OrderLineInput;
 
 /// One location the router looked at, and what it made of it.
 #[derive(SimpleObject, Clone, Debug)]
@@ -175,14 +154,6 @@ pub struct RoutingRules {
     pub enforce_capacity: bool,
 }
 
-fn kind_name(kind: LocationKind) -> String {
-    domain::locations::LocationKind::from(kind).as_str().to_owned()
-}
-
-fn channel_name(channel: Channel) -> String {
-    domain::orders::Channel::from(channel).as_str().to_owned()
-}
-
 impl From<Rules> for RoutingRules {
     fn from(r: Rules) -> Self {
         RoutingRules {
@@ -192,10 +163,7 @@ impl From<Rules> for RoutingRules {
                 .filter_map(|(channel, kinds)| {
                     Some(ChannelLocationKinds {
                         channel: domain::orders::Channel::parse(&channel)?.into(),
-                        location_kinds: kinds
-                            .iter()
-                            .map(|k| domain::locations::LocationKind::parse(k).into())
-                            .collect(),
+                        location_kinds: kinds.iter().map(|k| LocationKind::from_column(k)).collect(),
                     })
                 })
                 .collect(),
@@ -253,15 +221,15 @@ pub struct SimulateRoutingPayload {
     /// What the router would decide now; null when the input had problems.
     pub decision: Option<RoutingDecision>,
     /// Problems with the input; empty on success.
-    pub user_errors: Vec<super::errors::UserError>,
+    pub user_errors: Vec<UserError>,
 }
 
-impl super::common::Payload for SimulateRoutingPayload {
+impl Payload for SimulateRoutingPayload {
     type Value = RoutingDecision;
     fn ok(value: RoutingDecision) -> Self {
         SimulateRoutingPayload { decision: Some(value), user_errors: Vec::new() }
     }
-    fn failed(user_errors: Vec<super::errors::UserError>) -> Self {
+    fn failed(user_errors: Vec<UserError>) -> Self {
         SimulateRoutingPayload { decision: None, user_errors }
     }
 }
@@ -272,10 +240,9 @@ pub struct RoutingQuery;
 #[Object]
 impl RoutingQuery {
     /// The routing rules in force. Staff only.
-    async fn routing_rules(&self, ctx: &Context<'_>) -> async_graphql::Result<RoutingRules> {
+    async fn routing_rules(&self, ctx: &Context<'_>) -> ApiResult<RoutingRules> {
         let (db, actor) = parts(ctx)?;
-        let rules = routing::get_rules(db, actor).await.map_err(|e| query_error(e, is_anonymous(actor)))?;
-        Ok(rules.into())
+        Ok(routing::get_rules(db, actor).await?.into())
     }
 
     /// What the router would decide for a hypothetical order, reserving nothing. Staff only.
@@ -283,18 +250,18 @@ impl RoutingQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The SimulateRouting request.")] input: SimulateRoutingInput,
-    ) -> async_graphql::Result<SimulateRoutingPayload> {
+    ) -> ApiResult<SimulateRoutingPayload> {
         let (db, actor) = parts(ctx)?;
         let simulation = Simulation {
-            channel: channel_name(input.channel),
-            lines: input.lines.into_iter().map(|l| (l.sku, l.quantity)).collect(),
+            channel: input.channel.as_str().to_owned(),
+            lines: input.lines.into_iter().map(OrderLineInput::pair).collect(),
             point: input.latitude.zip(input.longitude),
             pickup_location_code: input.pickup_location_code,
             allow_split: input.allow_split,
         };
         let result =
             routing::simulate(db, actor, simulation).await.map(|d| RoutingDecision::new(d, "SIMULATION", None, None));
-        respond(result, actor)
+        respond(result)
     }
 }
 
@@ -308,11 +275,12 @@ impl RoutingMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The SetRoutingRules request.")] input: SetRoutingRulesInput,
-    ) -> async_graphql::Result<SetRoutingRulesPayload> {
+    ) -> ApiResult<SetRoutingRulesPayload> {
         let (db, actor) = parts(ctx)?;
         let mut kinds: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for c in input.channel_location_kinds {
-            kinds.entry(channel_name(c.channel)).or_default().extend(c.location_kinds.into_iter().map(kind_name));
+            let names = c.location_kinds.into_iter().map(|k| k.as_str().to_owned());
+            kinds.entry(c.channel.as_str().to_owned()).or_default().extend(names);
         }
         let rules = Rules {
             channel_location_kinds: kinds,
@@ -321,6 +289,6 @@ impl RoutingMutation {
             max_shipments: input.max_shipments_per_order,
             enforce_capacity: input.enforce_capacity,
         };
-        respond(routing::set_rules(db, actor, rules).await, actor)
+        respond(routing::set_rules(db, actor, rules).await)
     }
 }

@@ -1,67 +1,23 @@
 //! Fulfilment orders for location associates: their queue, and the actions that move a
 //! fulfilment order through its life.
-use async_graphql::{Context, ID, InputObject, Object};
+mod fulfillment_order;
+mod inputs;
+
+use async_graphql::{Context, ID, Object};
 use domain::fulfillment::{self, Action};
 
-use super::common::{connection, is_anonymous, page_request, parts, payload, respond};
-use super::errors::query_error;
-use super::orders::{FulfillmentOrder, FulfillmentStatus};
+pub use fulfillment_order::{FulfillmentOrder, FulfillmentOrderLine};
+pub use inputs::{
+    CompletePickupInput, FulfillmentOrderActionInput, RejectFulfillmentOrderInput, ShipFulfillmentOrderInput,
+    ShortQuantityInput,
+};
+
+use super::common::{connection, page_request, parts, payload, uuid_or_nil};
+use super::enums::FulfillmentStatus;
+use super::errors::{ApiResult, respond};
 
 payload!(FulfillmentOrderPayload, fulfillment_order: FulfillmentOrder, "a fulfilment-order action");
 connection!(FulfillmentOrderConnection, FulfillmentOrderEdge, FulfillmentOrder, "fulfilment orders");
-
-/// A fulfilment order to act on.
-#[derive(InputObject)]
-pub struct FulfillmentOrderActionInput {
-    /// The fulfilment order's id.
-    pub fulfillment_order_id: ID,
-}
-
-/// A fulfilment order the location cannot fulfil.
-#[derive(InputObject)]
-pub struct RejectFulfillmentOrderInput {
-    /// The fulfilment order's id.
-    pub fulfillment_order_id: ID,
-    /// Why (damaged stock, not found on the shelf, no staff…); recorded on the order.
-    pub reason: String,
-    /// Units the shelf turned out not to have (a short pick): on hand is corrected in the ledger
-    /// so they are not promised again.
-    #[graphql(default)]
-    pub short_quantities: Vec<ShortQuantityInput>,
-}
-
-/// Units of one SKU missing from the shelf.
-#[derive(InputObject)]
-pub struct ShortQuantityInput {
-    /// The SKU.
-    pub sku: String,
-    /// Units missing.
-    pub quantity: i32,
-}
-
-/// A fulfilment order handed to the carrier.
-#[derive(InputObject)]
-pub struct ShipFulfillmentOrderInput {
-    /// The fulfilment order's id.
-    pub fulfillment_order_id: ID,
-    /// The carrier, e.g. "Colissimo".
-    pub carrier: String,
-    /// The carrier's tracking number.
-    pub tracking_number: String,
-}
-
-/// A pickup handed over at the store.
-#[derive(InputObject)]
-pub struct CompletePickupInput {
-    /// The fulfilment order's id.
-    pub fulfillment_order_id: ID,
-    /// The code the customer shows.
-    pub pickup_code: String,
-}
-
-fn fo_id(id: &ID) -> uuid::Uuid {
-    uuid::Uuid::parse_str(id).unwrap_or(uuid::Uuid::nil())
-}
 
 #[derive(Default)]
 pub struct FulfillmentQuery;
@@ -80,12 +36,11 @@ impl FulfillmentQuery {
         #[graphql(desc = "Only fulfilment orders in this status.")] status: Option<FulfillmentStatus>,
         #[graphql(desc = "How many to return (1 to 100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return the fulfilment orders after this cursor.")] after: Option<String>,
-    ) -> async_graphql::Result<FulfillmentOrderConnection> {
+    ) -> ApiResult<FulfillmentOrderConnection> {
         let (db, actor) = parts(ctx)?;
         let page = page_request(first, after)?;
-        let found = fulfillment::list_for_locations(db, actor, location_code.as_deref(), status.map(Into::into), page)
-            .await
-            .map_err(|e| query_error(e, is_anonymous(actor)))?;
+        let status = status.map(Into::into);
+        let found = fulfillment::list_for_locations(db, actor, location_code.as_deref(), status, page).await?;
         Ok(FulfillmentOrderConnection::from_page(found, page.after.is_some(), |fo| fo.id, FulfillmentOrder))
     }
 }
@@ -94,9 +49,9 @@ impl FulfillmentQuery {
 pub struct FulfillmentMutation;
 
 impl FulfillmentMutation {
-    async fn run(&self, ctx: &Context<'_>, id: &ID, action: Action) -> async_graphql::Result<FulfillmentOrderPayload> {
+    async fn run(&self, ctx: &Context<'_>, id: &ID, action: Action) -> ApiResult<FulfillmentOrderPayload> {
         let (db, actor) = parts(ctx)?;
-        respond(fulfillment::act(db, actor, fo_id(id), action).await.map(FulfillmentOrder), actor)
+        respond(fulfillment::act(db, actor, uuid_or_nil(id), action).await.map(FulfillmentOrder))
     }
 }
 
@@ -107,7 +62,7 @@ impl FulfillmentMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The FulfillmentOrderAction request.")] input: FulfillmentOrderActionInput,
-    ) -> async_graphql::Result<FulfillmentOrderPayload> {
+    ) -> ApiResult<FulfillmentOrderPayload> {
         self.run(ctx, &input.fulfillment_order_id, Action::Accept).await
     }
 
@@ -117,7 +72,7 @@ impl FulfillmentMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The RejectFulfillmentOrder request.")] input: RejectFulfillmentOrderInput,
-    ) -> async_graphql::Result<FulfillmentOrderPayload> {
+    ) -> ApiResult<FulfillmentOrderPayload> {
         self.run(
             ctx,
             &input.fulfillment_order_id,
@@ -134,7 +89,7 @@ impl FulfillmentMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The FulfillmentOrderAction request.")] input: FulfillmentOrderActionInput,
-    ) -> async_graphql::Result<FulfillmentOrderPayload> {
+    ) -> ApiResult<FulfillmentOrderPayload> {
         self.run(ctx, &input.fulfillment_order_id, Action::Pack).await
     }
 
@@ -143,7 +98,7 @@ impl FulfillmentMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The ShipFulfillmentOrder request.")] input: ShipFulfillmentOrderInput,
-    ) -> async_graphql::Result<FulfillmentOrderPayload> {
+    ) -> ApiResult<FulfillmentOrderPayload> {
         let action = Action::Ship { carrier: input.carrier, tracking_number: input.tracking_number };
         self.run(ctx, &input.fulfillment_order_id, action).await
     }
@@ -153,7 +108,7 @@ impl FulfillmentMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The FulfillmentOrderAction request.")] input: FulfillmentOrderActionInput,
-    ) -> async_graphql::Result<FulfillmentOrderPayload> {
+    ) -> ApiResult<FulfillmentOrderPayload> {
         self.run(ctx, &input.fulfillment_order_id, Action::Deliver).await
     }
 
@@ -162,7 +117,7 @@ impl FulfillmentMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The FulfillmentOrderAction request.")] input: FulfillmentOrderActionInput,
-    ) -> async_graphql::Result<FulfillmentOrderPayload> {
+    ) -> ApiResult<FulfillmentOrderPayload> {
         self.run(ctx, &input.fulfillment_order_id, Action::ReadyForPickup).await
     }
 
@@ -172,7 +127,7 @@ impl FulfillmentMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The fulfilment order waiting for pickup.")] input: FulfillmentOrderActionInput,
-    ) -> async_graphql::Result<FulfillmentOrderPayload> {
+    ) -> ApiResult<FulfillmentOrderPayload> {
         self.run(ctx, &input.fulfillment_order_id, Action::ResetPickupCode).await
     }
 
@@ -182,7 +137,7 @@ impl FulfillmentMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The CompletePickup request.")] input: CompletePickupInput,
-    ) -> async_graphql::Result<FulfillmentOrderPayload> {
+    ) -> ApiResult<FulfillmentOrderPayload> {
         let action = Action::CompletePickup { pickup_code: input.pickup_code };
         self.run(ctx, &input.fulfillment_order_id, action).await
     }

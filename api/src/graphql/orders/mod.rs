@@ -1,0 +1,105 @@
+//! Orders: capture, reading them back, confirming and cancelling. One file per GraphQL type;
+//! the query and mutation roots here.
+mod contact;
+mod inputs;
+mod order;
+mod order_event;
+mod order_line;
+mod totals;
+
+use async_graphql::{Context, ID, Object};
+use domain::orders::{self, OrderFilter as DomainFilter};
+
+pub use contact::{OrderContact, ShippingAddress};
+pub use inputs::{
+    CancelOrderInput, ConfirmOrderInput, OrderFilter, OrderLineInput, PlaceOrderInput, ShippingAddressInput,
+};
+pub use order::{Order, OrderConnection, OrderEdge};
+pub use order_event::OrderEvent;
+pub use order_line::OrderLine;
+pub use totals::OrderTotals;
+
+use super::common::{page_request, parts, payload, uuid_or_nil};
+use super::errors::{ApiResult, respond};
+
+payload!(PlaceOrderPayload, order: Order, "placeOrder");
+payload!(ConfirmOrderPayload, order: Order, "confirmOrder");
+payload!(CancelOrderPayload, order: Order, "cancelOrder");
+
+#[derive(Default)]
+pub struct OrderQuery;
+
+#[Object]
+impl OrderQuery {
+    /// The order with this id, if the caller may see it.
+    async fn order(&self, ctx: &Context<'_>, #[graphql(desc = "The order's id.")] id: ID) -> ApiResult<Option<Order>> {
+        let (db, actor) = parts(ctx)?;
+        Ok(orders::get_order(db, actor, uuid_or_nil(&id)).await?.map(Order))
+    }
+
+    /// The order with this number (e.g. "SO-000123"), if the caller may see it.
+    async fn order_by_number(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order number, e.g. SO-000123.")] number: String,
+    ) -> ApiResult<Option<Order>> {
+        let (db, actor) = parts(ctx)?;
+        Ok(orders::get_order_by_number(db, actor, &number).await?.map(Order))
+    }
+
+    /// Orders the caller may see, newest first: staff all, a customer its own, an associate
+    /// those its locations fulfil.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many orders to return (1 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return the orders after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Which orders to return.")] filter: Option<OrderFilter>,
+    ) -> ApiResult<OrderConnection> {
+        let (db, actor) = parts(ctx)?;
+        let page = page_request(first, after)?;
+        let filter = DomainFilter::from(filter.unwrap_or_default());
+        let found = orders::list_orders(db, actor, &filter, page).await?;
+        Ok(OrderConnection::from_page(found, page.after.is_some(), |o| o.id, Order))
+    }
+}
+
+#[derive(Default)]
+pub struct OrderMutation;
+
+#[Object]
+impl OrderMutation {
+    /// Places an order: prices it from the catalogue, reserves its stock and routes it, all at
+    /// once. Refused with OUT_OF_STOCK, naming the lines, when it cannot be filled.
+    async fn place_order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The PlaceOrder request.")] input: PlaceOrderInput,
+    ) -> ApiResult<PlaceOrderPayload> {
+        let (db, actor) = parts(ctx)?;
+        respond(orders::place_order(db, actor, input.into()).await)
+    }
+
+    /// Confirms a pending order and releases it for fulfilment. Staff only.
+    async fn confirm_order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The ConfirmOrder request.")] input: ConfirmOrderInput,
+    ) -> ApiResult<ConfirmOrderPayload> {
+        let (db, actor) = parts(ctx)?;
+        respond(orders::confirm_order(db, actor, uuid_or_nil(&input.order_id), input.expected_version).await)
+    }
+
+    /// Cancels an order that has not shipped, releasing all its stock. Staff, or the customer
+    /// for its own order.
+    async fn cancel_order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The CancelOrder request.")] input: CancelOrderInput,
+    ) -> ApiResult<CancelOrderPayload> {
+        let (db, actor) = parts(ctx)?;
+        let id = uuid_or_nil(&input.order_id);
+        respond(orders::cancel_order(db, actor, id, &input.reason, input.expected_version).await)
+    }
+}
