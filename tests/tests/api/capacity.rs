@@ -6,7 +6,7 @@ use futures::future::join_all;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
 const PLACE: &str = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id fulfillmentOrders { location { code } } routingDecisions { summary candidates { locationCode eligible reason chosen } } } userErrors { field code message } } }";
 const PROMISE: &str = "query($input: AvailableToPromiseInput!) { availableToPromise(input: $input) { options { deliveryMethod available recommended locationCodes estimatedDeliveryDate description } userErrors { field code message } } }";
@@ -60,7 +60,7 @@ async fn column(app: &TestApp, sql: &str) -> Vec<String> {
         .collect()
 }
 
-async fn full_location_still_sells(backend: Backend) {
+async fn a_full_location_still_sells_a_day_later(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.create_product("CAP-A", "10.00").await;
     app.create_location("WH-ONLY", false, 10, "4.90").await;
@@ -83,15 +83,7 @@ async fn full_location_still_sells(backend: Backend) {
     assert_eq!(app.sum("inventory_levels", "reserved").await, 4);
 }
 
-#[tokio::test]
-async fn postgres_a_full_location_still_sells_a_day_later() {
-    full_location_still_sells(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_full_location_still_sells_a_day_later() {
-    full_location_still_sells(Backend::Sqlite).await;
-}
+on_both_backends!(a_full_location_still_sells_a_day_later);
 
 #[tokio::test]
 async fn the_location_with_capacity_left_is_preferred() {
@@ -113,7 +105,7 @@ async fn the_location_with_capacity_left_is_preferred() {
     assert!(full["reason"].as_str().is_some_and(|r| r.contains("at capacity")), "{full}");
 }
 
-async fn capacity_race(backend: Backend) {
+async fn twenty_orders_race_for_five_slots(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.create_product("CAP-R", "10.00").await;
     app.create_location("WH-RACE", false, 10, "4.90").await;
@@ -139,15 +131,7 @@ async fn capacity_race(backend: Backend) {
     assert_eq!(dated, vec![format!("{today}=5"), format!("{tomorrow}=15")]);
 }
 
-#[tokio::test]
-async fn postgres_twenty_orders_race_for_five_slots() {
-    capacity_race(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_twenty_orders_race_for_five_slots() {
-    capacity_race(Backend::Sqlite).await;
-}
+on_both_backends!(twenty_orders_race_for_five_slots);
 
 #[tokio::test]
 async fn a_hostile_promise_is_refused_not_crashed() {

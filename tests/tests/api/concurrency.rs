@@ -13,7 +13,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, PLACE_ORDER, RECEIVE, TestApp, order_input};
+use crate::helpers::{Backend, PLACE_ORDER, RECEIVE, TestApp, on_both_backends, order_input};
 
 const CANCEL_ORDER: &str = "mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { order { id number status } userErrors { field code message } } }";
 const CREATE_PROMOTION: &str = "mutation($input: CreatePromotionInput!) { createPromotion(input: $input) { promotion { code usedCount } userErrors { field code message } } }";
@@ -209,15 +209,7 @@ async fn scarce_stock_is_never_oversold(backend: Backend) {
     assert_eq!(available(&app, "PLENTY").await, 100 - sold_plenty);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_scarce_stock_is_never_oversold() {
-    scarce_stock_is_never_oversold(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_scarce_stock_is_never_oversold() {
-    scarce_stock_is_never_oversold(Backend::Sqlite).await;
-}
+on_both_backends!(scarce_stock_is_never_oversold, multi_thread);
 
 // ---- 2. One idempotency key, one order -----------------------------------------------------
 
@@ -325,15 +317,7 @@ async fn one_idempotency_key_makes_one_order(backend: Backend) {
     assert_eq!(books.reserved, 8);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_one_idempotency_key_makes_one_order() {
-    one_idempotency_key_makes_one_order(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_one_idempotency_key_makes_one_order() {
-    one_idempotency_key_makes_one_order(Backend::Sqlite).await;
-}
+on_both_backends!(one_idempotency_key_makes_one_order, multi_thread);
 
 // ---- 3. A promo code's usage limit holds ---------------------------------------------------
 
@@ -385,15 +369,7 @@ async fn promo_usage_limit_holds_under_a_rush(backend: Backend) {
     assert_refused_with(payload(&late, "placeOrder"), "PROMO_CODE_INVALID");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_promo_usage_limit_holds_under_a_rush() {
-    promo_usage_limit_holds_under_a_rush(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_promo_usage_limit_holds_under_a_rush() {
-    promo_usage_limit_holds_under_a_rush(Backend::Sqlite).await;
-}
+on_both_backends!(promo_usage_limit_holds_under_a_rush, multi_thread);
 
 // ---- 4. Receipts and orders at once, at a level that does not exist yet --------------------
 
@@ -450,15 +426,7 @@ async fn receipts_and_orders_race_on_a_new_level(backend: Backend) {
     assert_eq!(receipts, 20);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_receipts_and_orders_race_on_a_new_level() {
-    receipts_and_orders_race_on_a_new_level(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_receipts_and_orders_race_on_a_new_level() {
-    receipts_and_orders_race_on_a_new_level(Backend::Sqlite).await;
-}
+on_both_backends!(receipts_and_orders_race_on_a_new_level, multi_thread);
 
 // ---- 5. Cancellations release stock while new orders take it -------------------------------
 
@@ -567,12 +535,4 @@ async fn cancellations_and_new_orders_race(backend: Backend) {
     assert_eq!(books.reserved, 2 * new_orders);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_cancellations_and_new_orders_race() {
-    cancellations_and_new_orders_race(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_cancellations_and_new_orders_race() {
-    cancellations_and_new_orders_race(Backend::Sqlite).await;
-}
+on_both_backends!(cancellations_and_new_orders_race, multi_thread);

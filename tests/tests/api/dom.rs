@@ -5,7 +5,7 @@ use domain::auth::Role;
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
 const PARIS: (f64, f64) = (48.8566, 2.3522);
 const LYON: (f64, f64) = (45.7640, 4.8357);
@@ -186,7 +186,7 @@ async fn routing_rules_apply_to_the_next_order_and_simulation_reserves_nothing()
     assert_eq!(denied["errors"][0]["extensions"]["code"], "FORBIDDEN", "{denied}");
 }
 
-async fn store_pickup_story(backend: Backend) {
+async fn store_pickup_with_a_code_and_ship_to_store(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     location(&app, "ST-OPERA", "STORE", PARIS, true).await;
     location(&app, "WH-LYON", "WAREHOUSE", LYON, false).await;
@@ -272,17 +272,9 @@ async fn order_pickup_code(app: &TestApp, id: &str) -> String {
         .expect("a pickup code for staff")
 }
 
-#[tokio::test]
-async fn postgres_store_pickup_with_a_code_and_ship_to_store() {
-    store_pickup_story(Backend::Postgres).await;
-}
+on_both_backends!(store_pickup_with_a_code_and_ship_to_store);
 
-#[tokio::test]
-async fn sqlite_store_pickup_with_a_code_and_ship_to_store() {
-    store_pickup_story(Backend::Sqlite).await;
-}
-
-async fn reject_and_reroute_story(backend: Backend) {
+async fn a_rejection_reroutes_then_backorders_then_fills_on_receipt(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     location(&app, "WH-LILLE", "WAREHOUSE", LILLE, false).await;
     location(&app, "WH-MARSEILLE", "WAREHOUSE", MARSEILLE, false).await;
@@ -364,15 +356,7 @@ async fn reject_and_reroute_story(backend: Backend) {
     assert!(domain::inventory::ledger_discrepancies(&app.db).await.expect("audit").is_empty());
 }
 
-#[tokio::test]
-async fn postgres_a_rejection_reroutes_then_backorders_then_fills_on_receipt() {
-    reject_and_reroute_story(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_rejection_reroutes_then_backorders_then_fills_on_receipt() {
-    reject_and_reroute_story(Backend::Sqlite).await;
-}
+on_both_backends!(a_rejection_reroutes_then_backorders_then_fills_on_receipt);
 
 #[tokio::test]
 async fn backorders_fill_oldest_first_and_never_take_held_units() {
@@ -403,7 +387,7 @@ async fn backorders_fill_oldest_first_and_never_take_held_units() {
     assert_eq!(app.sum("inventory_levels", "on_hand").await, 4);
 }
 
-async fn receipts_race_backorders(backend: Backend) {
+async fn concurrent_receipts_and_orders_never_double_allocate(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     location(&app, "WH-1", "WAREHOUSE", LYON, false).await;
     location(&app, "WH-2", "WAREHOUSE", LILLE, false).await;
@@ -449,15 +433,7 @@ async fn receipts_race_backorders(backend: Backend) {
     assert!(domain::inventory::ledger_discrepancies(&app.db).await.expect("audit").is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_concurrent_receipts_and_orders_never_double_allocate() {
-    receipts_race_backorders(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_concurrent_receipts_and_orders_never_double_allocate() {
-    receipts_race_backorders(Backend::Sqlite).await;
-}
+on_both_backends!(concurrent_receipts_and_orders_never_double_allocate, multi_thread);
 
 #[tokio::test]
 async fn available_to_promise_offers_shipping_dates_and_pickup_without_reserving() {

@@ -7,7 +7,7 @@ use domain::auth::Role;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, order_input};
+use crate::helpers::{Backend, TestApp, on_both_backends, order_input};
 
 const CREATE_CUSTOMER: &str = "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id } userErrors { field code message } } }";
 const PLACE: &str = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id number contact { email } fulfillmentOrders { id location { code } } } userErrors { field code message } } }";
@@ -160,15 +160,7 @@ async fn idempotency_keys_belong_to_the_principal(backend: Backend) {
     assert_eq!(app.count("orders").await, 2);
 }
 
-#[tokio::test]
-async fn postgres_idempotency_keys_belong_to_the_principal() {
-    idempotency_keys_belong_to_the_principal(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_idempotency_keys_belong_to_the_principal() {
-    idempotency_keys_belong_to_the_principal(Backend::Sqlite).await;
-}
+on_both_backends!(idempotency_keys_belong_to_the_principal);
 
 // ---- Defect 12: a replayed refusal keeps its status ----------------------------------------
 
@@ -189,15 +181,7 @@ async fn a_replayed_refusal_keeps_its_status(backend: Backend) {
     assert_eq!(retry.body, first.body);
 }
 
-#[tokio::test]
-async fn postgres_a_replayed_refusal_keeps_its_status() {
-    a_replayed_refusal_keeps_its_status(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_replayed_refusal_keeps_its_status() {
-    a_replayed_refusal_keeps_its_status(Backend::Sqlite).await;
-}
+on_both_backends!(a_replayed_refusal_keeps_its_status);
 
 // ---- Defect 9: customers and associates see what is theirs ---------------------------------
 
@@ -262,15 +246,7 @@ async fn a_customer_sees_the_customer_facing_order(backend: Backend) {
     }
 }
 
-#[tokio::test]
-async fn postgres_a_customer_sees_the_customer_facing_order() {
-    a_customer_sees_the_customer_facing_order(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_customer_sees_the_customer_facing_order() {
-    a_customer_sees_the_customer_facing_order(Backend::Sqlite).await;
-}
+on_both_backends!(a_customer_sees_the_customer_facing_order);
 
 #[tokio::test]
 async fn an_associate_reads_the_stock_of_its_own_locations_only() {
@@ -386,12 +362,4 @@ async fn a_locations_queue_is_paged(backend: Backend) {
     assert_eq!(codes(&too_big), vec!["INVALID_INPUT".to_owned()], "{too_big}");
 }
 
-#[tokio::test]
-async fn postgres_a_locations_queue_is_paged() {
-    a_locations_queue_is_paged(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_locations_queue_is_paged() {
-    a_locations_queue_is_paged(Backend::Sqlite).await;
-}
+on_both_backends!(a_locations_queue_is_paged);

@@ -17,6 +17,32 @@ pub enum Backend {
     Sqlite,
 }
 
+/// Runs a story, an `async fn(Backend)`, once on PostgreSQL and once on SQLite: `on_both_backends!(story)`
+/// makes the tests `story::postgres` and `story::sqlite`. With `multi_thread`, both run on a
+/// four-thread runtime, for stories whose requests race each other.
+macro_rules! on_both_backends {
+    ($story:ident) => {
+        $crate::helpers::on_both_backends!(@tests $story, #[tokio::test]);
+    };
+    ($story:ident, multi_thread) => {
+        $crate::helpers::on_both_backends!(@tests $story, #[tokio::test(flavor = "multi_thread", worker_threads = 4)]);
+    };
+    (@tests $story:ident, #[$runtime:meta]) => {
+        mod $story {
+            #[$runtime]
+            async fn postgres() {
+                super::$story($crate::helpers::Backend::Postgres).await;
+            }
+
+            #[$runtime]
+            async fn sqlite() {
+                super::$story($crate::helpers::Backend::Sqlite).await;
+            }
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
 /// Where the tests find PostgreSQL: `TEST_POSTGRES_URL`, or the local server.
 pub fn postgres_admin_url() -> String {
     std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())

@@ -4,7 +4,9 @@
 //! no order, no customer, no reservation, no promo use, no catalogue row.
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, CREATE_LOCATION, CREATE_PRODUCT, PLACE_ORDER, RECEIVE, TestApp, order_input};
+use crate::helpers::{
+    Backend, CREATE_LOCATION, CREATE_PRODUCT, PLACE_ORDER, RECEIVE, TestApp, on_both_backends, order_input,
+};
 
 // ---- How a refusal is checked ----------------------------------------------------------------
 
@@ -398,7 +400,7 @@ fn uncoercible_orders() -> Vec<(&'static str, Value)> {
     ]
 }
 
-async fn bad_orders_are_refused(backend: Backend) {
+async fn bad_orders_are_refused_and_nothing_is_written(backend: Backend) {
     let app = shop(backend).await;
     assert_eq!(available(&app, "TEE").await, 4);
     assert_eq!(available(&app, "MUG").await, 3);
@@ -420,15 +422,7 @@ async fn bad_orders_are_refused(backend: Backend) {
     assert_eq!(placed["order"]["status"], "PENDING");
 }
 
-#[tokio::test]
-async fn postgres_bad_orders_are_refused_and_nothing_is_written() {
-    bad_orders_are_refused(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_bad_orders_are_refused_and_nothing_is_written() {
-    bad_orders_are_refused(Backend::Sqlite).await;
-}
+on_both_backends!(bad_orders_are_refused_and_nothing_is_written);
 
 // ---- Catalogue, locations, stock, promotions, tax ----------------------------------------------
 
@@ -436,7 +430,8 @@ fn product(sku: &str, amount: &str, currency: &str) -> Value {
     json!({ "sku": sku, "name": "Organic tee", "price": { "amount": amount, "currency": currency } })
 }
 
-async fn bad_products_are_refused(app: &TestApp) {
+async fn bad_products_are_refused_and_nothing_is_written(backend: Backend) {
+    let app = &TestApp::spawn(backend).await;
     app.create_product("TEE", "19.99").await;
     let cases: Vec<(&str, Value, &[Expected])> = vec![
         (
@@ -475,7 +470,8 @@ fn location(code: &str, country: &str, latitude: f64, longitude: f64) -> Value {
     })
 }
 
-async fn bad_locations_are_refused(app: &TestApp) {
+async fn bad_locations_are_refused_and_nothing_is_written(backend: Backend) {
+    let app = &TestApp::spawn(backend).await;
     app.create_location("WH-LYON", false, 10, "4.90").await;
     let cases: Vec<(&str, Value, &[Expected])> = vec![
         ("a latitude of 91", location("WH-NEW", "FR", 91.0, 4.83), &[(&["address", "latitude"], "INVALID_INPUT")]),
@@ -510,7 +506,8 @@ async fn bad_locations_are_refused(app: &TestApp) {
     }
 }
 
-async fn bad_receipts_are_refused(app: &TestApp) {
+async fn bad_receipts_are_refused_and_nothing_is_written(backend: Backend) {
+    let app = &TestApp::spawn(backend).await;
     app.create_location("WH-1", false, 10, "4.90").await;
     app.create_product("TEE", "19.99").await;
     let gift = app
@@ -540,7 +537,8 @@ async fn bad_receipts_are_refused(app: &TestApp) {
     }
 }
 
-async fn bad_promotions_are_refused(app: &TestApp) {
+async fn bad_promotions_are_refused_and_nothing_is_written(backend: Backend) {
+    let app = &TestApp::spawn(backend).await;
     let data = app.admin_data(CREATE_PROMOTION, json!({ "input": { "code": "WELCOME10", "percentOff": "10" } })).await;
     assert_eq!(data["createPromotion"]["userErrors"], json!([]), "{data}");
     let cases: Vec<(&str, Value, &[Expected])> = vec![
@@ -578,7 +576,8 @@ async fn bad_promotions_are_refused(app: &TestApp) {
     }
 }
 
-async fn bad_tax_rates_are_refused(app: &TestApp) {
+async fn bad_tax_rates_are_refused_and_nothing_is_written(backend: Backend) {
+    let app = &TestApp::spawn(backend).await;
     let cases: Vec<(&str, Value, &[Expected])> = vec![
         (
             "a rate of 101 percent",
@@ -606,7 +605,8 @@ const CREATE_CUSTOMER: &str = "mutation($input: CreateCustomerInput!) { createCu
 
 /// Field paths are relative to `input`, as in every other mutation: `["email"]`, not
 /// `["input", "email"]`.
-async fn bad_customers_are_refused(app: &TestApp) {
+async fn bad_customers_are_refused_and_nothing_is_written(backend: Backend) {
+    let app = &TestApp::spawn(backend).await;
     let data = app.admin_data(CREATE_CUSTOMER, json!({ "input": { "email": "ann@example.com", "name": "Ann" } })).await;
     assert_eq!(data["createCustomer"]["userErrors"], json!([]), "{data}");
     let cases: Vec<(&str, Value, &[Expected])> = vec![
@@ -628,42 +628,14 @@ async fn bad_customers_are_refused(app: &TestApp) {
     }
 }
 
-#[tokio::test]
-async fn bad_customers_are_refused_and_nothing_is_written() {
-    bad_customers_are_refused(&TestApp::spawn(Backend::Postgres).await).await;
-}
+on_both_backends!(bad_customers_are_refused_and_nothing_is_written);
 
-#[tokio::test]
-async fn bad_products_are_refused_and_nothing_is_written() {
-    bad_products_are_refused(&TestApp::spawn(Backend::Postgres).await).await;
-}
+on_both_backends!(bad_products_are_refused_and_nothing_is_written);
 
-#[tokio::test]
-async fn bad_locations_are_refused_and_nothing_is_written() {
-    bad_locations_are_refused(&TestApp::spawn(Backend::Postgres).await).await;
-}
+on_both_backends!(bad_locations_are_refused_and_nothing_is_written);
 
-#[tokio::test]
-async fn bad_receipts_are_refused_and_nothing_is_written() {
-    bad_receipts_are_refused(&TestApp::spawn(Backend::Postgres).await).await;
-}
+on_both_backends!(bad_receipts_are_refused_and_nothing_is_written);
 
-#[tokio::test]
-async fn bad_promotions_are_refused_and_nothing_is_written() {
-    bad_promotions_are_refused(&TestApp::spawn(Backend::Postgres).await).await;
-}
+on_both_backends!(bad_promotions_are_refused_and_nothing_is_written);
 
-#[tokio::test]
-async fn bad_tax_rates_are_refused_and_nothing_is_written() {
-    bad_tax_rates_are_refused(&TestApp::spawn(Backend::Postgres).await).await;
-}
-
-/// The embedded mode answers the same: duplicates meet SQLite's unique indexes as ALREADY_EXISTS.
-#[tokio::test]
-async fn sqlite_bad_catalogue_stock_and_pricing_inputs_are_refused() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    bad_products_are_refused(&app).await;
-    bad_locations_are_refused(&app).await;
-    bad_promotions_are_refused(&app).await;
-    bad_tax_rates_are_refused(&app).await;
-}
+on_both_backends!(bad_tax_rates_are_refused_and_nothing_is_written);

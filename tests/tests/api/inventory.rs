@@ -3,7 +3,7 @@
 use domain::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, PLACE_ORDER, TestApp, order_input};
+use crate::helpers::{Backend, PLACE_ORDER, TestApp, on_both_backends, order_input};
 
 const RECEIVE: &str = "mutation($input: ReceiveInventoryInput!) { receiveInventory(input: $input) {
     inventoryLevel { onHand reserved safetyStock available location { code } product { sku } }
@@ -180,15 +180,7 @@ async fn receipts_accumulate_and_are_recorded(backend: Backend) {
     assert_ledger_balances(&app).await;
 }
 
-#[tokio::test]
-async fn postgres_receipts_accumulate_and_are_recorded() {
-    receipts_accumulate_and_are_recorded(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_receipts_accumulate_and_are_recorded() {
-    receipts_accumulate_and_are_recorded(Backend::Sqlite).await;
-}
+on_both_backends!(receipts_accumulate_and_are_recorded);
 
 /// On hand is a 32-bit count: a receipt that would overflow it must be refused, not half-booked.
 async fn a_receipt_that_would_overflow_on_hand_is_refused(backend: Backend) {
@@ -229,15 +221,7 @@ async fn a_receipt_that_would_overflow_on_hand_is_refused(backend: Backend) {
     assert_ledger_balances(&app).await;
 }
 
-#[tokio::test]
-async fn postgres_a_receipt_that_would_overflow_on_hand_is_refused() {
-    a_receipt_that_would_overflow_on_hand_is_refused(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_receipt_that_would_overflow_on_hand_is_refused() {
-    a_receipt_that_would_overflow_on_hand_is_refused(Backend::Sqlite).await;
-}
+on_both_backends!(a_receipt_that_would_overflow_on_hand_is_refused);
 
 // ---- Adjustments ---------------------------------------------------------------------------
 
@@ -287,15 +271,7 @@ async fn adjustments_are_compare_and_set_and_never_go_below_reserved(backend: Ba
     assert_ledger_balances(&app).await;
 }
 
-#[tokio::test]
-async fn postgres_adjustments_are_compare_and_set_and_never_go_below_reserved() {
-    adjustments_are_compare_and_set_and_never_go_below_reserved(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_adjustments_are_compare_and_set_and_never_go_below_reserved() {
-    adjustments_are_compare_and_set_and_never_go_below_reserved(Backend::Sqlite).await;
-}
+on_both_backends!(adjustments_are_compare_and_set_and_never_go_below_reserved);
 
 // ---- Safety stock --------------------------------------------------------------------------
 
@@ -348,15 +324,7 @@ async fn safety_stock_is_never_promised(backend: Backend) {
     assert_ledger_balances(&app).await;
 }
 
-#[tokio::test]
-async fn postgres_safety_stock_is_never_promised() {
-    safety_stock_is_never_promised(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_safety_stock_is_never_promised() {
-    safety_stock_is_never_promised(Backend::Sqlite).await;
-}
+on_both_backends!(safety_stock_is_never_promised);
 
 // ---- The ledger ----------------------------------------------------------------------------
 
@@ -445,15 +413,7 @@ async fn the_ledger_pages_and_sums_to_the_levels(backend: Backend) {
     assert_eq!(body["errors"][0]["extensions"]["code"], "UNKNOWN_LOCATION", "{body}");
 }
 
-#[tokio::test]
-async fn postgres_the_ledger_pages_and_sums_to_the_levels() {
-    the_ledger_pages_and_sums_to_the_levels(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_the_ledger_pages_and_sums_to_the_levels() {
-    the_ledger_pages_and_sums_to_the_levels(Backend::Sqlite).await;
-}
+on_both_backends!(the_ledger_pages_and_sums_to_the_levels);
 
 // ---- The catalogue -------------------------------------------------------------------------
 
@@ -514,15 +474,7 @@ async fn a_price_change_leaves_placed_orders_alone(backend: Backend) {
     assert_eq!(app.snapshot().await, before);
 }
 
-#[tokio::test]
-async fn postgres_a_price_change_leaves_placed_orders_alone() {
-    a_price_change_leaves_placed_orders_alone(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_price_change_leaves_placed_orders_alone() {
-    a_price_change_leaves_placed_orders_alone(Backend::Sqlite).await;
-}
+on_both_backends!(a_price_change_leaves_placed_orders_alone);
 
 /// A line is priced in the order's currency: re-pricing the product in another currency must
 /// not change what an existing order says it charged.
@@ -546,15 +498,7 @@ async fn a_currency_change_leaves_placed_orders_alone(backend: Backend) {
     assert_eq!(after, before);
 }
 
-#[tokio::test]
-async fn postgres_a_currency_change_leaves_placed_orders_alone() {
-    a_currency_change_leaves_placed_orders_alone(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_currency_change_leaves_placed_orders_alone() {
-    a_currency_change_leaves_placed_orders_alone(Backend::Sqlite).await;
-}
+on_both_backends!(a_currency_change_leaves_placed_orders_alone);
 
 async fn skus(app: &TestApp, filter: Value) -> Vec<String> {
     let d = app.gql(None, PRODUCTS, json!({ "filter": filter })).await;
@@ -586,15 +530,7 @@ async fn products_filter_by_sku_prefix_and_active(backend: Backend) {
     assert_eq!(skus(&app, json!({ "skuPrefix": "MUG-1" })).await, ["MUG-1"]);
 }
 
-#[tokio::test]
-async fn postgres_products_filter_by_sku_prefix_and_active() {
-    products_filter_by_sku_prefix_and_active(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_products_filter_by_sku_prefix_and_active() {
-    products_filter_by_sku_prefix_and_active(Backend::Sqlite).await;
-}
+on_both_backends!(products_filter_by_sku_prefix_and_active);
 
 /// SKUs may contain '_', which SQL LIKE reads as "any character": the prefix is text, matched
 /// as given (and with the same case sensitivity as `product(sku:)`) on both databases.
@@ -608,12 +544,4 @@ async fn a_sku_prefix_is_text_not_a_pattern(backend: Backend) {
     assert_eq!(skus(&app, json!({ "skuPrefix": "%" })).await, Vec::<String>::new(), "'%' is a character too");
 }
 
-#[tokio::test]
-async fn postgres_a_sku_prefix_is_text_not_a_pattern() {
-    a_sku_prefix_is_text_not_a_pattern(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_sku_prefix_is_text_not_a_pattern() {
-    a_sku_prefix_is_text_not_a_pattern(Backend::Sqlite).await;
-}
+on_both_backends!(a_sku_prefix_is_text_not_a_pattern);

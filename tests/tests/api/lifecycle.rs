@@ -6,7 +6,7 @@ use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, CREATE_LOCATION, PLACE_ORDER, TestApp, order_input};
+use crate::helpers::{Backend, CREATE_LOCATION, PLACE_ORDER, TestApp, on_both_backends, order_input};
 
 const ORDER: &str = "query($id: ID!) { order(id: $id) {
     id number status version channel deliveryMethod promoCode
@@ -244,15 +244,7 @@ async fn an_order_is_placed_confirmed_and_cancelled(backend: Backend) {
     assert_ledger_balances(&app).await;
 }
 
-#[tokio::test]
-async fn postgres_an_order_is_placed_confirmed_and_cancelled() {
-    an_order_is_placed_confirmed_and_cancelled(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_an_order_is_placed_confirmed_and_cancelled() {
-    an_order_is_placed_confirmed_and_cancelled(Backend::Sqlite).await;
-}
+on_both_backends!(an_order_is_placed_confirmed_and_cancelled);
 
 // ---- Money --------------------------------------------------------------------------------
 
@@ -420,15 +412,7 @@ async fn orders_are_priced_exactly(backend: Backend) {
     assert_ledger_balances(&app).await;
 }
 
-#[tokio::test]
-async fn postgres_orders_are_priced_exactly() {
-    orders_are_priced_exactly(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_orders_are_priced_exactly() {
-    orders_are_priced_exactly(Backend::Sqlite).await;
-}
+on_both_backends!(orders_are_priced_exactly);
 
 // ---- Reading orders back -------------------------------------------------------------------
 
@@ -550,12 +534,4 @@ async fn orders_are_listed_newest_first_page_by_page(backend: Backend) {
     }
 }
 
-#[tokio::test]
-async fn postgres_orders_are_listed_newest_first_page_by_page() {
-    orders_are_listed_newest_first_page_by_page(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_orders_are_listed_newest_first_page_by_page() {
-    orders_are_listed_newest_first_page_by_page(Backend::Sqlite).await;
-}
+on_both_backends!(orders_are_listed_newest_first_page_by_page);
