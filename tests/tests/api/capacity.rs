@@ -6,20 +6,11 @@ use futures::future::join_all;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
+use crate::documents::{CREATE_PRODUCT, PLACE_ORDER};
+use crate::fixtures::{PARIS, ship_to_paris};
 use crate::helpers::{Backend, TestApp, on_both_backends};
 
-const PLACE: &str = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id fulfillmentOrders { location { code } } routingDecisions { summary candidates { locationCode eligible reason chosen } } } userErrors { field code message } } }";
 const PROMISE: &str = "query($input: AvailableToPromiseInput!) { availableToPromise(input: $input) { options { deliveryMethod available recommended locationCodes estimatedDeliveryDate description } userErrors { field code message } } }";
-const PARIS: (f64, f64) = (48.8566, 2.3522);
-
-fn ship_to_paris(lines: Value) -> Value {
-    json!({
-        "channel": "WEB",
-        "customer": { "email": "capacity@example.com", "name": "Cap Tester" },
-        "lines": lines,
-        "shippingAddress": { "line1": "2 Rue de Rivoli", "city": "Paris", "postalCode": "75001", "country": "FR", "latitude": PARIS.0, "longitude": PARIS.1 }
-    })
-}
 
 async fn set_capacity(app: &TestApp, code: &str, capacity: i32) {
     let data = app
@@ -30,12 +21,6 @@ async fn set_capacity(app: &TestApp, code: &str, capacity: i32) {
         .await;
     assert_eq!(data["updateLocation"]["userErrors"], json!([]), "{data}");
     assert_eq!(data["updateLocation"]["location"]["dailyCapacity"], capacity, "{data}");
-}
-
-async fn place(app: &TestApp, lines: Value) -> Value {
-    let body = app.gql(Some(&app.token(Role::Agent)), PLACE, json!({ "input": ship_to_paris(lines) })).await;
-    assert!(body.get("errors").is_none(), "{body}");
-    body["data"]["placeOrder"].clone()
 }
 
 /// The recommended SHIP option's date for one unit of `sku` to Paris.
@@ -68,7 +53,8 @@ async fn a_full_location_still_sells_a_day_later(backend: Backend) {
     set_capacity(&app, "WH-ONLY", 2).await;
     let before = ship_date(&app, "CAP-A").await;
     for n in 1..=4 {
-        let payload = place(&app, json!([{ "sku": "CAP-A", "quantity": 1 }])).await;
+        let payload =
+            app.place_routed(ship_to_paris("capacity@example.com", json!([{ "sku": "CAP-A", "quantity": 1 }]))).await;
         assert_eq!(payload["userErrors"], json!([]), "order {n}: {payload}");
         let decision = &payload["order"]["routingDecisions"][0];
         let candidate = &decision["candidates"][0];
@@ -95,9 +81,11 @@ async fn the_location_with_capacity_left_is_preferred() {
     app.receive("CAP-B", "WH-FIRST", 10).await;
     app.receive("CAP-B", "WH-SECOND", 10).await;
     set_capacity(&app, "WH-FIRST", 1).await;
-    let first = place(&app, json!([{ "sku": "CAP-B", "quantity": 1 }])).await;
+    let first =
+        app.place_routed(ship_to_paris("capacity@example.com", json!([{ "sku": "CAP-B", "quantity": 1 }]))).await;
     assert_eq!(first["order"]["fulfillmentOrders"][0]["location"]["code"], "WH-FIRST", "{first}");
-    let second = place(&app, json!([{ "sku": "CAP-B", "quantity": 1 }])).await;
+    let second =
+        app.place_routed(ship_to_paris("capacity@example.com", json!([{ "sku": "CAP-B", "quantity": 1 }]))).await;
     assert_eq!(second["order"]["fulfillmentOrders"][0]["location"]["code"], "WH-SECOND", "{second}");
     let candidates = second["order"]["routingDecisions"][0]["candidates"].as_array().expect("candidates").clone();
     let full = candidates.iter().find(|c| c["locationCode"] == "WH-FIRST").expect("WH-FIRST considered");
@@ -111,7 +99,11 @@ async fn twenty_orders_race_for_five_slots(backend: Backend) {
     app.create_location("WH-RACE", false, 10, "4.90").await;
     app.receive("CAP-R", "WH-RACE", 100).await;
     set_capacity(&app, "WH-RACE", 5).await;
-    let results = join_all((0..20).map(|_| place(&app, json!([{ "sku": "CAP-R", "quantity": 1 }])))).await;
+    let results =
+        join_all((0..20).map(|_| {
+            app.place_routed(ship_to_paris("capacity@example.com", json!([{ "sku": "CAP-R", "quantity": 1 }])))
+        }))
+        .await;
     for r in &results {
         assert_eq!(r["userErrors"], json!([]), "{r}");
     }
@@ -165,7 +157,7 @@ async fn an_order_total_that_would_overflow_is_refused() {
     // The largest price the catalogue takes, on a product that needs no stock.
     let data = app
         .admin_data(
-            crate::helpers::CREATE_PRODUCT,
+            CREATE_PRODUCT,
             json!({ "input": { "sku": "DEAR", "name": "Dear", "kind": "DIGITAL", "price": { "amount": "1000000000.00", "currency": "EUR" } } }),
         )
         .await;
@@ -176,7 +168,7 @@ async fn an_order_total_that_would_overflow_is_refused() {
         .post(
             Some(&app.token(Role::Agent)),
             None,
-            &json!({ "query": PLACE, "variables": { "input": ship_to_paris(lines) } }),
+            &json!({ "query": PLACE_ORDER, "variables": { "input": ship_to_paris("capacity@example.com", lines) } }),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -192,7 +184,7 @@ async fn the_promise_takes_the_address_place_order_takes() {
     app.create_product("ADDR", "10.00").await;
     app.create_location("WH-ADDR", false, 10, "4.90").await;
     app.receive("ADDR", "WH-ADDR", 5).await;
-    let address = ship_to_paris(json!([]))["shippingAddress"].clone();
+    let address = ship_to_paris("capacity@example.com", json!([]))["shippingAddress"].clone();
     let mut full = address.clone();
     full["name"] = json!("Ada Lovelace");
     full["line2"] = json!("3e étage");

@@ -13,12 +13,9 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, PLACE_ORDER, RECEIVE, TestApp, on_both_backends, order_input};
-
-const CANCEL_ORDER: &str = "mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { order { id number status } userErrors { field code message } } }";
-const CREATE_PROMOTION: &str = "mutation($input: CreatePromotionInput!) { createPromotion(input: $input) { promotion { code usedCount } userErrors { field code message } } }";
-const CREATE_CUSTOMER: &str = "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id } userErrors { field code message } } }";
-const PRODUCT_AVAILABLE: &str = "query($sku: String!) { product(sku: $sku) { available } }";
+use crate::documents::{CANCEL_ORDER, CREATE_CUSTOMER, CREATE_PROMOTION, PLACE_ORDER, RECEIVE};
+use crate::fixtures::order_input;
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
 // ---- What every race is judged by ---------------------------------------------------------
 
@@ -127,11 +124,6 @@ async fn audit(app: &TestApp) -> Books {
     Books { on_hand, reserved }
 }
 
-async fn available(app: &TestApp, sku: &str) -> i64 {
-    let data = app.admin_data(PRODUCT_AVAILABLE, json!({ "sku": sku })).await;
-    data["product"]["available"].as_i64().expect("available")
-}
-
 /// Places an order for `email` (the request is built at once; the future borrows only the app).
 fn place<'a>(app: &'a TestApp, token: &'a str, email: &str, lines: &Value) -> impl Future<Output = Value> + 'a {
     app.gql(Some(token), PLACE_ORDER, json!({ "input": order_input(email, lines.clone()) }))
@@ -192,7 +184,7 @@ async fn scarce_stock_is_never_oversold(backend: Backend) {
     // Never more than the twelve units; and a shopper was only turned away when what was left
     // could not fill the cart (stock only went down, so what is left now was left then too).
     assert!(sold_scarce <= 12, "oversold: {sold_scarce} of 12 units sold");
-    let left = available(&app, "SCARCE").await;
+    let left = app.available("SCARCE").await;
     assert_eq!(left, 12 - sold_scarce, "the units sold and the units left do not add up to the stock");
     let smallest_refused = refused_demands.iter().copied().min().expect("demand far beyond the stock was refused");
     assert!(
@@ -206,7 +198,7 @@ async fn scarce_stock_is_never_oversold(backend: Backend) {
     let books = audit(&app).await;
     assert_eq!(books.reserved, sold_scarce + sold_plenty);
     assert_eq!(books.on_hand, 112);
-    assert_eq!(available(&app, "PLENTY").await, 100 - sold_plenty);
+    assert_eq!(app.available("PLENTY").await, 100 - sold_plenty);
 }
 
 on_both_backends!(scarce_stock_is_never_oversold, multi_thread);
@@ -452,7 +444,7 @@ async fn cancellations_and_new_orders_race(backend: Backend) {
         assert_eq!(placed["userErrors"], json!([]), "{placed}");
         first_orders.push(placed["order"]["id"].as_str().expect("order id").to_owned());
     }
-    assert_eq!(available(&app, "MUG").await, 4);
+    assert_eq!(app.available("MUG").await, 4);
 
     // Then, all at once: each of the eight is cancelled twice (the customer and an agent both hit
     // cancel), while sixteen new shoppers want a cap and a mug each.

@@ -4,9 +4,11 @@
 //! no order, no customer, no reservation, no promo use, no catalogue row.
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    Backend, CREATE_LOCATION, CREATE_PRODUCT, PLACE_ORDER, RECEIVE, TestApp, on_both_backends, order_input,
+use crate::documents::{
+    CREATE_CUSTOMER, CREATE_LOCATION, CREATE_PRODUCT, CREATE_PROMOTION, PLACE_ORDER, RECEIVE, UPDATE_PRODUCT,
 };
+use crate::fixtures::order_input;
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
 // ---- How a refusal is checked ----------------------------------------------------------------
 
@@ -83,11 +85,8 @@ fn with(base: Value, patch: Value) -> Value {
 
 // ---- The shop the orders are placed in -------------------------------------------------------
 
-const UPDATE_PRODUCT: &str = "mutation($input: UpdateProductInput!) { updateProduct(input: $input) { product { sku active } userErrors { field code message } } }";
 const UPDATE_LOCATION: &str = "mutation($input: UpdateLocationInput!) { updateLocation(input: $input) { location { code active } userErrors { field code message } } }";
-const CREATE_PROMOTION: &str = "mutation($input: CreatePromotionInput!) { createPromotion(input: $input) { promotion { code } userErrors { field code message } } }";
 const SET_TAX_RATE: &str = "mutation($input: SetTaxRateInput!) { setTaxRate(input: $input) { taxRate { country } userErrors { field code message } } }";
-const AVAILABLE: &str = "query($sku: String!) { product(sku: $sku) { available } }";
 
 /// Nobody has ordered with this address yet: an order that got through would create them.
 const NEWCOMER: &str = "newcomer@example.com";
@@ -135,11 +134,6 @@ async fn shop(backend: Backend) -> TestApp {
     let placed = app.gql(Some(&app.admin()), PLACE_ORDER, json!({ "input": first })).await;
     assert_eq!(placed["data"]["placeOrder"]["userErrors"], json!([]), "{placed}");
     app
-}
-
-async fn available(app: &TestApp, sku: &str) -> i64 {
-    let data = app.admin_data(AVAILABLE, json!({ "sku": sku })).await;
-    data["product"]["available"].as_i64().expect("available")
 }
 
 // ---- placeOrder --------------------------------------------------------------------------------
@@ -402,8 +396,8 @@ fn uncoercible_orders() -> Vec<(&'static str, Value)> {
 
 async fn bad_orders_are_refused_and_nothing_is_written(backend: Backend) {
     let app = shop(backend).await;
-    assert_eq!(available(&app, "TEE").await, 4);
-    assert_eq!(available(&app, "MUG").await, 3);
+    assert_eq!(app.available("TEE").await, 4);
+    assert_eq!(app.available("MUG").await, 3);
     let everything = backend == Backend::Postgres;
     for case in bad_orders().into_iter().filter(|c| everything || c.embedded) {
         assert_refused(&app, case.story, PLACE_ORDER, case.input, case.expected).await;
@@ -412,8 +406,8 @@ async fn bad_orders_are_refused_and_nothing_is_written(backend: Backend) {
         assert_not_coerced(&app, story, PLACE_ORDER, variables).await;
     }
     // The lines that could have been filled hold nothing either.
-    assert_eq!(available(&app, "TEE").await, 4, "no TEE is left reserved by a refused order");
-    assert_eq!(available(&app, "MUG").await, 3);
+    assert_eq!(app.available("TEE").await, 4, "no TEE is left reserved by a refused order");
+    assert_eq!(app.available("MUG").await, 3);
     assert_eq!(app.count("orders").await, 1, "only the first order exists");
 
     // And the same shop still takes a good order afterwards, all the stock there is.
@@ -600,8 +594,6 @@ async fn bad_tax_rates_are_refused_and_nothing_is_written(backend: Backend) {
         assert_refused(app, story, SET_TAX_RATE, input, expected).await;
     }
 }
-
-const CREATE_CUSTOMER: &str = "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id } userErrors { field code message } } }";
 
 /// Field paths are relative to `input`, as in every other mutation: `["email"]`, not
 /// `["input", "email"]`.

@@ -4,7 +4,9 @@ use domain::auth::Role;
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, PLACE_ORDER, TestApp, on_both_backends, order_input};
+use crate::documents::PLACE_ORDER;
+use crate::fixtures::order_input;
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
 async fn post(client: &reqwest::Client, address: &str, token: &str, key: Option<&str>, body: &Value) -> (u16, Value) {
     let mut request = client.post(format!("{address}/graphql")).bearer_auth(token).json(body);

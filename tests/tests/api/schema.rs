@@ -8,7 +8,9 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statemen
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, PLACE_ORDER, TestApp, order_input, postgres_admin_url};
+use crate::documents::PLACE_ORDER;
+use crate::fixtures::order_input;
+use crate::helpers::{Backend, TestApp, postgres_admin_url};
 
 // ---- (a) The checked-in schema is the one served -------------------------------------------
 
