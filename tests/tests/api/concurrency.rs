@@ -7,11 +7,10 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use domain::auth::Role;
-use entities::{fulfillment_order, fulfillment_order_line, inventory_level, inventory_movement, order, order_line};
+use entities::{inventory_movement, order};
 use futures::future::join_all;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use crate::documents::{CANCEL_ORDER, CREATE_CUSTOMER, CREATE_PROMOTION, PLACE_ORDER, RECEIVE};
 use crate::fixtures::order_input;
@@ -72,56 +71,6 @@ fn units_allocated(order: &Value, sku: &str) -> i64 {
 
 fn order_number(payload: &Value) -> String {
     payload["order"]["number"].as_str().expect("an order number").to_owned()
-}
-
-/// What the books say once the dust has settled.
-struct Books {
-    on_hand: i64,
-    reserved: i64,
-}
-
-/// Audits every inventory level after a race and returns the totals:
-/// - each level's on hand and reserved are what its ledger adds up to;
-/// - 0 <= reserved <= on hand at each level;
-/// - each level's reserved is exactly what the open fulfilment orders hold there, and in all
-///   it is what the order lines say is allocated.
-async fn audit(app: &TestApp) -> Books {
-    let discrepancies = domain::inventory::ledger_discrepancies(&app.db).await.expect("ledger audit");
-    assert!(discrepancies.is_empty(), "levels disagree with their ledger: {discrepancies:?}");
-
-    let levels = inventory_level::Entity::find().all(&app.db).await.expect("levels");
-    let open_fulfilment: HashSet<Uuid> = fulfillment_order::Entity::find()
-        .filter(fulfillment_order::Column::Status.ne("CANCELLED"))
-        .all(&app.db)
-        .await
-        .expect("fulfilment orders")
-        .into_iter()
-        .map(|f| f.id)
-        .collect();
-    let mut held: HashMap<Uuid, i64> = HashMap::new();
-    for line in fulfillment_order_line::Entity::find().all(&app.db).await.expect("fulfilment order lines") {
-        if open_fulfilment.contains(&line.fulfillment_order_id) {
-            *held.entry(line.inventory_level_id).or_default() += i64::from(line.quantity);
-        }
-    }
-    for level in &levels {
-        assert!(0 <= level.reserved && level.reserved <= level.on_hand, "reserved beyond on hand: {level:?}");
-        let held_here = held.get(&level.id).copied().unwrap_or(0);
-        assert_eq!(i64::from(level.reserved), held_here, "reserved disagrees with the fulfilment orders: {level:?}");
-    }
-
-    let on_hand = levels.iter().map(|l| i64::from(l.on_hand)).sum();
-    let reserved: i64 = levels.iter().map(|l| i64::from(l.reserved)).sum();
-    assert_eq!(reserved, held.values().sum::<i64>(), "fulfilment orders hold stock at no level");
-    let allocated: i64 = order_line::Entity::find()
-        .all(&app.db)
-        .await
-        .expect("order lines")
-        .iter()
-        .map(|l| i64::from(l.allocated_quantity))
-        .sum();
-    assert_eq!(reserved, allocated, "reserved disagrees with the order lines' allocations");
-    Books { on_hand, reserved }
 }
 
 /// Places an order for `email` (the request is built at once; the future borrows only the app).
@@ -195,7 +144,7 @@ async fn scarce_stock_is_never_oversold(backend: Backend) {
 
     // The books: what is reserved is exactly what the accepted orders hold, refused orders
     // (even their plentiful lines) hold nothing, and every level agrees with its ledger.
-    let books = audit(&app).await;
+    let books = app.audit().await;
     assert_eq!(books.reserved, sold_scarce + sold_plenty);
     assert_eq!(books.on_hand, 112);
     assert_eq!(app.available("PLENTY").await, 100 - sold_plenty);
@@ -305,7 +254,7 @@ async fn one_idempotency_key_makes_one_order(backend: Backend) {
     assert_ne!(per_customer[0], per_customer[1], "two customers' keys were mixed up");
     assert_eq!(app.count("orders").await, 4);
 
-    let books = audit(&app).await;
+    let books = app.audit().await;
     assert_eq!(books.reserved, 8);
 }
 
@@ -350,7 +299,7 @@ async fn promo_usage_limit_holds_under_a_rush(backend: Backend) {
     assert_eq!(app.count("orders").await, 3);
 
     // The nine refused orders reserved nothing, not even for a moment that stuck.
-    let books = audit(&app).await;
+    let books = app.audit().await;
     assert_eq!(books.reserved, placed_units);
     assert_eq!(books.reserved, 6);
 
@@ -405,7 +354,7 @@ async fn receipts_and_orders_race_on_a_new_level(backend: Backend) {
 
     // One level, all twenty units on hand, and only units that had arrived were sold.
     assert_eq!(app.count("inventory_levels").await, 1, "the first receipts created the level twice");
-    let books = audit(&app).await;
+    let books = app.audit().await;
     assert_eq!(books.on_hand, 20);
     assert_eq!(books.reserved, sold);
     assert!(sold <= 20);
@@ -522,7 +471,7 @@ async fn cancellations_and_new_orders_race(backend: Backend) {
         .await
         .expect("count cancelled orders");
     assert_eq!(cancelled, 8);
-    let books = audit(&app).await;
+    let books = app.audit().await;
     assert_eq!(books.on_hand, 24);
     assert_eq!(books.reserved, 2 * new_orders);
 }

@@ -1,17 +1,11 @@
 //! What a busy first week would break: who may act on a fulfilment order, order statuses derived
 //! from committed state, flows that race each other without deadlocks, backorders filled
 //! through the router from every event that frees stock, and the smaller rules around them.
-use std::collections::HashMap;
-
 use domain::auth::Role;
-use domain::orders::FulfillmentStatus;
-use entities::{fulfillment_order, fulfillment_order_line, inventory_level, order_line};
 use futures::future::join_all;
-use sea_orm::{ConnectionTrait, EntityTrait, Statement};
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
-use crate::documents::CREATE_LOCATION;
 use crate::fixtures::{LILLE, LYON, MARSEILLE, PARIS, ship_to_paris};
 use crate::helpers::{Backend, TestApp};
 
@@ -38,47 +32,6 @@ async fn on_hand(app: &TestApp, sku: &str, location: &str) -> i64 {
         .iter()
         .find(|l| l["location"]["code"] == location)
         .map_or(0, |l| l["onHand"].as_i64().expect("onHand"))
-}
-
-/// The books after a race: each level agrees with its ledger, reserved is exactly what the
-/// fulfilment orders still holding stock hold there, and what the order lines say is allocated.
-async fn audit(app: &TestApp) {
-    let off = domain::inventory::ledger_discrepancies(&app.db).await.expect("ledger audit");
-    assert!(off.is_empty(), "levels disagree with their ledger: {off:?}");
-    let holding: HashMap<Uuid, bool> = fulfillment_order::Entity::find()
-        .all(&app.db)
-        .await
-        .expect("fulfilment orders")
-        .into_iter()
-        .map(|f| {
-            let holds =
-                FulfillmentStatus::parse(&f.status).is_some_and(|s| s.holds_reservation(f.shipped_at.is_some()));
-            (f.id, holds)
-        })
-        .collect();
-    let mut held: HashMap<Uuid, i64> = HashMap::new();
-    for line in fulfillment_order_line::Entity::find().all(&app.db).await.expect("fulfilment lines") {
-        if holding.get(&line.fulfillment_order_id).copied().unwrap_or(false) {
-            *held.entry(line.inventory_level_id).or_default() += i64::from(line.quantity);
-        }
-    }
-    let levels = inventory_level::Entity::find().all(&app.db).await.expect("levels");
-    for level in &levels {
-        assert!(0 <= level.reserved && level.reserved <= level.on_hand, "reserved beyond on hand: {level:?}");
-        assert_eq!(
-            i64::from(level.reserved),
-            held.get(&level.id).copied().unwrap_or(0),
-            "reserved disagrees with the fulfilment orders: {level:?}"
-        );
-    }
-    let allocated: i64 = order_line::Entity::find()
-        .all(&app.db)
-        .await
-        .expect("lines")
-        .iter()
-        .map(|l| i64::from(l.allocated_quantity))
-        .sum();
-    assert_eq!(levels.iter().map(|l| i64::from(l.reserved)).sum::<i64>(), allocated, "lines disagree with levels");
 }
 
 async fn outbox_rows(app: &TestApp, dedupe_key: &str) -> i64 {
@@ -142,7 +95,7 @@ async fn a_store_associate_cannot_write_off_the_warehouse_shipping_to_it() {
     let rejected = app.act(&warehouse, "rejectFulfillmentOrder", one).await;
     assert_eq!(rejected["userErrors"], json!([]), "{rejected}");
     assert_eq!(on_hand(&app, "LAMP", "WH-LYON").await, 22);
-    audit(&app).await;
+    app.audit().await;
 }
 
 // ---- 2. An order's status is derived under its lock, from what is committed ---------------
@@ -177,7 +130,7 @@ async fn a_backorder_filled_while_the_order_is_confirmed_is_released() {
             o["fulfillmentOrders"].as_array().expect("fos").iter().map(|f| &f["status"]).collect();
         assert_eq!(statuses, vec![&json!("RELEASED")], "{o}");
     }
-    audit(&app).await;
+    app.audit().await;
 }
 
 /// Two locations ship their parts of one order at once: the order ends SHIPPED and the
@@ -231,7 +184,7 @@ async fn two_locations_shipping_one_order_at_once_leave_it_shipped() {
         assert_eq!(app.routed_order(id).await["status"], "SHIPPED");
         assert_eq!(outbox_rows(&app, &format!("order_shipped:{id}")).await, 1, "the customer is told once");
     }
-    audit(&app).await;
+    app.audit().await;
 }
 
 // ---- 5. Flows race each other without deadlocks --------------------------------------------
@@ -289,7 +242,7 @@ async fn cancel_races_pack_and_ship_without_deadlocks() {
             _ => panic!("unexpected outcome {o}"),
         }
     }
-    audit(&app).await;
+    app.audit().await;
 }
 
 /// A location rejects while new orders take the same stock and receipts and cancellations
@@ -343,7 +296,7 @@ async fn rejections_placements_receipts_and_cancellations_race_without_deadlocks
         }
     });
     join_all(races).await;
-    audit(&app).await;
+    app.audit().await;
 }
 
 // ---- 6. Backorders are filled through the router, from every event that frees stock -------
@@ -380,7 +333,7 @@ async fn racing_receipts_fill_every_backordered_unit_they_can() {
         }
         assert_eq!(backordered, 0, "{sku}: {backordered} units still wait while 10 sit free");
     }
-    audit(&app).await;
+    app.audit().await;
 }
 
 /// A cancellation frees stock that a waiting order gets at once; a positive adjustment too.
@@ -409,7 +362,7 @@ async fn cancellations_and_adjustments_fill_waiting_backorders() {
         .await;
     assert_eq!(adjusted["adjustInventory"]["userErrors"], json!([]), "{adjusted}");
     assert_eq!(app.routed_order(&third).await["lines"][0]["backorderedQuantity"], 0);
-    audit(&app).await;
+    app.audit().await;
 }
 
 /// A backorder fill follows the routing rules: `allowSplit: false` waits for one location to
@@ -434,7 +387,7 @@ async fn a_backorder_fill_keeps_allow_split_false() {
     let fos = o["fulfillmentOrders"].as_array().expect("fos");
     assert_eq!(fos.len(), 1, "{o}");
     assert_eq!(fos[0]["location"]["code"], "WH-LILLE");
-    audit(&app).await;
+    app.audit().await;
 }
 
 // ---- 8 and 12. Smaller rules -----------------------------------------------------------------
@@ -490,18 +443,12 @@ async fn cancelling_an_order_gives_its_promotion_use_back() {
 #[tokio::test]
 async fn a_shipping_rate_in_another_currency_is_never_free() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    let data = app
-        .admin_data(
-            CREATE_LOCATION,
-            json!({ "input": {
-                "code": "WH-ZURICH", "name": "Zurich", "kind": "WAREHOUSE",
-                "address": { "line1": "1 Strasse", "city": "Zurich", "postalCode": "8000", "country": "CH", "latitude": 47.37, "longitude": 8.54 },
-                "canShip": true, "canPickup": false, "priority": 10,
-                "shippingRate": { "amount": "9.00", "currency": "CHF" }
-            } }),
-        )
-        .await;
-    assert_eq!(data["createLocation"]["userErrors"], json!([]), "{data}");
+    app.create_location_with(json!({
+            "code": "WH-ZURICH", "name": "Zurich", "kind": "WAREHOUSE",
+            "address": { "line1": "1 Strasse", "city": "Zurich", "postalCode": "8000", "country": "CH", "latitude": 47.37, "longitude": 8.54 },
+            "canShip": true, "canPickup": false, "priority": 10,
+            "shippingRate": { "amount": "9.00", "currency": "CHF" }
+        })).await;
     app.create_product("A", "10.00").await;
     app.receive("A", "WH-ZURICH", 10).await;
     let before = app.snapshot().await;

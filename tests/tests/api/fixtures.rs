@@ -1,8 +1,14 @@
 //! The shop the stories build and the steps they take: products, locations, stock, customers,
 //! orders and fulfilment orders. A step asserts that it worked; a `…_body` step returns the whole
 //! response for the story to judge.
+use std::collections::HashMap;
+
 use domain::auth::Role;
+use domain::orders::FulfillmentStatus;
+use entities::{fulfillment_order, fulfillment_order_line, inventory_level, order_line};
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::documents::{
     CANCEL_ORDER, CONFIRM_ORDER, CREATE_CUSTOMER, CREATE_LOCATION, CREATE_PRODUCT, PLACE_ORDER, PRODUCT_AVAILABLE,
@@ -22,47 +28,43 @@ impl TestApp {
     }
 
     pub async fn create_product(&self, sku: &str, price: &str) {
-        let data = self
-            .admin_data(
-                CREATE_PRODUCT,
-                json!({ "input": { "sku": sku, "name": format!("Product {sku}"), "price": { "amount": price, "currency": "EUR" } } }),
-            )
+        let name = format!("Product {sku}");
+        self.create_product_with(json!({ "sku": sku, "name": name, "price": { "amount": price, "currency": "EUR" } }))
             .await;
+    }
+
+    /// Creates a product from a whole `CreateProductInput`, which must be accepted.
+    pub async fn create_product_with(&self, input: Value) {
+        let data = self.admin_data(CREATE_PRODUCT, json!({ "input": input })).await;
         assert_eq!(data["createProduct"]["userErrors"], json!([]), "{data}");
+    }
+
+    /// Creates a location from a whole `CreateLocationInput`, which must be accepted.
+    pub async fn create_location_with(&self, input: Value) {
+        let data = self.admin_data(CREATE_LOCATION, json!({ "input": input })).await;
+        assert_eq!(data["createLocation"]["userErrors"], json!([]), "{data}");
     }
 
     /// A location that ships (and picks up when `pickup`), at the given coordinates.
     pub async fn create_location(&self, code: &str, pickup: bool, priority: i32, shipping: &str) {
-        let data = self
-            .admin_data(
-                CREATE_LOCATION,
-                json!({ "input": {
-                    "code": code, "name": format!("Location {code}"),
-                    "kind": if pickup { "STORE" } else { "WAREHOUSE" },
-                    "address": { "line1": "1 Main St", "city": "Lyon", "postalCode": "69001", "country": "FR", "latitude": 45.76, "longitude": 4.83 },
-                    "canShip": true, "canPickup": pickup, "priority": priority,
-                    "shippingRate": { "amount": shipping, "currency": "EUR" }
-                } }),
-            )
-            .await;
-        assert_eq!(data["createLocation"]["userErrors"], json!([]), "{data}");
+        self.create_location_with(json!({
+                "code": code, "name": format!("Location {code}"),
+                "kind": if pickup { "STORE" } else { "WAREHOUSE" },
+                "address": { "line1": "1 Main St", "city": "Lyon", "postalCode": "69001", "country": "FR", "latitude": 45.76, "longitude": 4.83 },
+                "canShip": true, "canPickup": pickup, "priority": priority,
+                "shippingRate": { "amount": shipping, "currency": "EUR" }
+            })).await;
     }
 
     /// A location of `kind` in France at `at`, shipping at 4.90 EUR when `ships`, for the stories
     /// in which distance decides.
     pub async fn create_location_at(&self, code: &str, kind: &str, at: (f64, f64), pickup: bool, ships: bool) {
-        let data = self
-            .admin_data(
-                CREATE_LOCATION,
-                json!({ "input": {
-                    "code": code, "name": code, "kind": kind,
-                    "address": { "line1": "1 Rue", "city": "City", "postalCode": "00000", "country": "FR", "latitude": at.0, "longitude": at.1 },
-                    "canShip": ships, "canPickup": pickup, "priority": 10,
-                    "shippingRate": { "amount": "4.90", "currency": "EUR" }
-                } }),
-            )
-            .await;
-        assert_eq!(data["createLocation"]["userErrors"], json!([]), "{data}");
+        self.create_location_with(json!({
+                "code": code, "name": code, "kind": kind,
+                "address": { "line1": "1 Rue", "city": "City", "postalCode": "00000", "country": "FR", "latitude": at.0, "longitude": at.1 },
+                "canShip": ships, "canPickup": pickup, "priority": 10,
+                "shippingRate": { "amount": "4.90", "currency": "EUR" }
+            })).await;
     }
 
     pub async fn receive(&self, sku: &str, location: &str, quantity: i32) {
@@ -172,6 +174,65 @@ impl TestApp {
     pub async fn assert_ledger_balances(&self) {
         let off = domain::inventory::ledger_discrepancies(&self.db).await.expect("audit the ledger");
         assert!(off.is_empty(), "levels that disagree with the ledger: {off:?}");
+    }
+}
+
+/// What the books say once the dust has settled.
+pub struct Books {
+    pub on_hand: i64,
+    pub reserved: i64,
+}
+
+impl TestApp {
+    /// Audits every inventory level (after a race) and returns the totals:
+    /// - each level's on hand and reserved are what its ledger adds up to;
+    /// - 0 <= reserved <= on hand at each level;
+    /// - each level's reserved is exactly what the fulfilment orders still holding stock hold
+    ///   there, and in all it is what the order lines say is allocated.
+    pub async fn audit(&self) -> Books {
+        let discrepancies = domain::inventory::ledger_discrepancies(&self.db).await.expect("ledger audit");
+        assert!(discrepancies.is_empty(), "levels disagree with their ledger: {discrepancies:?}");
+
+        let holding: HashMap<Uuid, bool> = fulfillment_order::Entity::find()
+            .all(&self.db)
+            .await
+            .expect("fulfilment orders")
+            .into_iter()
+            .map(|f| {
+                let holds =
+                    FulfillmentStatus::parse(&f.status).is_some_and(|s| s.holds_reservation(f.shipped_at.is_some()));
+                (f.id, holds)
+            })
+            .collect();
+        let mut held: HashMap<Uuid, i64> = HashMap::new();
+        for line in fulfillment_order_line::Entity::find().all(&self.db).await.expect("fulfilment order lines") {
+            if holding.get(&line.fulfillment_order_id).copied().unwrap_or(false) {
+                *held.entry(line.inventory_level_id).or_default() += i64::from(line.quantity);
+            }
+        }
+        let levels = inventory_level::Entity::find().all(&self.db).await.expect("levels");
+        for level in &levels {
+            assert!(0 <= level.reserved && level.reserved <= level.on_hand, "reserved beyond on hand: {level:?}");
+            let held_here = held.get(&level.id).copied().unwrap_or(0);
+            assert_eq!(
+                i64::from(level.reserved),
+                held_here,
+                "reserved disagrees with the fulfilment orders: {level:?}"
+            );
+        }
+
+        let on_hand = levels.iter().map(|l| i64::from(l.on_hand)).sum();
+        let reserved: i64 = levels.iter().map(|l| i64::from(l.reserved)).sum();
+        assert_eq!(reserved, held.values().sum::<i64>(), "fulfilment orders hold stock at no level");
+        let allocated: i64 = order_line::Entity::find()
+            .all(&self.db)
+            .await
+            .expect("order lines")
+            .iter()
+            .map(|l| i64::from(l.allocated_quantity))
+            .sum();
+        assert_eq!(reserved, allocated, "reserved disagrees with the order lines' allocations");
+        Books { on_hand, reserved }
     }
 }
 

@@ -69,19 +69,35 @@ pub struct TestApp {
     store: Store,
 }
 
+/// Creates an empty PostgreSQL database of a test's own; returns its name and URL.
+pub async fn create_postgres_database() -> (String, String) {
+    let name = format!("oms_test_{}", Uuid::new_v4().simple());
+    let admin = Database::connect(postgres_admin_url()).await.expect("connect to PostgreSQL");
+    admin
+        .execute_raw(Statement::from_string(DbBackend::Postgres, format!("CREATE DATABASE {name}")))
+        .await
+        .expect("create test database");
+    admin.close().await.expect("close admin connection");
+    let url = postgres_url_for(&name);
+    (name, url)
+}
+
+/// Drops a test's PostgreSQL database, whoever is still connected to it.
+pub async fn drop_postgres_database(name: &str) {
+    if let Ok(admin) = Database::connect(postgres_admin_url()).await {
+        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        let _ = admin.execute_raw(Statement::from_string(DbBackend::Postgres, sql)).await;
+        let _ = admin.close().await;
+    }
+}
+
 /// Creates an empty database and returns its URL and how to remove it.
 async fn fresh_database(backend: Backend) -> (String, Store) {
     let id = Uuid::new_v4().simple().to_string();
     match backend {
         Backend::Postgres => {
-            let name = format!("oms_test_{id}");
-            let admin = Database::connect(postgres_admin_url()).await.expect("connect to PostgreSQL");
-            admin
-                .execute_raw(Statement::from_string(DbBackend::Postgres, format!("CREATE DATABASE {name}")))
-                .await
-                .expect("create test database");
-            admin.close().await.expect("close admin connection");
-            (postgres_url_for(&name), Store::Postgres { name })
+            let (name, url) = create_postgres_database().await;
+            (url, Store::Postgres { name })
         }
         Backend::Sqlite => {
             let path = std::env::temp_dir().join(format!("oms_test_{id}.db"));
@@ -198,16 +214,7 @@ impl TestApp {
 
     /// Counts the rows of a table, to prove a refused request wrote nothing.
     pub async fn count(&self, table: &str) -> i64 {
-        let row = self
-            .db
-            .query_one_raw(Statement::from_string(
-                self.db.get_database_backend(),
-                format!("SELECT COUNT(*) AS n FROM {table}"),
-            ))
-            .await
-            .expect("count")
-            .expect("a row");
-        row.try_get::<i64>("", "n").expect("n")
+        self.scalar(format!("SELECT COUNT(*) AS n FROM {table}")).await
     }
 
     /// Row counts of every business table: equal before and after means nothing was written.
@@ -237,15 +244,13 @@ impl TestApp {
     }
 
     pub async fn sum(&self, table: &str, column: &str) -> i64 {
-        let row = self
-            .db
-            .query_one_raw(Statement::from_string(
-                self.db.get_database_backend(),
-                format!("SELECT CAST(COALESCE(SUM({column}), 0) AS BIGINT) AS n FROM {table}"),
-            ))
-            .await
-            .expect("sum")
-            .expect("a row");
+        self.scalar(format!("SELECT CAST(COALESCE(SUM({column}), 0) AS BIGINT) AS n FROM {table}")).await
+    }
+
+    /// The number `n` that `sql` answers in its one row.
+    async fn scalar(&self, sql: String) -> i64 {
+        let statement = Statement::from_string(self.db.get_database_backend(), sql);
+        let row = self.db.query_one_raw(statement).await.expect("query").expect("a row");
         row.try_get::<i64>("", "n").expect("n")
     }
 }
@@ -272,17 +277,7 @@ impl Drop for TestApp {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
             rt.block_on(async move {
                 match store {
-                    Store::Postgres { name } => {
-                        if let Ok(admin) = Database::connect(postgres_admin_url()).await {
-                            let _ = admin
-                                .execute_raw(Statement::from_string(
-                                    DbBackend::Postgres,
-                                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                                ))
-                                .await;
-                            let _ = admin.close().await;
-                        }
-                    }
+                    Store::Postgres { name } => drop_postgres_database(&name).await,
                     Store::Sqlite { path } => {
                         if !path.as_os_str().is_empty() {
                             for suffix in ["", "-wal", "-shm"] {

@@ -6,7 +6,7 @@ use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::documents::{CANCEL_ORDER, CONFIRM_ORDER, CREATE_LOCATION};
+use crate::documents::{CANCEL_ORDER, CONFIRM_ORDER};
 use crate::fixtures::order_input;
 use crate::helpers::{Backend, TestApp, on_both_backends};
 
@@ -243,19 +243,14 @@ on_both_backends!(an_order_is_placed_confirmed_and_cancelled);
 
 /// A location in another country, for store pickup only.
 async fn create_pickup_store(app: &TestApp, code: &str, country: &str) {
-    let d = app
-        .admin_data(
-            CREATE_LOCATION,
-            json!({ "input": {
-                "code": code, "name": format!("Store {code}"), "kind": "STORE",
-                "address": { "line1": "Alexanderplatz 1", "city": "Berlin", "postalCode": "10178", "country": country,
-                             "latitude": 52.52, "longitude": 13.41 },
-                "canShip": false, "canPickup": true, "priority": 50,
-                "shippingRate": { "amount": "3.00", "currency": "EUR" }
-            } }),
-        )
-        .await;
-    assert_eq!(d["createLocation"]["userErrors"], json!([]), "{d}");
+    app.create_location_with(json!({
+        "code": code, "name": format!("Store {code}"), "kind": "STORE",
+        "address": { "line1": "Alexanderplatz 1", "city": "Berlin", "postalCode": "10178", "country": country,
+                     "latitude": 52.52, "longitude": 13.41 },
+        "canShip": false, "canPickup": true, "priority": 50,
+        "shippingRate": { "amount": "3.00", "currency": "EUR" }
+    }))
+    .await;
 }
 
 async fn set_tax_rate(app: &TestApp, country: &str, percent: &str) {
