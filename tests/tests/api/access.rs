@@ -11,16 +11,15 @@ use oms_api::{Application, Migrations, Settings};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, CREATE_LOCATION, CREATE_PRODUCT, PLACE_ORDER, RECEIVE, TestApp, order_input};
+use crate::documents::{CREATE_LOCATION, CREATE_PRODUCT, PLACE_ORDER, RECEIVE};
+use crate::fixtures::{order_input, own_order};
+use crate::helpers::{Backend, TestApp};
 
 // ---- Queries and small helpers ---------------------------------------------------------------
 
 const ORDER: &str = "query($id: ID!) { order(id: $id) { id number status customer { id } contact { email } } }";
 const ORDER_BY_NUMBER: &str = "query($number: String!) { orderByNumber(number: $number) { id number } }";
 const ORDERS: &str = "{ orders(first: 100) { edges { node { id } } } }";
-const CREATE_CUSTOMER: &str = "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id email } userErrors { field code message } } }";
-const CONFIRM: &str = "mutation($input: ConfirmOrderInput!) { confirmOrder(input: $input) { order { status } userErrors { field code message } } }";
-const CANCEL: &str = "mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { order { status } userErrors { field code message } } }";
 const MOVEMENTS: &str =
     "query($sku: String!) { inventoryMovements(sku: $sku, first: 50) { edges { node { kind onHandDelta } } } }";
 const CATALOGUE: &str = "{ products(first: 10) { edges { node { sku name price { amount currency } available } } } locations(first: 10) { edges { node { code canPickup } } } }";
@@ -63,13 +62,10 @@ struct Placed {
 
 /// Places an order with `token` and `input`, which must succeed.
 async fn place(app: &TestApp, token: &str, input: Value) -> Placed {
-    let body = app.gql(Some(token), PLACE_ORDER, json!({ "input": input })).await;
-    assert!(body.get("errors").is_none(), "unexpected errors: {body}");
-    let payload = &body["data"]["placeOrder"];
-    assert_eq!(payload["userErrors"], json!([]), "{body}");
+    let order = app.placed(token, input).await;
     Placed {
-        id: payload["order"]["id"].as_str().expect("id").to_owned(),
-        number: payload["order"]["number"].as_str().expect("number").to_owned(),
+        id: order["id"].as_str().expect("id").to_owned(),
+        number: order["number"].as_str().expect("number").to_owned(),
     }
 }
 
@@ -79,21 +75,6 @@ async fn order_as(app: &TestApp, token: &str, id: &str) -> Value {
 
 async fn by_number_as(app: &TestApp, token: &str, number: &str) -> Value {
     app.gql(Some(token), ORDER_BY_NUMBER, json!({ "number": number })).await
-}
-
-async fn create_customer(app: &TestApp, agent: &str, email: &str, name: &str) -> String {
-    let body = app.gql(Some(agent), CREATE_CUSTOMER, json!({ "input": { "email": email, "name": name } })).await;
-    assert_eq!(body["data"]["createCustomer"]["userErrors"], json!([]), "{body}");
-    body["data"]["createCustomer"]["customer"]["id"].as_str().expect("customer id").to_owned()
-}
-
-/// A customer's own order: no `customer` input, the token says who.
-fn own_order(lines: Value) -> Value {
-    let mut input = order_input("unused@example.com", lines);
-    if let Some(o) = input.as_object_mut() {
-        o.remove("customer");
-    }
-    input
 }
 
 // ---- Anonymous callers -------------------------------------------------------------------------
@@ -284,12 +265,12 @@ async fn agents_may_not_change_the_catalogue_locations_stock_or_pricing() {
     assert_eq!(app.snapshot().await, before, "no refused write left a trace");
 
     // What agents are for: customers and orders, for anyone.
-    create_customer(&app, &agent, "ann@example.com", "Ann Martin").await;
+    app.create_customer(&agent, "ann@example.com", "Ann Martin").await;
     let order = place(&app, &agent, order_input("ann@example.com", json!([{ "sku": "TEE", "quantity": 1 }]))).await;
     let ledger = app.gql(Some(&agent), MOVEMENTS, json!({ "sku": "TEE" })).await;
     assert!(ledger.get("errors").is_none(), "agents read the ledger: {ledger}");
     assert_eq!(ledger["data"]["inventoryMovements"]["edges"].as_array().map(Vec::len), Some(2), "{ledger}");
-    let confirm = app.gql(Some(&agent), CONFIRM, json!({ "input": { "orderId": order.id } })).await;
+    let confirm = app.confirm_body(&agent, &order.id).await;
     assert_eq!(confirm["data"]["confirmOrder"]["order"]["status"], "CONFIRMED", "{confirm}");
 }
 
@@ -304,8 +285,8 @@ async fn a_customer_sees_and_orders_only_for_itself() {
     app.create_product("TEE", "19.99").await;
     app.receive("TEE", "WH-1", 10).await;
     let agent = app.token(Role::Agent);
-    let ann_id = create_customer(&app, &agent, "ann@example.com", "Ann Martin").await;
-    let bob_id = create_customer(&app, &agent, "bob@example.com", "Bob Stone").await;
+    let ann_id = app.create_customer(&agent, "ann@example.com", "Ann Martin").await;
+    let bob_id = app.create_customer(&agent, "bob@example.com", "Bob Stone").await;
     let ann = app.customer_token(&ann_id);
     let tee = |quantity: i64| json!([{ "sku": "TEE", "quantity": quantity }]);
 
@@ -345,7 +326,7 @@ async fn a_customer_sees_and_orders_only_for_itself() {
     let before = app.snapshot().await;
     let as_bob = app.gql(Some(&ann), PLACE_ORDER, json!({ "input": order_input("bob@example.com", tee(1)) })).await;
     assert_top_level(&as_bob, "FORBIDDEN", "ordering in another's name");
-    let confirm = app.gql(Some(&ann), CONFIRM, json!({ "input": { "orderId": first.id } })).await;
+    let confirm = app.confirm_body(&ann, &first.id).await;
     assert_top_level(&confirm, "FORBIDDEN", "a customer confirming");
     let customers = app.gql(Some(&ann), "{ customers { edges { node { email } } } }", json!({})).await;
     assert_top_level(&customers, "FORBIDDEN", "a customer listing customers");
@@ -354,11 +335,8 @@ async fn a_customer_sees_and_orders_only_for_itself() {
     let stock = app.gql(Some(&ann), "{ product(sku: \"TEE\") { inventory { onHand } } }", json!({})).await;
     assert_eq!(top_level_code(&stock), Some("FORBIDDEN"), "{stock}");
     // Cancelling Bob's order is answered as for a missing order.
-    let cancel_bobs =
-        app.gql(Some(&ann), CANCEL, json!({ "input": { "orderId": bobs.id, "reason": "not mine" } })).await;
-    let cancel_missing = app
-        .gql(Some(&ann), CANCEL, json!({ "input": { "orderId": Uuid::new_v4().to_string(), "reason": "not mine" } }))
-        .await;
+    let cancel_bobs = app.cancel_body(&ann, &bobs.id, "not mine").await;
+    let cancel_missing = app.cancel_body(&ann, &Uuid::new_v4().to_string(), "not mine").await;
     assert_eq!(cancel_bobs["data"]["cancelOrder"]["order"], Value::Null, "{cancel_bobs}");
     assert_eq!(cancel_bobs["data"]["cancelOrder"]["userErrors"][0]["code"], "NOT_FOUND", "{cancel_bobs}");
     assert_eq!(cancel_bobs, cancel_missing);
@@ -367,8 +345,7 @@ async fn a_customer_sees_and_orders_only_for_itself() {
     assert_eq!(body["data"]["order"]["status"], "PENDING", "Bob's order is untouched");
 
     // Her own order she may cancel.
-    let cancelled =
-        app.gql(Some(&ann), CANCEL, json!({ "input": { "orderId": first.id, "reason": "changed my mind" } })).await;
+    let cancelled = app.cancel_body(&ann, &first.id, "changed my mind").await;
     assert_eq!(cancelled["data"]["cancelOrder"]["userErrors"], json!([]), "{cancelled}");
     assert_eq!(cancelled["data"]["cancelOrder"]["order"]["status"], "CANCELLED", "{cancelled}");
 

@@ -6,20 +6,11 @@ use futures::future::join_all;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp};
+use crate::documents::PLACE_ORDER;
+use crate::fixtures::{PARIS, ship_to_paris};
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
-const PLACE: &str = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id fulfillmentOrders { location { code } } routingDecisions { summary candidates { locationCode eligible reason chosen } } } userErrors { field code message } } }";
 const PROMISE: &str = "query($input: AvailableToPromiseInput!) { availableToPromise(input: $input) { options { deliveryMethod available recommended locationCodes estimatedDeliveryDate description } userErrors { field code message } } }";
-const PARIS: (f64, f64) = (48.8566, 2.3522);
-
-fn ship_to_paris(lines: Value) -> Value {
-    json!({
-        "channel": "WEB",
-        "customer": { "email": "capacity@example.com", "name": "Cap Tester" },
-        "lines": lines,
-        "shippingAddress": { "line1": "2 Rue de Rivoli", "city": "Paris", "postalCode": "75001", "country": "FR", "latitude": PARIS.0, "longitude": PARIS.1 }
-    })
-}
 
 async fn set_capacity(app: &TestApp, code: &str, capacity: i32) {
     let data = app
@@ -30,12 +21,6 @@ async fn set_capacity(app: &TestApp, code: &str, capacity: i32) {
         .await;
     assert_eq!(data["updateLocation"]["userErrors"], json!([]), "{data}");
     assert_eq!(data["updateLocation"]["location"]["dailyCapacity"], capacity, "{data}");
-}
-
-async fn place(app: &TestApp, lines: Value) -> Value {
-    let body = app.gql(Some(&app.token(Role::Agent)), PLACE, json!({ "input": ship_to_paris(lines) })).await;
-    assert!(body.get("errors").is_none(), "{body}");
-    body["data"]["placeOrder"].clone()
 }
 
 /// The recommended SHIP option's date for one unit of `sku` to Paris.
@@ -60,7 +45,7 @@ async fn column(app: &TestApp, sql: &str) -> Vec<String> {
         .collect()
 }
 
-async fn full_location_still_sells(backend: Backend) {
+async fn a_full_location_still_sells_a_day_later(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.create_product("CAP-A", "10.00").await;
     app.create_location("WH-ONLY", false, 10, "4.90").await;
@@ -68,7 +53,8 @@ async fn full_location_still_sells(backend: Backend) {
     set_capacity(&app, "WH-ONLY", 2).await;
     let before = ship_date(&app, "CAP-A").await;
     for n in 1..=4 {
-        let payload = place(&app, json!([{ "sku": "CAP-A", "quantity": 1 }])).await;
+        let payload =
+            app.place_routed(ship_to_paris("capacity@example.com", json!([{ "sku": "CAP-A", "quantity": 1 }]))).await;
         assert_eq!(payload["userErrors"], json!([]), "order {n}: {payload}");
         let decision = &payload["order"]["routingDecisions"][0];
         let candidate = &decision["candidates"][0];
@@ -83,15 +69,7 @@ async fn full_location_still_sells(backend: Backend) {
     assert_eq!(app.sum("inventory_levels", "reserved").await, 4);
 }
 
-#[tokio::test]
-async fn postgres_a_full_location_still_sells_a_day_later() {
-    full_location_still_sells(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_full_location_still_sells_a_day_later() {
-    full_location_still_sells(Backend::Sqlite).await;
-}
+on_both_backends!(a_full_location_still_sells_a_day_later);
 
 #[tokio::test]
 async fn the_location_with_capacity_left_is_preferred() {
@@ -103,9 +81,11 @@ async fn the_location_with_capacity_left_is_preferred() {
     app.receive("CAP-B", "WH-FIRST", 10).await;
     app.receive("CAP-B", "WH-SECOND", 10).await;
     set_capacity(&app, "WH-FIRST", 1).await;
-    let first = place(&app, json!([{ "sku": "CAP-B", "quantity": 1 }])).await;
+    let first =
+        app.place_routed(ship_to_paris("capacity@example.com", json!([{ "sku": "CAP-B", "quantity": 1 }]))).await;
     assert_eq!(first["order"]["fulfillmentOrders"][0]["location"]["code"], "WH-FIRST", "{first}");
-    let second = place(&app, json!([{ "sku": "CAP-B", "quantity": 1 }])).await;
+    let second =
+        app.place_routed(ship_to_paris("capacity@example.com", json!([{ "sku": "CAP-B", "quantity": 1 }]))).await;
     assert_eq!(second["order"]["fulfillmentOrders"][0]["location"]["code"], "WH-SECOND", "{second}");
     let candidates = second["order"]["routingDecisions"][0]["candidates"].as_array().expect("candidates").clone();
     let full = candidates.iter().find(|c| c["locationCode"] == "WH-FIRST").expect("WH-FIRST considered");
@@ -113,13 +93,17 @@ async fn the_location_with_capacity_left_is_preferred() {
     assert!(full["reason"].as_str().is_some_and(|r| r.contains("at capacity")), "{full}");
 }
 
-async fn capacity_race(backend: Backend) {
+async fn twenty_orders_race_for_five_slots(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.create_product("CAP-R", "10.00").await;
     app.create_location("WH-RACE", false, 10, "4.90").await;
     app.receive("CAP-R", "WH-RACE", 100).await;
     set_capacity(&app, "WH-RACE", 5).await;
-    let results = join_all((0..20).map(|_| place(&app, json!([{ "sku": "CAP-R", "quantity": 1 }])))).await;
+    let results =
+        join_all((0..20).map(|_| {
+            app.place_routed(ship_to_paris("capacity@example.com", json!([{ "sku": "CAP-R", "quantity": 1 }])))
+        }))
+        .await;
     for r in &results {
         assert_eq!(r["userErrors"], json!([]), "{r}");
     }
@@ -139,15 +123,7 @@ async fn capacity_race(backend: Backend) {
     assert_eq!(dated, vec![format!("{today}=5"), format!("{tomorrow}=15")]);
 }
 
-#[tokio::test]
-async fn postgres_twenty_orders_race_for_five_slots() {
-    capacity_race(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_twenty_orders_race_for_five_slots() {
-    capacity_race(Backend::Sqlite).await;
-}
+on_both_backends!(twenty_orders_race_for_five_slots);
 
 #[tokio::test]
 async fn a_hostile_promise_is_refused_not_crashed() {
@@ -179,20 +155,14 @@ async fn a_hostile_promise_is_refused_not_crashed() {
 async fn an_order_total_that_would_overflow_is_refused() {
     let app = TestApp::spawn(Backend::Postgres).await;
     // The largest price the catalogue takes, on a product that needs no stock.
-    let data = app
-        .admin_data(
-            crate::helpers::CREATE_PRODUCT,
-            json!({ "input": { "sku": "DEAR", "name": "Dear", "kind": "DIGITAL", "price": { "amount": "1000000000.00", "currency": "EUR" } } }),
-        )
-        .await;
-    assert_eq!(data["createProduct"]["userErrors"], json!([]), "{data}");
+    app.create_product_with(json!({ "sku": "DEAR", "name": "Dear", "kind": "DIGITAL", "price": { "amount": "1000000000.00", "currency": "EUR" } })).await;
     let before = app.snapshot().await;
     let lines = Value::Array(vec![json!({ "sku": "DEAR", "quantity": 1_000_000 }); 100]);
     let (status, body) = app
         .post(
             Some(&app.token(Role::Agent)),
             None,
-            &json!({ "query": PLACE, "variables": { "input": ship_to_paris(lines) } }),
+            &json!({ "query": PLACE_ORDER, "variables": { "input": ship_to_paris("capacity@example.com", lines) } }),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -208,7 +178,7 @@ async fn the_promise_takes_the_address_place_order_takes() {
     app.create_product("ADDR", "10.00").await;
     app.create_location("WH-ADDR", false, 10, "4.90").await;
     app.receive("ADDR", "WH-ADDR", 5).await;
-    let address = ship_to_paris(json!([]))["shippingAddress"].clone();
+    let address = ship_to_paris("capacity@example.com", json!([]))["shippingAddress"].clone();
     let mut full = address.clone();
     full["name"] = json!("Ada Lovelace");
     full["line2"] = json!("3e étage");

@@ -7,18 +7,14 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use domain::auth::Role;
-use entities::{fulfillment_order, fulfillment_order_line, inventory_level, inventory_movement, order, order_line};
+use entities::{inventory_movement, order};
 use futures::future::join_all;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
-use crate::helpers::{Backend, PLACE_ORDER, RECEIVE, TestApp, order_input};
-
-const CANCEL_ORDER: &str = "mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { order { id number status } userErrors { field code message } } }";
-const CREATE_PROMOTION: &str = "mutation($input: CreatePromotionInput!) { createPromotion(input: $input) { promotion { code usedCount } userErrors { field code message } } }";
-const CREATE_CUSTOMER: &str = "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id } userErrors { field code message } } }";
-const PRODUCT_AVAILABLE: &str = "query($sku: String!) { product(sku: $sku) { available } }";
+use crate::documents::{CANCEL_ORDER, CREATE_CUSTOMER, CREATE_PROMOTION, PLACE_ORDER, RECEIVE};
+use crate::fixtures::order_input;
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
 // ---- What every race is judged by ---------------------------------------------------------
 
@@ -75,61 +71,6 @@ fn units_allocated(order: &Value, sku: &str) -> i64 {
 
 fn order_number(payload: &Value) -> String {
     payload["order"]["number"].as_str().expect("an order number").to_owned()
-}
-
-/// What the books say once the dust has settled.
-struct Books {
-    on_hand: i64,
-    reserved: i64,
-}
-
-/// Audits every inventory level after a race and returns the totals:
-/// - each level's on hand and reserved are what its ledger adds up to;
-/// - 0 <= reserved <= on hand at each level;
-/// - each level's reserved is exactly what the open fulfilment orders hold there, and in all
-///   it is what the order lines say is allocated.
-async fn audit(app: &TestApp) -> Books {
-    let discrepancies = domain::inventory::ledger_discrepancies(&app.db).await.expect("ledger audit");
-    assert!(discrepancies.is_empty(), "levels disagree with their ledger: {discrepancies:?}");
-
-    let levels = inventory_level::Entity::find().all(&app.db).await.expect("levels");
-    let open_fulfilment: HashSet<Uuid> = fulfillment_order::Entity::find()
-        .filter(fulfillment_order::Column::Status.ne("CANCELLED"))
-        .all(&app.db)
-        .await
-        .expect("fulfilment orders")
-        .into_iter()
-        .map(|f| f.id)
-        .collect();
-    let mut held: HashMap<Uuid, i64> = HashMap::new();
-    for line in fulfillment_order_line::Entity::find().all(&app.db).await.expect("fulfilment order lines") {
-        if open_fulfilment.contains(&line.fulfillment_order_id) {
-            *held.entry(line.inventory_level_id).or_default() += i64::from(line.quantity);
-        }
-    }
-    for level in &levels {
-        assert!(0 <= level.reserved && level.reserved <= level.on_hand, "reserved beyond on hand: {level:?}");
-        let held_here = held.get(&level.id).copied().unwrap_or(0);
-        assert_eq!(i64::from(level.reserved), held_here, "reserved disagrees with the fulfilment orders: {level:?}");
-    }
-
-    let on_hand = levels.iter().map(|l| i64::from(l.on_hand)).sum();
-    let reserved: i64 = levels.iter().map(|l| i64::from(l.reserved)).sum();
-    assert_eq!(reserved, held.values().sum::<i64>(), "fulfilment orders hold stock at no level");
-    let allocated: i64 = order_line::Entity::find()
-        .all(&app.db)
-        .await
-        .expect("order lines")
-        .iter()
-        .map(|l| i64::from(l.allocated_quantity))
-        .sum();
-    assert_eq!(reserved, allocated, "reserved disagrees with the order lines' allocations");
-    Books { on_hand, reserved }
-}
-
-async fn available(app: &TestApp, sku: &str) -> i64 {
-    let data = app.admin_data(PRODUCT_AVAILABLE, json!({ "sku": sku })).await;
-    data["product"]["available"].as_i64().expect("available")
 }
 
 /// Places an order for `email` (the request is built at once; the future borrows only the app).
@@ -192,7 +133,7 @@ async fn scarce_stock_is_never_oversold(backend: Backend) {
     // Never more than the twelve units; and a shopper was only turned away when what was left
     // could not fill the cart (stock only went down, so what is left now was left then too).
     assert!(sold_scarce <= 12, "oversold: {sold_scarce} of 12 units sold");
-    let left = available(&app, "SCARCE").await;
+    let left = app.available("SCARCE").await;
     assert_eq!(left, 12 - sold_scarce, "the units sold and the units left do not add up to the stock");
     let smallest_refused = refused_demands.iter().copied().min().expect("demand far beyond the stock was refused");
     assert!(
@@ -203,21 +144,13 @@ async fn scarce_stock_is_never_oversold(backend: Backend) {
 
     // The books: what is reserved is exactly what the accepted orders hold, refused orders
     // (even their plentiful lines) hold nothing, and every level agrees with its ledger.
-    let books = audit(&app).await;
+    let books = app.audit().await;
     assert_eq!(books.reserved, sold_scarce + sold_plenty);
     assert_eq!(books.on_hand, 112);
-    assert_eq!(available(&app, "PLENTY").await, 100 - sold_plenty);
+    assert_eq!(app.available("PLENTY").await, 100 - sold_plenty);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_scarce_stock_is_never_oversold() {
-    scarce_stock_is_never_oversold(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_scarce_stock_is_never_oversold() {
-    scarce_stock_is_never_oversold(Backend::Sqlite).await;
-}
+on_both_backends!(scarce_stock_is_never_oversold, multi_thread);
 
 // ---- 2. One idempotency key, one order -----------------------------------------------------
 
@@ -321,19 +254,11 @@ async fn one_idempotency_key_makes_one_order(backend: Backend) {
     assert_ne!(per_customer[0], per_customer[1], "two customers' keys were mixed up");
     assert_eq!(app.count("orders").await, 4);
 
-    let books = audit(&app).await;
+    let books = app.audit().await;
     assert_eq!(books.reserved, 8);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_one_idempotency_key_makes_one_order() {
-    one_idempotency_key_makes_one_order(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_one_idempotency_key_makes_one_order() {
-    one_idempotency_key_makes_one_order(Backend::Sqlite).await;
-}
+on_both_backends!(one_idempotency_key_makes_one_order, multi_thread);
 
 // ---- 3. A promo code's usage limit holds ---------------------------------------------------
 
@@ -374,7 +299,7 @@ async fn promo_usage_limit_holds_under_a_rush(backend: Backend) {
     assert_eq!(app.count("orders").await, 3);
 
     // The nine refused orders reserved nothing, not even for a moment that stuck.
-    let books = audit(&app).await;
+    let books = app.audit().await;
     assert_eq!(books.reserved, placed_units);
     assert_eq!(books.reserved, 6);
 
@@ -385,15 +310,7 @@ async fn promo_usage_limit_holds_under_a_rush(backend: Backend) {
     assert_refused_with(payload(&late, "placeOrder"), "PROMO_CODE_INVALID");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_promo_usage_limit_holds_under_a_rush() {
-    promo_usage_limit_holds_under_a_rush(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_promo_usage_limit_holds_under_a_rush() {
-    promo_usage_limit_holds_under_a_rush(Backend::Sqlite).await;
-}
+on_both_backends!(promo_usage_limit_holds_under_a_rush, multi_thread);
 
 // ---- 4. Receipts and orders at once, at a level that does not exist yet --------------------
 
@@ -437,7 +354,7 @@ async fn receipts_and_orders_race_on_a_new_level(backend: Backend) {
 
     // One level, all twenty units on hand, and only units that had arrived were sold.
     assert_eq!(app.count("inventory_levels").await, 1, "the first receipts created the level twice");
-    let books = audit(&app).await;
+    let books = app.audit().await;
     assert_eq!(books.on_hand, 20);
     assert_eq!(books.reserved, sold);
     assert!(sold <= 20);
@@ -450,15 +367,7 @@ async fn receipts_and_orders_race_on_a_new_level(backend: Backend) {
     assert_eq!(receipts, 20);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_receipts_and_orders_race_on_a_new_level() {
-    receipts_and_orders_race_on_a_new_level(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_receipts_and_orders_race_on_a_new_level() {
-    receipts_and_orders_race_on_a_new_level(Backend::Sqlite).await;
-}
+on_both_backends!(receipts_and_orders_race_on_a_new_level, multi_thread);
 
 // ---- 5. Cancellations release stock while new orders take it -------------------------------
 
@@ -484,7 +393,7 @@ async fn cancellations_and_new_orders_race(backend: Backend) {
         assert_eq!(placed["userErrors"], json!([]), "{placed}");
         first_orders.push(placed["order"]["id"].as_str().expect("order id").to_owned());
     }
-    assert_eq!(available(&app, "MUG").await, 4);
+    assert_eq!(app.available("MUG").await, 4);
 
     // Then, all at once: each of the eight is cancelled twice (the customer and an agent both hit
     // cancel), while sixteen new shoppers want a cap and a mug each.
@@ -562,17 +471,9 @@ async fn cancellations_and_new_orders_race(backend: Backend) {
         .await
         .expect("count cancelled orders");
     assert_eq!(cancelled, 8);
-    let books = audit(&app).await;
+    let books = app.audit().await;
     assert_eq!(books.on_hand, 24);
     assert_eq!(books.reserved, 2 * new_orders);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_cancellations_and_new_orders_race() {
-    cancellations_and_new_orders_race(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_cancellations_and_new_orders_race() {
-    cancellations_and_new_orders_race(Backend::Sqlite).await;
-}
+on_both_backends!(cancellations_and_new_orders_race, multi_thread);

@@ -5,85 +5,9 @@ use domain::auth::Role;
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp};
-
-const PARIS: (f64, f64) = (48.8566, 2.3522);
-const LYON: (f64, f64) = (45.7640, 4.8357);
-const MARSEILLE: (f64, f64) = (43.2965, 5.3698);
-const LILLE: (f64, f64) = (50.6292, 3.0573);
-
-const ORDER_FIELDS: &str = "id number status version
-    lines { sku quantity allocatedQuantity backorderedQuantity shippedQuantity }
-    fulfillmentOrders { id status location { code } shipToLocation { code } lines { quantity } }
-    routingDecisions { trigger mode summary shipments candidates { locationCode eligible reason chosen } allocations { locationCode sku quantity } shortfalls { sku quantity } }
-    events { kind message }";
-
-async fn location(app: &TestApp, code: &str, kind: &str, at: (f64, f64), pickup: bool) {
-    let data = app
-        .admin_data(
-            crate::helpers::CREATE_LOCATION,
-            json!({ "input": {
-                "code": code, "name": code, "kind": kind,
-                "address": { "line1": "1 Rue", "city": "City", "postalCode": "00000", "country": "FR", "latitude": at.0, "longitude": at.1 },
-                "canShip": kind != "STORE" || !pickup, "canPickup": pickup, "priority": 10,
-                "shippingRate": { "amount": "4.90", "currency": "EUR" }
-            } }),
-        )
-        .await;
-    assert_eq!(data["createLocation"]["userErrors"], json!([]), "{data}");
-}
-
-async fn place(app: &TestApp, input: Value) -> Value {
-    let query = format!(
-        "mutation($input: PlaceOrderInput!) {{ placeOrder(input: $input) {{ order {{ {ORDER_FIELDS} }} userErrors {{ field code message }} }} }}"
-    );
-    let body = app.gql(Some(&app.token(Role::Agent)), &query, json!({ "input": input })).await;
-    assert!(body.get("errors").is_none(), "{body}");
-    body["data"]["placeOrder"].clone()
-}
-
-fn ship_input(lines: Value, to: (f64, f64)) -> Value {
-    json!({
-        "channel": "WEB",
-        "customer": { "email": "dom@example.com", "name": "Dom Tester" },
-        "lines": lines,
-        "shippingAddress": { "line1": "2 Rue", "city": "Paris", "postalCode": "75001", "country": "FR", "latitude": to.0, "longitude": to.1 }
-    })
-}
-
-async fn order(app: &TestApp, id: &str) -> Value {
-    let query = format!("query($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}");
-    let body = app.gql(Some(&app.admin()), &query, json!({ "id": id })).await;
-    assert!(body.get("errors").is_none(), "{body}");
-    body["data"]["order"].clone()
-}
-
-async fn confirm(app: &TestApp, id: &str) {
-    let body = app
-        .gql(
-            Some(&app.admin()),
-            "mutation($id: ID!) { confirmOrder(input: { orderId: $id }) { order { status } userErrors { code message } } }",
-            json!({ "id": id }),
-        )
-        .await;
-    assert_eq!(body["data"]["confirmOrder"]["userErrors"], json!([]), "{body}");
-}
-
-/// Runs a fulfilment-order mutation as `token`; returns its payload.
-async fn act(app: &TestApp, token: &str, mutation: &str, input: Value) -> Value {
-    let query = format!(
-        "mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ fulfillmentOrder {{ id status pickupCode carrier trackingNumber }} userErrors {{ field code message }} }} }}",
-        input_type = match mutation {
-            "rejectFulfillmentOrder" => "RejectFulfillmentOrderInput",
-            "shipFulfillmentOrder" => "ShipFulfillmentOrderInput",
-            "completePickup" => "CompletePickupInput",
-            _ => "FulfillmentOrderActionInput",
-        }
-    );
-    let body = app.gql(Some(token), &query, json!({ "input": input })).await;
-    assert!(body.get("errors").is_none(), "{body}");
-    body["data"][mutation].clone()
-}
+use crate::documents::PLACE_ORDER;
+use crate::fixtures::{LILLE, LYON, MARSEILLE, PARIS, ship_to_paris};
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
 fn fo_id(order: &Value, index: usize) -> String {
     order["fulfillmentOrders"][index]["id"].as_str().expect("a fulfilment order").to_owned()
@@ -92,9 +16,9 @@ fn fo_id(order: &Value, index: usize) -> String {
 #[tokio::test]
 async fn the_nearest_complete_location_wins_and_says_why() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    location(&app, "WH-MARSEILLE", "WAREHOUSE", MARSEILLE, false).await;
-    location(&app, "WH-LILLE", "WAREHOUSE", LILLE, false).await;
-    location(&app, "WH-LYON", "WAREHOUSE", LYON, false).await;
+    app.create_location_at("WH-MARSEILLE", "WAREHOUSE", MARSEILLE, false, true).await;
+    app.create_location_at("WH-LILLE", "WAREHOUSE", LILLE, false, true).await;
+    app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
     for sku in ["A", "B"] {
         app.create_product(sku, "10.00").await;
     }
@@ -102,8 +26,12 @@ async fn the_nearest_complete_location_wins_and_says_why() {
     app.receive("B", "WH-MARSEILLE", 5).await;
     app.receive("A", "WH-LILLE", 5).await; // nearest to Paris but has only A
     app.receive("B", "WH-LYON", 5).await;
-    let placed =
-        place(&app, ship_input(json!([{ "sku": "A", "quantity": 1 }, { "sku": "B", "quantity": 1 }]), PARIS)).await;
+    let placed = app
+        .place_routed(ship_to_paris(
+            "dom@example.com",
+            json!([{ "sku": "A", "quantity": 1 }, { "sku": "B", "quantity": 1 }]),
+        ))
+        .await;
     let o = &placed["order"];
     // One shipment from Marseille beats a closer split Lille + Lyon.
     assert_eq!(o["fulfillmentOrders"].as_array().expect("fos").len(), 1, "{o}");
@@ -121,8 +49,12 @@ async fn the_nearest_complete_location_wins_and_says_why() {
     assert_eq!(lille["chosen"], false);
 
     // Without Marseille's B, the order splits over the nearest pair.
-    let placed =
-        place(&app, ship_input(json!([{ "sku": "A", "quantity": 5 }, { "sku": "B", "quantity": 5 }]), PARIS)).await;
+    let placed = app
+        .place_routed(ship_to_paris(
+            "dom@example.com",
+            json!([{ "sku": "A", "quantity": 5 }, { "sku": "B", "quantity": 5 }]),
+        ))
+        .await;
     let codes: Vec<&str> = placed["order"]["fulfillmentOrders"]
         .as_array()
         .expect("fos")
@@ -133,10 +65,11 @@ async fn the_nearest_complete_location_wins_and_says_why() {
     assert!(codes.contains(&"WH-LILLE") && codes.contains(&"WH-LYON"), "{codes:?}: Marseille has only 4 A left");
 
     // allowSplit: false asks for one shipment or nothing.
-    let mut input = ship_input(json!([{ "sku": "A", "quantity": 5 }, { "sku": "B", "quantity": 5 }]), PARIS);
+    let mut input =
+        ship_to_paris("dom@example.com", json!([{ "sku": "A", "quantity": 5 }, { "sku": "B", "quantity": 5 }]));
     input["allowSplit"] = json!(false);
     let before = app.snapshot().await;
-    let refused = place(&app, input).await;
+    let refused = app.place_routed(input).await;
     assert_eq!(refused["userErrors"][0]["code"], "OUT_OF_STOCK", "{refused}");
     assert_eq!(app.snapshot().await, before);
 }
@@ -144,8 +77,8 @@ async fn the_nearest_complete_location_wins_and_says_why() {
 #[tokio::test]
 async fn routing_rules_apply_to_the_next_order_and_simulation_reserves_nothing() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    location(&app, "ST-PARIS", "STORE", PARIS, false).await; // a store that ships
-    location(&app, "DC-LYON", "DISTRIBUTION_CENTER", LYON, false).await;
+    app.create_location_at("ST-PARIS", "STORE", PARIS, false, true).await; // a store that ships
+    app.create_location_at("DC-LYON", "DISTRIBUTION_CENTER", LYON, false, true).await;
     app.create_product("A", "10.00").await;
     app.receive("A", "ST-PARIS", 5).await;
     app.receive("A", "DC-LYON", 5).await;
@@ -172,12 +105,12 @@ async fn routing_rules_apply_to_the_next_order_and_simulation_reserves_nothing()
     assert_eq!(store["eligible"], false);
     assert!(store["reason"].as_str().expect("reason").contains("MARKETPLACE"), "{store}");
 
-    let mut input = ship_input(json!([{ "sku": "A", "quantity": 1 }]), PARIS);
+    let mut input = ship_to_paris("dom@example.com", json!([{ "sku": "A", "quantity": 1 }]));
     input["channel"] = json!("MARKETPLACE");
-    let placed = place(&app, input).await;
+    let placed = app.place_routed(input).await;
     assert_eq!(placed["order"]["fulfillmentOrders"][0]["location"]["code"], "DC-LYON");
     // Web orders may still ship from the store.
-    let placed = place(&app, ship_input(json!([{ "sku": "A", "quantity": 1 }]), PARIS)).await;
+    let placed = app.place_routed(ship_to_paris("dom@example.com", json!([{ "sku": "A", "quantity": 1 }]))).await;
     assert_eq!(placed["order"]["fulfillmentOrders"][0]["location"]["code"], "ST-PARIS");
     // Agents may read the rules but not change them.
     let agent = app.token(Role::Agent);
@@ -186,10 +119,10 @@ async fn routing_rules_apply_to_the_next_order_and_simulation_reserves_nothing()
     assert_eq!(denied["errors"][0]["extensions"]["code"], "FORBIDDEN", "{denied}");
 }
 
-async fn store_pickup_story(backend: Backend) {
+async fn store_pickup_with_a_code_and_ship_to_store(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    location(&app, "ST-OPERA", "STORE", PARIS, true).await;
-    location(&app, "WH-LYON", "WAREHOUSE", LYON, false).await;
+    app.create_location_at("ST-OPERA", "STORE", PARIS, true, false).await;
+    app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
     app.create_product("BAG", "50.00").await;
     app.receive("BAG", "ST-OPERA", 2).await;
     app.receive("BAG", "WH-LYON", 10).await;
@@ -202,56 +135,56 @@ async fn store_pickup_story(backend: Backend) {
     };
 
     // From the store's own shelf.
-    let placed = place(&app, pickup(1)).await;
+    let placed = app.place_routed(pickup(1)).await;
     let o = &placed["order"];
     assert_eq!(o["fulfillmentOrders"][0]["location"]["code"], "ST-OPERA", "{placed}");
     assert_eq!(o["routingDecisions"][0]["mode"], "PICKUP_IN_STORE");
     let id = o["id"].as_str().expect("id").to_owned();
-    confirm(&app, &id).await;
+    app.confirm(&app.admin(), &id).await;
     let store = app.associate_token(&["ST-OPERA"]);
     let fo = fo_id(o, 0);
     assert_eq!(
-        act(&app, &store, "acceptFulfillmentOrder", json!({ "fulfillmentOrderId": fo })).await["userErrors"],
+        app.act(&store, "acceptFulfillmentOrder", json!({ "fulfillmentOrderId": fo })).await["userErrors"],
         json!([])
     );
-    let ready = act(&app, &store, "markReadyForPickup", json!({ "fulfillmentOrderId": fo })).await;
+    let ready = app.act(&store, "markReadyForPickup", json!({ "fulfillmentOrderId": fo })).await;
     assert_eq!(ready["fulfillmentOrder"]["status"], "READY_FOR_PICKUP");
     assert_eq!(ready["fulfillmentOrder"]["pickupCode"], Value::Null, "associates ask the customer for the code");
-    let staff_view = act(&app, &app.admin(), "packFulfillmentOrder", json!({ "fulfillmentOrderId": fo })).await;
+    let staff_view = app.act(&app.admin(), "packFulfillmentOrder", json!({ "fulfillmentOrderId": fo })).await;
     assert_eq!(staff_view["userErrors"][0]["code"], "INVALID_STATE");
     let code = order_pickup_code(&app, &id).await;
-    let wrong = act(&app, &store, "completePickup", json!({ "fulfillmentOrderId": fo, "pickupCode": "000000x" })).await;
+    let wrong = app.act(&store, "completePickup", json!({ "fulfillmentOrderId": fo, "pickupCode": "000000x" })).await;
     assert_eq!(wrong["userErrors"][0]["code"], "INVALID_PICKUP_CODE", "{wrong}");
-    let done = act(&app, &store, "completePickup", json!({ "fulfillmentOrderId": fo, "pickupCode": code })).await;
+    let done = app.act(&store, "completePickup", json!({ "fulfillmentOrderId": fo, "pickupCode": code })).await;
     assert_eq!(done["fulfillmentOrder"]["status"], "PICKED_UP", "{done}");
-    let after = order(&app, &id).await;
+    let after = app.routed_order(&id).await;
     assert_eq!(after["status"], "PICKED_UP");
     assert_eq!(after["lines"][0]["shippedQuantity"], 1);
     assert_eq!(app.sum("inventory_levels", "on_hand").await, 11, "the handed-over bag left the store's stock");
 
     // More than the store holds: shipped in from the warehouse.
-    let placed = place(&app, pickup(3)).await;
+    let placed = app.place_routed(pickup(3)).await;
     let o = &placed["order"];
     assert_eq!(o["routingDecisions"][0]["mode"], "SHIP_TO_STORE", "{placed}");
     assert_eq!(o["fulfillmentOrders"][0]["location"]["code"], "WH-LYON");
     assert_eq!(o["fulfillmentOrders"][0]["shipToLocation"]["code"], "ST-OPERA");
     let id = o["id"].as_str().expect("id").to_owned();
-    confirm(&app, &id).await;
+    app.confirm(&app.admin(), &id).await;
     let fo = fo_id(o, 0);
     let warehouse = app.associate_token(&["WH-LYON"]);
-    act(&app, &warehouse, "acceptFulfillmentOrder", json!({ "fulfillmentOrderId": fo })).await;
-    let shipped = act(
-        &app,
-        &warehouse,
-        "shipFulfillmentOrder",
-        json!({ "fulfillmentOrderId": fo, "carrier": "Colissimo", "trackingNumber": "6A123" }),
-    )
-    .await;
+    app.act(&warehouse, "acceptFulfillmentOrder", json!({ "fulfillmentOrderId": fo })).await;
+    let shipped = app
+        .act(
+            &warehouse,
+            "shipFulfillmentOrder",
+            json!({ "fulfillmentOrderId": fo, "carrier": "Colissimo", "trackingNumber": "6A123" }),
+        )
+        .await;
     assert_eq!(shipped["fulfillmentOrder"]["status"], "SHIPPED", "{shipped}");
-    let ready = act(&app, &store, "markReadyForPickup", json!({ "fulfillmentOrderId": fo })).await;
+    let ready = app.act(&store, "markReadyForPickup", json!({ "fulfillmentOrderId": fo })).await;
     assert_eq!(ready["fulfillmentOrder"]["status"], "READY_FOR_PICKUP", "{ready}");
     let code = order_pickup_code(&app, &id).await;
-    let done = act(&app, &store, "completePickup", json!({ "fulfillmentOrderId": fo, "pickupCode": code })).await;
+    let done = app.act(&store, "completePickup", json!({ "fulfillmentOrderId": fo, "pickupCode": code })).await;
     assert_eq!(done["fulfillmentOrder"]["status"], "PICKED_UP");
     assert!(domain::inventory::ledger_discrepancies(&app.db).await.expect("audit").is_empty());
 }
@@ -272,39 +205,31 @@ async fn order_pickup_code(app: &TestApp, id: &str) -> String {
         .expect("a pickup code for staff")
 }
 
-#[tokio::test]
-async fn postgres_store_pickup_with_a_code_and_ship_to_store() {
-    store_pickup_story(Backend::Postgres).await;
-}
+on_both_backends!(store_pickup_with_a_code_and_ship_to_store);
 
-#[tokio::test]
-async fn sqlite_store_pickup_with_a_code_and_ship_to_store() {
-    store_pickup_story(Backend::Sqlite).await;
-}
-
-async fn reject_and_reroute_story(backend: Backend) {
+async fn a_rejection_reroutes_then_backorders_then_fills_on_receipt(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    location(&app, "WH-LILLE", "WAREHOUSE", LILLE, false).await;
-    location(&app, "WH-MARSEILLE", "WAREHOUSE", MARSEILLE, false).await;
+    app.create_location_at("WH-LILLE", "WAREHOUSE", LILLE, false, true).await;
+    app.create_location_at("WH-MARSEILLE", "WAREHOUSE", MARSEILLE, false, true).await;
     app.create_product("A", "10.00").await;
     app.receive("A", "WH-LILLE", 3).await;
     app.receive("A", "WH-MARSEILLE", 3).await;
-    let placed = place(&app, ship_input(json!([{ "sku": "A", "quantity": 2 }]), PARIS)).await;
+    let placed = app.place_routed(ship_to_paris("dom@example.com", json!([{ "sku": "A", "quantity": 2 }]))).await;
     let id = placed["order"]["id"].as_str().expect("id").to_owned();
     assert_eq!(placed["order"]["fulfillmentOrders"][0]["location"]["code"], "WH-LILLE");
-    confirm(&app, &id).await;
+    app.confirm(&app.admin(), &id).await;
 
     // Lille cannot: the lines go to Marseille.
     let lille = app.associate_token(&["WH-LILLE"]);
     let marseille = app.associate_token(&["WH-MARSEILLE"]);
     let fo = fo_id(&placed["order"], 0);
-    let foreign = act(&app, &marseille, "acceptFulfillmentOrder", json!({ "fulfillmentOrderId": fo })).await;
+    let foreign = app.act(&marseille, "acceptFulfillmentOrder", json!({ "fulfillmentOrderId": fo })).await;
     assert_eq!(foreign["userErrors"][0]["code"], "NOT_FOUND", "another location's work looks missing");
     let rejected =
-        act(&app, &lille, "rejectFulfillmentOrder", json!({ "fulfillmentOrderId": fo, "reason": "water damage", "shortQuantities": [{ "sku": "A", "quantity": 1 }] }))
+        app.act(&lille, "rejectFulfillmentOrder", json!({ "fulfillmentOrderId": fo, "reason": "water damage", "shortQuantities": [{ "sku": "A", "quantity": 1 }] }))
             .await;
     assert_eq!(rejected["fulfillmentOrder"]["status"], "REJECTED", "{rejected}");
-    let o = order(&app, &id).await;
+    let o = app.routed_order(&id).await;
     let live: Vec<&Value> =
         o["fulfillmentOrders"].as_array().expect("fos").iter().filter(|f| f["status"] == "RELEASED").collect();
     assert_eq!(live.len(), 1, "{o}");
@@ -315,11 +240,11 @@ async fn reject_and_reroute_story(backend: Backend) {
 
     // Marseille cannot either: nothing is left, so the units wait as a backorder.
     let fo2 = live[0]["id"].as_str().expect("id").to_owned();
-    let rejected =
-        act(&app, &marseille, "rejectFulfillmentOrder", json!({ "fulfillmentOrderId": fo2, "reason": "short pick" }))
-            .await;
+    let rejected = app
+        .act(&marseille, "rejectFulfillmentOrder", json!({ "fulfillmentOrderId": fo2, "reason": "short pick" }))
+        .await;
     assert_eq!(rejected["userErrors"], json!([]), "{rejected}");
-    let o = order(&app, &id).await;
+    let o = app.routed_order(&id).await;
     assert_eq!(o["lines"][0]["backorderedQuantity"], 2, "{o}");
     assert_eq!(o["lines"][0]["allocatedQuantity"], 0);
     assert!(o["events"].as_array().expect("events").iter().any(|e| e["kind"] == "BACKORDERED"), "{o}");
@@ -327,7 +252,7 @@ async fn reject_and_reroute_story(backend: Backend) {
 
     // Stock arrives: the backorder is filled and released to the receiving location.
     app.receive("A", "WH-MARSEILLE", 4).await;
-    let o = order(&app, &id).await;
+    let o = app.routed_order(&id).await;
     assert_eq!(o["lines"][0]["backorderedQuantity"], 0, "{o}");
     assert_eq!(o["lines"][0]["allocatedQuantity"], 2);
     assert!(o["routingDecisions"].as_array().expect("d").iter().any(|d| d["trigger"] == "BACKORDER_FILL"));
@@ -341,19 +266,19 @@ async fn reject_and_reroute_story(backend: Backend) {
 
     // Ship it and deliver it: stock leaves the ledger, the order follows.
     let fo3 = fo3["id"].as_str().expect("id").to_owned();
-    act(&app, &marseille, "acceptFulfillmentOrder", json!({ "fulfillmentOrderId": fo3 })).await;
-    act(&app, &marseille, "packFulfillmentOrder", json!({ "fulfillmentOrderId": fo3 })).await;
-    let shipped = act(
-        &app,
-        &marseille,
-        "shipFulfillmentOrder",
-        json!({ "fulfillmentOrderId": fo3, "carrier": "DHL", "trackingNumber": "JD0001" }),
-    )
-    .await;
+    app.act(&marseille, "acceptFulfillmentOrder", json!({ "fulfillmentOrderId": fo3 })).await;
+    app.act(&marseille, "packFulfillmentOrder", json!({ "fulfillmentOrderId": fo3 })).await;
+    let shipped = app
+        .act(
+            &marseille,
+            "shipFulfillmentOrder",
+            json!({ "fulfillmentOrderId": fo3, "carrier": "DHL", "trackingNumber": "JD0001" }),
+        )
+        .await;
     assert_eq!(shipped["fulfillmentOrder"]["trackingNumber"], "JD0001", "{shipped}");
-    assert_eq!(order(&app, &id).await["status"], "SHIPPED");
-    act(&app, &marseille, "markDelivered", json!({ "fulfillmentOrderId": fo3 })).await;
-    let o = order(&app, &id).await;
+    assert_eq!(app.routed_order(&id).await["status"], "SHIPPED");
+    app.act(&marseille, "markDelivered", json!({ "fulfillmentOrderId": fo3 })).await;
+    let o = app.routed_order(&id).await;
     assert_eq!(o["status"], "DELIVERED");
     assert_eq!(o["lines"][0]["shippedQuantity"], 2);
     assert_eq!(
@@ -364,38 +289,30 @@ async fn reject_and_reroute_story(backend: Backend) {
     assert!(domain::inventory::ledger_discrepancies(&app.db).await.expect("audit").is_empty());
 }
 
-#[tokio::test]
-async fn postgres_a_rejection_reroutes_then_backorders_then_fills_on_receipt() {
-    reject_and_reroute_story(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_rejection_reroutes_then_backorders_then_fills_on_receipt() {
-    reject_and_reroute_story(Backend::Sqlite).await;
-}
+on_both_backends!(a_rejection_reroutes_then_backorders_then_fills_on_receipt);
 
 #[tokio::test]
 async fn backorders_fill_oldest_first_and_never_take_held_units() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    location(&app, "WH", "WAREHOUSE", LYON, false).await;
+    app.create_location_at("WH", "WAREHOUSE", LYON, false, true).await;
     app.create_product("A", "10.00").await;
     app.receive("A", "WH", 1).await;
-    let mut first = ship_input(json!([{ "sku": "A", "quantity": 3 }]), PARIS);
+    let mut first = ship_to_paris("dom@example.com", json!([{ "sku": "A", "quantity": 3 }]));
     first["backorderPolicy"] = json!("BACKORDER");
-    let first = place(&app, first).await;
+    let first = app.place_routed(first).await;
     assert_eq!(first["order"]["lines"][0]["allocatedQuantity"], 1, "{first}");
     assert_eq!(first["order"]["lines"][0]["backorderedQuantity"], 2);
-    let mut second = ship_input(json!([{ "sku": "A", "quantity": 2 }]), PARIS);
+    let mut second = ship_to_paris("dom@example.com", json!([{ "sku": "A", "quantity": 2 }]));
     second["backorderPolicy"] = json!("BACKORDER");
-    let second = place(&app, second).await;
+    let second = app.place_routed(second).await;
     assert_eq!(second["order"]["lines"][0]["backorderedQuantity"], 2, "{second}");
     // A REJECT order still cannot have backordered units.
-    let refused = place(&app, ship_input(json!([{ "sku": "A", "quantity": 1 }]), PARIS)).await;
+    let refused = app.place_routed(ship_to_paris("dom@example.com", json!([{ "sku": "A", "quantity": 1 }]))).await;
     assert_eq!(refused["userErrors"][0]["code"], "OUT_OF_STOCK");
 
     app.receive("A", "WH", 3).await;
-    let first = order(&app, first["order"]["id"].as_str().expect("id")).await;
-    let second = order(&app, second["order"]["id"].as_str().expect("id")).await;
+    let first = app.routed_order(first["order"]["id"].as_str().expect("id")).await;
+    let second = app.routed_order(second["order"]["id"].as_str().expect("id")).await;
     assert_eq!(first["lines"][0]["backorderedQuantity"], 0, "the oldest order is filled first");
     assert_eq!(second["lines"][0]["allocatedQuantity"], 1);
     assert_eq!(second["lines"][0]["backorderedQuantity"], 1);
@@ -403,33 +320,28 @@ async fn backorders_fill_oldest_first_and_never_take_held_units() {
     assert_eq!(app.sum("inventory_levels", "on_hand").await, 4);
 }
 
-async fn receipts_race_backorders(backend: Backend) {
+async fn concurrent_receipts_and_orders_never_double_allocate(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    location(&app, "WH-1", "WAREHOUSE", LYON, false).await;
-    location(&app, "WH-2", "WAREHOUSE", LILLE, false).await;
+    app.create_location_at("WH-1", "WAREHOUSE", LYON, false, true).await;
+    app.create_location_at("WH-2", "WAREHOUSE", LILLE, false, true).await;
     app.create_product("A", "10.00").await;
     let agent = app.token(Role::Agent);
-    let admin = app.admin();
     // Twelve backordered orders of one unit each, then receipts and more orders all at once.
     for i in 0..12 {
-        let mut input = ship_input(json!([{ "sku": "A", "quantity": 1 }]), PARIS);
+        let mut input = ship_to_paris("dom@example.com", json!([{ "sku": "A", "quantity": 1 }]));
         input["backorderPolicy"] = json!("BACKORDER");
         input["customer"]["email"] = json!(format!("wait{i}@example.com"));
-        let placed = place(&app, input).await;
+        let placed = app.place_routed(input).await;
         assert_eq!(placed["order"]["lines"][0]["backorderedQuantity"], 1);
     }
     let receipts = (0..10).map(|i| {
         let location = if i % 2 == 0 { "WH-1" } else { "WH-2" };
-        app.gql(
-            Some(&admin),
-            crate::helpers::RECEIVE,
-            json!({ "input": { "sku": "A", "locationCode": location, "quantity": 1 } }),
-        )
+        app.receive_body("A", location, 1)
     });
     let orders = (0..10).map(|i| {
-        let mut input = ship_input(json!([{ "sku": "A", "quantity": 1 }]), PARIS);
+        let mut input = ship_to_paris("dom@example.com", json!([{ "sku": "A", "quantity": 1 }]));
         input["customer"]["email"] = json!(format!("race{i}@example.com"));
-        app.gql(Some(&agent), crate::helpers::PLACE_ORDER, json!({ "input": input }))
+        app.gql(Some(&agent), PLACE_ORDER, json!({ "input": input }))
     });
     let (r, o) = futures::join!(join_all(receipts), join_all(orders));
     for body in r.iter().chain(o.iter()) {
@@ -449,21 +361,13 @@ async fn receipts_race_backorders(backend: Backend) {
     assert!(domain::inventory::ledger_discrepancies(&app.db).await.expect("audit").is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_concurrent_receipts_and_orders_never_double_allocate() {
-    receipts_race_backorders(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_concurrent_receipts_and_orders_never_double_allocate() {
-    receipts_race_backorders(Backend::Sqlite).await;
-}
+on_both_backends!(concurrent_receipts_and_orders_never_double_allocate, multi_thread);
 
 #[tokio::test]
 async fn available_to_promise_offers_shipping_dates_and_pickup_without_reserving() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    location(&app, "ST-OPERA", "STORE", PARIS, true).await;
-    location(&app, "WH-LYON", "WAREHOUSE", LYON, false).await;
+    app.create_location_at("ST-OPERA", "STORE", PARIS, true, false).await;
+    app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
     app.create_product("A", "10.00").await;
     app.receive("A", "ST-OPERA", 1).await;
     app.receive("A", "WH-LYON", 5).await;

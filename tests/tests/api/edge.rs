@@ -7,13 +7,10 @@ use domain::auth::Role;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, order_input};
+use crate::fixtures::{order_input, own_order};
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
-const CREATE_CUSTOMER: &str = "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id } userErrors { field code message } } }";
 const PLACE: &str = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id number contact { email } fulfillmentOrders { id location { code } } } userErrors { field code message } } }";
-const CONFIRM: &str =
-    "mutation($id: ID!) { confirmOrder(input: { orderId: $id }) { order { status } userErrors { code message } } }";
-const REJECT: &str = "mutation($input: RejectFulfillmentOrderInput!) { rejectFulfillmentOrder(input: $input) { fulfillmentOrder { status } userErrors { code message } } }";
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
 /// graphql-js 16's `getIntrospectionQuery()` with every option on (descriptions,
@@ -56,16 +53,12 @@ async fn stocked(app: &TestApp, locations: &[&str]) {
 }
 
 async fn create_customer(app: &TestApp, email: &str) -> uuid::Uuid {
-    let data = app.admin_data(CREATE_CUSTOMER, json!({ "input": { "email": email, "name": "Customer" } })).await;
-    assert_eq!(data["createCustomer"]["userErrors"], json!([]), "{data}");
-    uuid::Uuid::parse_str(data["createCustomer"]["customer"]["id"].as_str().expect("id")).expect("uuid")
+    uuid::Uuid::parse_str(&app.create_customer(&app.admin(), email, "Customer").await).expect("uuid")
 }
 
 /// A checkout as a signed-in customer sends it: no `customer`, the token says who.
 fn own_checkout(query: &str) -> Value {
-    let mut input = order_input("ignored@example.com", json!([{ "sku": "TEE-1", "quantity": 1 }]));
-    input.as_object_mut().expect("an input object").remove("customer");
-    json!({ "query": query, "variables": { "input": input } })
+    json!({ "query": query, "variables": { "input": own_order(json!([{ "sku": "TEE-1", "quantity": 1 }])) } })
 }
 
 fn codes(body: &Value) -> Vec<String> {
@@ -160,15 +153,7 @@ async fn idempotency_keys_belong_to_the_principal(backend: Backend) {
     assert_eq!(app.count("orders").await, 2);
 }
 
-#[tokio::test]
-async fn postgres_idempotency_keys_belong_to_the_principal() {
-    idempotency_keys_belong_to_the_principal(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_idempotency_keys_belong_to_the_principal() {
-    idempotency_keys_belong_to_the_principal(Backend::Sqlite).await;
-}
+on_both_backends!(idempotency_keys_belong_to_the_principal);
 
 // ---- Defect 12: a replayed refusal keeps its status ----------------------------------------
 
@@ -189,15 +174,7 @@ async fn a_replayed_refusal_keeps_its_status(backend: Backend) {
     assert_eq!(retry.body, first.body);
 }
 
-#[tokio::test]
-async fn postgres_a_replayed_refusal_keeps_its_status() {
-    a_replayed_refusal_keeps_its_status(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_replayed_refusal_keeps_its_status() {
-    a_replayed_refusal_keeps_its_status(Backend::Sqlite).await;
-}
+on_both_backends!(a_replayed_refusal_keeps_its_status);
 
 // ---- Defect 9: customers and associates see what is theirs ---------------------------------
 
@@ -223,12 +200,12 @@ async fn a_customer_sees_the_customer_facing_order(backend: Backend) {
     let id = order["id"].as_str().expect("order id").to_owned();
     let first_location = order["fulfillmentOrders"][0]["location"]["code"].as_str().expect("location").to_owned();
     let fo = order["fulfillmentOrders"][0]["id"].as_str().expect("fo").to_owned();
-    let confirmed = app.gql(Some(&app.token(Role::Agent)), CONFIRM, json!({ "id": id })).await;
+    let confirmed = app.confirm_body(&app.agent(), &id).await;
     assert_eq!(confirmed["data"]["confirmOrder"]["userErrors"], json!([]), "{confirmed}");
     let associate = app.token_for("bob.picker", Role::Associate, None, &[&first_location]);
     let reason = "Bob dropped the last one; internal: shelf 4B mislabelled";
     let rejected =
-        app.gql(Some(&associate), REJECT, json!({ "input": { "fulfillmentOrderId": fo, "reason": reason } })).await;
+        app.act_body(&associate, "rejectFulfillmentOrder", json!({ "fulfillmentOrderId": fo, "reason": reason })).await;
     assert_eq!(rejected["data"]["rejectFulfillmentOrder"]["userErrors"], json!([]), "{rejected}");
 
     let read = "query($id: ID!) { order(id: $id) { number events { kind actor actorRole message } fulfillmentOrders { status rejectReason } routingDecisions { summary } } }";
@@ -262,15 +239,7 @@ async fn a_customer_sees_the_customer_facing_order(backend: Backend) {
     }
 }
 
-#[tokio::test]
-async fn postgres_a_customer_sees_the_customer_facing_order() {
-    a_customer_sees_the_customer_facing_order(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_customer_sees_the_customer_facing_order() {
-    a_customer_sees_the_customer_facing_order(Backend::Sqlite).await;
-}
+on_both_backends!(a_customer_sees_the_customer_facing_order);
 
 #[tokio::test]
 async fn an_associate_reads_the_stock_of_its_own_locations_only() {
@@ -386,12 +355,4 @@ async fn a_locations_queue_is_paged(backend: Backend) {
     assert_eq!(codes(&too_big), vec!["INVALID_INPUT".to_owned()], "{too_big}");
 }
 
-#[tokio::test]
-async fn postgres_a_locations_queue_is_paged() {
-    a_locations_queue_is_paged(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_locations_queue_is_paged() {
-    a_locations_queue_is_paged(Backend::Sqlite).await;
-}
+on_both_backends!(a_locations_queue_is_paged);

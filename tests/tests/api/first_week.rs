@@ -1,120 +1,13 @@
 //! What a busy first week would break: who may act on a fulfilment order, order statuses derived
 //! from committed state, flows that race each other without deadlocks, backorders filled
 //! through the router from every event that frees stock, and the smaller rules around them.
-use std::collections::HashMap;
-
 use domain::auth::Role;
-use domain::orders::FulfillmentStatus;
-use entities::{fulfillment_order, fulfillment_order_line, inventory_level, order_line};
 use futures::future::join_all;
-use sea_orm::{ConnectionTrait, EntityTrait, Statement};
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
+use crate::fixtures::{LILLE, LYON, MARSEILLE, PARIS, ship_to_paris};
 use crate::helpers::{Backend, TestApp};
-
-const PARIS: (f64, f64) = (48.8566, 2.3522);
-const LYON: (f64, f64) = (45.7640, 4.8357);
-const LILLE: (f64, f64) = (50.6292, 3.0573);
-const MARSEILLE: (f64, f64) = (43.2965, 5.3698);
-
-const ORDER_FIELDS: &str = "id number status version
-    lines { id sku quantity allocatedQuantity backorderedQuantity shippedQuantity cancelledQuantity }
-    fulfillmentOrders { id status location { code } shipToLocation { code } lines { quantity } }
-    events { kind message }";
-
-async fn location(app: &TestApp, code: &str, kind: &str, at: (f64, f64), pickup: bool, ships: bool) {
-    let data = app
-        .admin_data(
-            crate::helpers::CREATE_LOCATION,
-            json!({ "input": {
-                "code": code, "name": code, "kind": kind,
-                "address": { "line1": "1 Rue", "city": "City", "postalCode": "00000", "country": "FR", "latitude": at.0, "longitude": at.1 },
-                "canShip": ships, "canPickup": pickup, "priority": 10,
-                "shippingRate": { "amount": "4.90", "currency": "EUR" }
-            } }),
-        )
-        .await;
-    assert_eq!(data["createLocation"]["userErrors"], json!([]), "{data}");
-}
-
-fn ship_to_paris(email: &str, lines: Value) -> Value {
-    json!({
-        "channel": "WEB",
-        "customer": { "email": email, "name": "Week One" },
-        "lines": lines,
-        "shippingAddress": { "line1": "2 Rue", "city": "Paris", "postalCode": "75001", "country": "FR", "latitude": PARIS.0, "longitude": PARIS.1 }
-    })
-}
-
-/// Places an order as an agent; returns the whole response body (errors included).
-async fn place_body(app: &TestApp, input: Value) -> Value {
-    let query = format!(
-        "mutation($input: PlaceOrderInput!) {{ placeOrder(input: $input) {{ order {{ {ORDER_FIELDS} }} userErrors {{ field code message }} }} }}"
-    );
-    app.gql(Some(&app.token(Role::Agent)), &query, json!({ "input": input })).await
-}
-
-async fn place(app: &TestApp, input: Value) -> Value {
-    let body = place_body(app, input).await;
-    assert!(body.get("errors").is_none(), "{body}");
-    assert_eq!(body["data"]["placeOrder"]["userErrors"], json!([]), "{body}");
-    body["data"]["placeOrder"]["order"].clone()
-}
-
-async fn order(app: &TestApp, id: &str) -> Value {
-    let query = format!("query($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}");
-    let body = app.gql(Some(&app.admin()), &query, json!({ "id": id })).await;
-    assert!(body.get("errors").is_none(), "{body}");
-    body["data"]["order"].clone()
-}
-
-async fn confirm_body(app: &TestApp, id: &str) -> Value {
-    app.gql(
-        Some(&app.token(Role::Agent)),
-        "mutation($id: ID!) { confirmOrder(input: { orderId: $id }) { order { status } userErrors { code message } } }",
-        json!({ "id": id }),
-    )
-    .await
-}
-
-async fn cancel_body(app: &TestApp, id: &str) -> Value {
-    app.gql(
-        Some(&app.token(Role::Agent)),
-        "mutation($id: ID!) { cancelOrder(input: { orderId: $id, reason: \"changed their mind\" }) { order { status } userErrors { code message } } }",
-        json!({ "id": id }),
-    )
-    .await
-}
-
-async fn receive_body(app: &TestApp, sku: &str, location: &str, quantity: i32) -> Value {
-    app.gql(
-        Some(&app.admin()),
-        crate::helpers::RECEIVE,
-        json!({ "input": { "sku": sku, "locationCode": location, "quantity": quantity } }),
-    )
-    .await
-}
-
-/// Runs a fulfilment-order mutation as `token`; returns the whole response body.
-async fn act_body(app: &TestApp, token: &str, mutation: &str, input: Value) -> Value {
-    let input_type = match mutation {
-        "rejectFulfillmentOrder" => "RejectFulfillmentOrderInput",
-        "shipFulfillmentOrder" => "ShipFulfillmentOrderInput",
-        "completePickup" => "CompletePickupInput",
-        _ => "FulfillmentOrderActionInput",
-    };
-    let query = format!(
-        "mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ fulfillmentOrder {{ id status }} userErrors {{ field code message }} }} }}"
-    );
-    app.gql(Some(token), &query, json!({ "input": input })).await
-}
-
-async fn act(app: &TestApp, token: &str, mutation: &str, input: Value) -> Value {
-    let body = act_body(app, token, mutation, input).await;
-    assert!(body.get("errors").is_none(), "{body}");
-    body["data"][mutation].clone()
-}
 
 fn id_of(value: &Value) -> String {
     value["id"].as_str().expect("an id").to_owned()
@@ -141,47 +34,6 @@ async fn on_hand(app: &TestApp, sku: &str, location: &str) -> i64 {
         .map_or(0, |l| l["onHand"].as_i64().expect("onHand"))
 }
 
-/// The books after a race: each level agrees with its ledger, reserved is exactly what the
-/// fulfilment orders still holding stock hold there, and what the order lines say is allocated.
-async fn audit(app: &TestApp) {
-    let off = domain::inventory::ledger_discrepancies(&app.db).await.expect("ledger audit");
-    assert!(off.is_empty(), "levels disagree with their ledger: {off:?}");
-    let holding: HashMap<Uuid, bool> = fulfillment_order::Entity::find()
-        .all(&app.db)
-        .await
-        .expect("fulfilment orders")
-        .into_iter()
-        .map(|f| {
-            let holds =
-                FulfillmentStatus::parse(&f.status).is_some_and(|s| s.holds_reservation(f.shipped_at.is_some()));
-            (f.id, holds)
-        })
-        .collect();
-    let mut held: HashMap<Uuid, i64> = HashMap::new();
-    for line in fulfillment_order_line::Entity::find().all(&app.db).await.expect("fulfilment lines") {
-        if holding.get(&line.fulfillment_order_id).copied().unwrap_or(false) {
-            *held.entry(line.inventory_level_id).or_default() += i64::from(line.quantity);
-        }
-    }
-    let levels = inventory_level::Entity::find().all(&app.db).await.expect("levels");
-    for level in &levels {
-        assert!(0 <= level.reserved && level.reserved <= level.on_hand, "reserved beyond on hand: {level:?}");
-        assert_eq!(
-            i64::from(level.reserved),
-            held.get(&level.id).copied().unwrap_or(0),
-            "reserved disagrees with the fulfilment orders: {level:?}"
-        );
-    }
-    let allocated: i64 = order_line::Entity::find()
-        .all(&app.db)
-        .await
-        .expect("lines")
-        .iter()
-        .map(|l| i64::from(l.allocated_quantity))
-        .sum();
-    assert_eq!(levels.iter().map(|l| i64::from(l.reserved)).sum::<i64>(), allocated, "lines disagree with levels");
-}
-
 async fn outbox_rows(app: &TestApp, dedupe_key: &str) -> i64 {
     let backend = app.db.get_database_backend();
     let row = app
@@ -205,30 +57,28 @@ async fn outbox_rows(app: &TestApp, dedupe_key: &str) -> i64 {
 #[tokio::test]
 async fn a_store_associate_cannot_write_off_the_warehouse_shipping_to_it() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    location(&app, "ST-OPERA", "STORE", PARIS, true, false).await;
-    location(&app, "WH-LYON", "WAREHOUSE", LYON, false, true).await;
+    app.create_location_at("ST-OPERA", "STORE", PARIS, true, false).await;
+    app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
     app.create_product("LAMP", "40.00").await;
     app.receive("LAMP", "WH-LYON", 23).await;
-    let placed = place(
-        &app,
-        json!({
+    let placed = app
+        .placed_routed(json!({
             "channel": "WEB", "customer": { "email": "pia@example.com", "name": "Pia" },
             "lines": [{ "sku": "LAMP", "quantity": 1 }],
             "deliveryMethod": "PICKUP", "pickupLocationCode": "ST-OPERA"
-        }),
-    )
-    .await;
+        }))
+        .await;
     assert_eq!(placed["fulfillmentOrders"][0]["shipToLocation"]["code"], "ST-OPERA", "{placed}");
     let id = id_of(&placed);
-    assert_eq!(confirm_body(&app, &id).await["data"]["confirmOrder"]["userErrors"], json!([]));
+    assert_eq!(app.confirm_body(&app.agent(), &id).await["data"]["confirmOrder"]["userErrors"], json!([]));
     let fo = id_of(&placed["fulfillmentOrders"][0]);
     let store = app.associate_token(&["ST-OPERA"]);
 
     let input = json!({ "fulfillmentOrderId": fo, "reason": "gone", "shortQuantities": [{ "sku": "LAMP", "quantity": 1_000_000 }] });
-    let refused = act_body(&app, &store, "rejectFulfillmentOrder", input).await;
+    let refused = app.act_body(&store, "rejectFulfillmentOrder", input).await;
     assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN", "{refused}");
     for mutation in ["acceptFulfillmentOrder", "packFulfillmentOrder"] {
-        let refused = act_body(&app, &store, mutation, json!({ "fulfillmentOrderId": fo })).await;
+        let refused = app.act_body(&store, mutation, json!({ "fulfillmentOrderId": fo })).await;
         assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN", "{mutation}: {refused}");
     }
     assert_eq!(on_hand(&app, "LAMP", "WH-LYON").await, 23, "the warehouse's stock is untouched");
@@ -237,15 +87,15 @@ async fn a_store_associate_cannot_write_off_the_warehouse_shipping_to_it() {
     let warehouse = app.associate_token(&["WH-LYON"]);
     let too_many =
         json!({ "fulfillmentOrderId": fo, "reason": "gone", "shortQuantities": [{ "sku": "LAMP", "quantity": 2 }] });
-    let refused = act(&app, &warehouse, "rejectFulfillmentOrder", too_many).await;
+    let refused = app.act(&warehouse, "rejectFulfillmentOrder", too_many).await;
     assert_eq!(refused["userErrors"][0]["code"], "INVALID_INPUT", "{refused}");
     assert_eq!(on_hand(&app, "LAMP", "WH-LYON").await, 23);
     let one =
         json!({ "fulfillmentOrderId": fo, "reason": "gone", "shortQuantities": [{ "sku": "LAMP", "quantity": 1 }] });
-    let rejected = act(&app, &warehouse, "rejectFulfillmentOrder", one).await;
+    let rejected = app.act(&warehouse, "rejectFulfillmentOrder", one).await;
     assert_eq!(rejected["userErrors"], json!([]), "{rejected}");
     assert_eq!(on_hand(&app, "LAMP", "WH-LYON").await, 22);
-    audit(&app).await;
+    app.audit().await;
 }
 
 // ---- 2. An order's status is derived under its lock, from what is committed ---------------
@@ -255,7 +105,7 @@ async fn a_store_associate_cannot_write_off_the_warehouse_shipping_to_it() {
 #[tokio::test]
 async fn a_backorder_filled_while_the_order_is_confirmed_is_released() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    location(&app, "WH-LYON", "WAREHOUSE", LYON, false, true).await;
+    app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
     let rounds = 30;
     let mut orders = Vec::new();
     for i in 0..rounds {
@@ -263,23 +113,24 @@ async fn a_backorder_filled_while_the_order_is_confirmed_is_released() {
         app.create_product(&sku, "10.00").await;
         let mut input = ship_to_paris("bo@example.com", json!([{ "sku": sku, "quantity": 2 }]));
         input["backorderPolicy"] = json!("BACKORDER");
-        orders.push((sku, id_of(&place(&app, input).await)));
+        orders.push((sku, id_of(&app.placed_routed(input).await)));
     }
     let races = orders.iter().map(|(sku, id)| async {
-        let (confirmed, received) = tokio::join!(confirm_body(&app, id), receive_body(&app, sku, "WH-LYON", 2));
+        let (confirmed, received) =
+            tokio::join!(app.confirm_body(&app.agent(), id), app.receive_body(sku, "WH-LYON", 2));
         assert!(!faulted(&confirmed) && !faulted(&received), "{confirmed} {received}");
         assert_eq!(confirmed["data"]["confirmOrder"]["userErrors"], json!([]), "{confirmed}");
     });
     join_all(races).await;
     for (_, id) in &orders {
-        let o = order(&app, id).await;
+        let o = app.routed_order(id).await;
         assert_eq!(o["status"], "CONFIRMED", "{o}");
         assert_eq!(o["lines"][0]["backorderedQuantity"], 0, "{o}");
         let statuses: Vec<&Value> =
             o["fulfillmentOrders"].as_array().expect("fos").iter().map(|f| &f["status"]).collect();
         assert_eq!(statuses, vec![&json!("RELEASED")], "{o}");
     }
-    audit(&app).await;
+    app.audit().await;
 }
 
 /// Two locations ship their parts of one order at once: the order ends SHIPPED and the
@@ -287,8 +138,8 @@ async fn a_backorder_filled_while_the_order_is_confirmed_is_released() {
 #[tokio::test]
 async fn two_locations_shipping_one_order_at_once_leave_it_shipped() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    location(&app, "WH-LILLE", "WAREHOUSE", LILLE, false, true).await;
-    location(&app, "WH-LYON", "WAREHOUSE", LYON, false, true).await;
+    app.create_location_at("WH-LILLE", "WAREHOUSE", LILLE, false, true).await;
+    app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
     app.create_product("A", "10.00").await;
     app.create_product("B", "10.00").await;
     app.receive("A", "WH-LILLE", 1000).await;
@@ -297,17 +148,18 @@ async fn two_locations_shipping_one_order_at_once_leave_it_shipped() {
     let lyon = app.associate_token(&["WH-LYON"]);
     let mut ready = Vec::new();
     for _ in 0..30 {
-        let placed = place(
-            &app,
-            ship_to_paris("two@example.com", json!([{ "sku": "A", "quantity": 1 }, { "sku": "B", "quantity": 1 }])),
-        )
-        .await;
+        let placed = app
+            .placed_routed(ship_to_paris(
+                "two@example.com",
+                json!([{ "sku": "A", "quantity": 1 }, { "sku": "B", "quantity": 1 }]),
+            ))
+            .await;
         let id = id_of(&placed);
-        confirm_body(&app, &id).await;
+        app.confirm_body(&app.agent(), &id).await;
         let mut fos = Vec::new();
         for fo in placed["fulfillmentOrders"].as_array().expect("fos") {
             let token = if fo["location"]["code"] == "WH-LILLE" { &lille } else { &lyon };
-            act(&app, token, "acceptFulfillmentOrder", json!({ "fulfillmentOrderId": id_of(fo) })).await;
+            app.act(token, "acceptFulfillmentOrder", json!({ "fulfillmentOrderId": id_of(fo) })).await;
             fos.push((token.clone(), id_of(fo)));
         }
         assert_eq!(fos.len(), 2);
@@ -315,8 +167,7 @@ async fn two_locations_shipping_one_order_at_once_leave_it_shipped() {
     }
     let races = ready.iter().map(|(_, fos)| {
         join_all(fos.iter().map(|(token, fo)| {
-            act_body(
-                &app,
+            app.act_body(
                 token,
                 "shipFulfillmentOrder",
                 json!({ "fulfillmentOrderId": fo, "carrier": "DHL", "trackingNumber": "T1" }),
@@ -330,10 +181,10 @@ async fn two_locations_shipping_one_order_at_once_leave_it_shipped() {
         }
     }
     for (id, _) in &ready {
-        assert_eq!(order(&app, id).await["status"], "SHIPPED");
+        assert_eq!(app.routed_order(id).await["status"], "SHIPPED");
         assert_eq!(outbox_rows(&app, &format!("order_shipped:{id}")).await, 1, "the customer is told once");
     }
-    audit(&app).await;
+    app.audit().await;
 }
 
 // ---- 5. Flows race each other without deadlocks --------------------------------------------
@@ -343,8 +194,8 @@ async fn two_locations_shipping_one_order_at_once_leave_it_shipped() {
 #[tokio::test]
 async fn cancel_races_pack_and_ship_without_deadlocks() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    location(&app, "WH-LYON", "WAREHOUSE", LYON, false, true).await;
-    location(&app, "WH-LILLE", "WAREHOUSE", LILLE, false, true).await;
+    app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
+    app.create_location_at("WH-LILLE", "WAREHOUSE", LILLE, false, true).await;
     for sku in ["A", "B", "C"] {
         app.create_product(sku, "10.00").await;
         app.receive(sku, "WH-LYON", 10_000).await;
@@ -356,11 +207,11 @@ async fn cancel_races_pack_and_ship_without_deadlocks() {
     for i in 0..rounds {
         let lines =
             json!([{ "sku": "A", "quantity": 1 }, { "sku": "B", "quantity": 1 }, { "sku": "C", "quantity": 1 }]);
-        let placed = place(&app, ship_to_paris(&format!("c{i}@example.com"), lines)).await;
+        let placed = app.placed_routed(ship_to_paris(&format!("c{i}@example.com"), lines)).await;
         let id = id_of(&placed);
-        confirm_body(&app, &id).await;
+        app.confirm_body(&app.agent(), &id).await;
         let fo = id_of(&placed["fulfillmentOrders"][0]);
-        act(&app, &associate, "acceptFulfillmentOrder", json!({ "fulfillmentOrderId": fo })).await;
+        app.act(&associate, "acceptFulfillmentOrder", json!({ "fulfillmentOrderId": fo })).await;
         ready.push((id, fo));
     }
     let races = ready.iter().enumerate().map(|(i, (id, fo))| {
@@ -368,22 +219,21 @@ async fn cancel_races_pack_and_ship_without_deadlocks() {
         let app = &app;
         async move {
             let step = if i % 2 == 0 {
-                act_body(app, associate, "packFulfillmentOrder", json!({ "fulfillmentOrderId": fo }))
+                app.act_body(associate, "packFulfillmentOrder", json!({ "fulfillmentOrderId": fo }))
             } else {
-                act_body(
-                    app,
+                app.act_body(
                     associate,
                     "shipFulfillmentOrder",
                     json!({ "fulfillmentOrderId": fo, "carrier": "DHL", "trackingNumber": "T" }),
                 )
             };
-            let (cancelled, stepped) = tokio::join!(cancel_body(app, id), step);
+            let (cancelled, stepped) = tokio::join!(app.cancel_body(&app.agent(), id, "changed their mind"), step);
             assert!(!faulted(&cancelled) && !faulted(&stepped), "{cancelled} {stepped}");
         }
     });
     join_all(races).await;
     for (id, _) in &ready {
-        let o = order(&app, id).await;
+        let o = app.routed_order(id).await;
         let fo_status = &o["fulfillmentOrders"][0]["status"];
         match o["status"].as_str() {
             Some("CANCELLED") => assert_eq!(fo_status, "CANCELLED", "{o}"),
@@ -392,7 +242,7 @@ async fn cancel_races_pack_and_ship_without_deadlocks() {
             _ => panic!("unexpected outcome {o}"),
         }
     }
-    audit(&app).await;
+    app.audit().await;
 }
 
 /// A location rejects while new orders take the same stock and receipts and cancellations
@@ -400,9 +250,9 @@ async fn cancel_races_pack_and_ship_without_deadlocks() {
 #[tokio::test]
 async fn rejections_placements_receipts_and_cancellations_race_without_deadlocks() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    location(&app, "WH-LYON", "WAREHOUSE", LYON, false, true).await;
-    location(&app, "WH-LILLE", "WAREHOUSE", LILLE, false, true).await;
-    location(&app, "WH-MARSEILLE", "WAREHOUSE", MARSEILLE, false, true).await;
+    app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
+    app.create_location_at("WH-LILLE", "WAREHOUSE", LILLE, false, true).await;
+    app.create_location_at("WH-MARSEILLE", "WAREHOUSE", MARSEILLE, false, true).await;
     for sku in ["A", "B"] {
         app.create_product(sku, "10.00").await;
         for wh in ["WH-LYON", "WH-LILLE", "WH-MARSEILLE"] {
@@ -416,9 +266,9 @@ async fn rejections_placements_receipts_and_cancellations_race_without_deadlocks
     for i in 0..rounds {
         let mut input = ship_to_paris(&format!("r{i}@example.com"), lines.clone());
         input["backorderPolicy"] = json!("BACKORDER");
-        let placed = place(&app, input).await;
+        let placed = app.placed_routed(input).await;
         let id = id_of(&placed);
-        confirm_body(&app, &id).await;
+        app.confirm_body(&app.agent(), &id).await;
         setup.push((id, id_of(&placed["fulfillmentOrders"][0])));
     }
     let races = setup.iter().enumerate().map(|(i, (id, fo))| {
@@ -426,8 +276,7 @@ async fn rejections_placements_receipts_and_cancellations_race_without_deadlocks
         let app = &app;
         let lines = lines.clone();
         async move {
-            let reject = act_body(
-                app,
+            let reject = app.act_body(
                 associate,
                 "rejectFulfillmentOrder",
                 json!({ "fulfillmentOrderId": fo, "reason": "no staff" }),
@@ -437,9 +286,9 @@ async fn rejections_placements_receipts_and_cancellations_race_without_deadlocks
             let sku = if i % 2 == 0 { "A" } else { "B" };
             let (rejected, placed, received, cancelled) = tokio::join!(
                 reject,
-                place_body(app, input),
-                receive_body(app, sku, "WH-MARSEILLE", 1),
-                cancel_body(app, id)
+                app.place_routed_body(input),
+                app.receive_body(sku, "WH-MARSEILLE", 1),
+                app.cancel_body(&app.agent(), id, "changed their mind")
             );
             for body in [&rejected, &placed, &received, &cancelled] {
                 assert!(!faulted(body), "{body}");
@@ -447,7 +296,7 @@ async fn rejections_placements_receipts_and_cancellations_race_without_deadlocks
         }
     });
     join_all(races).await;
-    audit(&app).await;
+    app.audit().await;
 }
 
 // ---- 6. Backorders are filled through the router, from every event that frees stock -------
@@ -457,8 +306,8 @@ async fn rejections_placements_receipts_and_cancellations_race_without_deadlocks
 #[tokio::test]
 async fn racing_receipts_fill_every_backordered_unit_they_can() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    location(&app, "WH-LYON", "WAREHOUSE", LYON, false, true).await;
-    location(&app, "WH-LILLE", "WAREHOUSE", LILLE, false, true).await;
+    app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
+    app.create_location_at("WH-LILLE", "WAREHOUSE", LILLE, false, true).await;
     let rounds = 12;
     let mut waiting: Vec<(String, Vec<String>)> = Vec::new();
     for round in 0..rounds {
@@ -468,43 +317,43 @@ async fn racing_receipts_fill_every_backordered_unit_they_can() {
         for i in 0..10 {
             let mut input = ship_to_paris(&format!("w{i}@example.com"), json!([{ "sku": sku, "quantity": 3 }]));
             input["backorderPolicy"] = json!("BACKORDER");
-            ids.push(id_of(&place(&app, input).await));
+            ids.push(id_of(&app.placed_routed(input).await));
         }
         waiting.push((sku, ids));
     }
     let races = waiting.iter().map(|(sku, _)| async {
-        let (a, b) = tokio::join!(receive_body(&app, sku, "WH-LYON", 20), receive_body(&app, sku, "WH-LILLE", 20));
+        let (a, b) = tokio::join!(app.receive_body(sku, "WH-LYON", 20), app.receive_body(sku, "WH-LILLE", 20));
         assert!(!faulted(&a) && !faulted(&b), "{a} {b}");
     });
     join_all(races).await;
     for (sku, ids) in &waiting {
         let mut backordered = 0;
         for id in ids {
-            backordered += order(&app, id).await["lines"][0]["backorderedQuantity"].as_i64().expect("n");
+            backordered += app.routed_order(id).await["lines"][0]["backorderedQuantity"].as_i64().expect("n");
         }
         assert_eq!(backordered, 0, "{sku}: {backordered} units still wait while 10 sit free");
     }
-    audit(&app).await;
+    app.audit().await;
 }
 
 /// A cancellation frees stock that a waiting order gets at once; a positive adjustment too.
 #[tokio::test]
 async fn cancellations_and_adjustments_fill_waiting_backorders() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    location(&app, "WH-LYON", "WAREHOUSE", LYON, false, true).await;
+    app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
     app.create_product("A", "10.00").await;
     app.receive("A", "WH-LYON", 2).await;
-    let first = place(&app, ship_to_paris("first@example.com", json!([{ "sku": "A", "quantity": 2 }]))).await;
+    let first = app.placed_routed(ship_to_paris("first@example.com", json!([{ "sku": "A", "quantity": 2 }]))).await;
     let mut input = ship_to_paris("second@example.com", json!([{ "sku": "A", "quantity": 2 }]));
     input["backorderPolicy"] = json!("BACKORDER");
-    let waiting = id_of(&place(&app, input.clone()).await);
-    let body = cancel_body(&app, &id_of(&first)).await;
+    let waiting = id_of(&app.placed_routed(input.clone()).await);
+    let body = app.cancel_body(&app.agent(), &id_of(&first), "changed their mind").await;
     assert_eq!(body["data"]["cancelOrder"]["userErrors"], json!([]), "{body}");
-    let o = order(&app, &waiting).await;
+    let o = app.routed_order(&waiting).await;
     assert_eq!(o["lines"][0]["backorderedQuantity"], 0, "the cancellation's units went to the waiting order: {o}");
     assert_eq!(o["fulfillmentOrders"].as_array().expect("fos").len(), 1);
 
-    let third = id_of(&place(&app, input).await);
+    let third = id_of(&app.placed_routed(input).await);
     let adjusted = app
         .admin_data(
             "mutation { adjustInventory(input: { sku: \"A\", locationCode: \"WH-LYON\", delta: 2, reason: \"found in the back\" }) { userErrors { code message } } }",
@@ -512,8 +361,8 @@ async fn cancellations_and_adjustments_fill_waiting_backorders() {
         )
         .await;
     assert_eq!(adjusted["adjustInventory"]["userErrors"], json!([]), "{adjusted}");
-    assert_eq!(order(&app, &third).await["lines"][0]["backorderedQuantity"], 0);
-    audit(&app).await;
+    assert_eq!(app.routed_order(&third).await["lines"][0]["backorderedQuantity"], 0);
+    app.audit().await;
 }
 
 /// A backorder fill follows the routing rules: `allowSplit: false` waits for one location to
@@ -521,24 +370,24 @@ async fn cancellations_and_adjustments_fill_waiting_backorders() {
 #[tokio::test]
 async fn a_backorder_fill_keeps_allow_split_false() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    location(&app, "WH-LYON", "WAREHOUSE", LYON, false, true).await;
-    location(&app, "WH-LILLE", "WAREHOUSE", LILLE, false, true).await;
+    app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
+    app.create_location_at("WH-LILLE", "WAREHOUSE", LILLE, false, true).await;
     app.create_product("A", "10.00").await;
     let mut input = ship_to_paris("one@example.com", json!([{ "sku": "A", "quantity": 4 }]));
     input["backorderPolicy"] = json!("BACKORDER");
     input["allowSplit"] = json!(false);
-    let id = id_of(&place(&app, input).await);
+    let id = id_of(&app.placed_routed(input).await);
     app.receive("A", "WH-LYON", 2).await;
     app.receive("A", "WH-LILLE", 2).await;
-    let o = order(&app, &id).await;
+    let o = app.routed_order(&id).await;
     assert_eq!(o["lines"][0]["backorderedQuantity"], 4, "two half shipments are not one shipment: {o}");
     app.receive("A", "WH-LILLE", 2).await;
-    let o = order(&app, &id).await;
+    let o = app.routed_order(&id).await;
     assert_eq!(o["lines"][0]["backorderedQuantity"], 0, "{o}");
     let fos = o["fulfillmentOrders"].as_array().expect("fos");
     assert_eq!(fos.len(), 1, "{o}");
     assert_eq!(fos[0]["location"]["code"], "WH-LILLE");
-    audit(&app).await;
+    app.audit().await;
 }
 
 // ---- 8 and 12. Smaller rules -----------------------------------------------------------------
@@ -546,11 +395,11 @@ async fn a_backorder_fill_keeps_allow_split_false() {
 #[tokio::test]
 async fn an_adjustment_that_would_leave_the_counter_range_is_refused() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    location(&app, "WH-LYON", "WAREHOUSE", LYON, false, true).await;
+    app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
     app.create_product("A", "10.00").await;
     for _ in 0..2147 {
         // Receipts up to the largest count, in steps of the largest receipt.
-        let body = receive_body(&app, "A", "WH-LYON", 1_000_000).await;
+        let body = app.receive_body("A", "WH-LYON", 1_000_000).await;
         if body["data"]["receiveInventory"]["userErrors"] != json!([]) {
             break;
         }
@@ -571,7 +420,7 @@ async fn an_adjustment_that_would_leave_the_counter_range_is_refused() {
 #[tokio::test]
 async fn cancelling_an_order_gives_its_promotion_use_back() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    location(&app, "WH-LYON", "WAREHOUSE", LYON, false, true).await;
+    app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
     app.create_product("A", "10.00").await;
     app.receive("A", "WH-LYON", 10).await;
     let promo = app
@@ -583,33 +432,27 @@ async fn cancelling_an_order_gives_its_promotion_use_back() {
     assert_eq!(promo["createPromotion"]["userErrors"], json!([]));
     let mut input = ship_to_paris("promo@example.com", json!([{ "sku": "A", "quantity": 1 }]));
     input["promoCode"] = json!("ONCE");
-    let first = place(&app, input.clone()).await;
-    let used_up = place_body(&app, input.clone()).await;
+    let first = app.placed_routed(input.clone()).await;
+    let used_up = app.place_routed_body(input.clone()).await;
     assert_eq!(used_up["data"]["placeOrder"]["userErrors"][0]["code"], "PROMO_CODE_INVALID", "{used_up}");
-    cancel_body(&app, &id_of(&first)).await;
+    app.cancel_body(&app.agent(), &id_of(&first), "changed their mind").await;
     assert_eq!(app.sum("promotions", "used_count").await, 0);
-    place(&app, input).await;
+    app.placed_routed(input).await;
 }
 
 #[tokio::test]
 async fn a_shipping_rate_in_another_currency_is_never_free() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    let data = app
-        .admin_data(
-            crate::helpers::CREATE_LOCATION,
-            json!({ "input": {
-                "code": "WH-ZURICH", "name": "Zurich", "kind": "WAREHOUSE",
-                "address": { "line1": "1 Strasse", "city": "Zurich", "postalCode": "8000", "country": "CH", "latitude": 47.37, "longitude": 8.54 },
-                "canShip": true, "canPickup": false, "priority": 10,
-                "shippingRate": { "amount": "9.00", "currency": "CHF" }
-            } }),
-        )
-        .await;
-    assert_eq!(data["createLocation"]["userErrors"], json!([]), "{data}");
+    app.create_location_with(json!({
+            "code": "WH-ZURICH", "name": "Zurich", "kind": "WAREHOUSE",
+            "address": { "line1": "1 Strasse", "city": "Zurich", "postalCode": "8000", "country": "CH", "latitude": 47.37, "longitude": 8.54 },
+            "canShip": true, "canPickup": false, "priority": 10,
+            "shippingRate": { "amount": "9.00", "currency": "CHF" }
+        })).await;
     app.create_product("A", "10.00").await;
     app.receive("A", "WH-ZURICH", 10).await;
     let before = app.snapshot().await;
-    let body = place_body(&app, ship_to_paris("chf@example.com", json!([{ "sku": "A", "quantity": 1 }]))).await;
+    let body = app.place_routed_body(ship_to_paris("chf@example.com", json!([{ "sku": "A", "quantity": 1 }]))).await;
     let payload = &body["data"]["placeOrder"];
     assert_eq!(payload["userErrors"][0]["code"], "CURRENCY_MISMATCH", "{body}");
     assert_eq!(app.snapshot().await, before);
@@ -618,24 +461,22 @@ async fn a_shipping_rate_in_another_currency_is_never_free() {
 #[tokio::test]
 async fn a_pickup_code_locks_after_five_wrong_guesses_until_staff_reset_it() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    location(&app, "ST-OPERA", "STORE", PARIS, true, false).await;
+    app.create_location_at("ST-OPERA", "STORE", PARIS, true, false).await;
     app.create_product("BAG", "50.00").await;
     app.receive("BAG", "ST-OPERA", 2).await;
-    let placed = place(
-        &app,
-        json!({
+    let placed = app
+        .placed_routed(json!({
             "channel": "WEB", "customer": { "email": "pick@example.com", "name": "Pia" },
             "lines": [{ "sku": "BAG", "quantity": 1 }],
             "deliveryMethod": "PICKUP", "pickupLocationCode": "ST-OPERA"
-        }),
-    )
-    .await;
+        }))
+        .await;
     let id = id_of(&placed);
-    confirm_body(&app, &id).await;
+    app.confirm_body(&app.agent(), &id).await;
     let fo = id_of(&placed["fulfillmentOrders"][0]);
     let store = app.associate_token(&["ST-OPERA"]);
-    act(&app, &store, "acceptFulfillmentOrder", json!({ "fulfillmentOrderId": fo })).await;
-    act(&app, &store, "markReadyForPickup", json!({ "fulfillmentOrderId": fo })).await;
+    app.act(&store, "acceptFulfillmentOrder", json!({ "fulfillmentOrderId": fo })).await;
+    app.act(&store, "markReadyForPickup", json!({ "fulfillmentOrderId": fo })).await;
     let code = app
         .admin_data("query($id: ID!) { order(id: $id) { fulfillmentOrders { pickupCode } } }", json!({ "id": id }))
         .await["order"]["fulfillmentOrders"][0]["pickupCode"]
@@ -644,10 +485,10 @@ async fn a_pickup_code_locks_after_five_wrong_guesses_until_staff_reset_it() {
         .to_owned();
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..5 {
-        let body = act(&app, &store, "completePickup", json!({ "fulfillmentOrderId": fo, "pickupCode": wrong })).await;
+        let body = app.act(&store, "completePickup", json!({ "fulfillmentOrderId": fo, "pickupCode": wrong })).await;
         assert_eq!(body["userErrors"][0]["code"], "INVALID_PICKUP_CODE", "{body}");
     }
-    let locked = act(&app, &store, "completePickup", json!({ "fulfillmentOrderId": fo, "pickupCode": code })).await;
+    let locked = app.act(&store, "completePickup", json!({ "fulfillmentOrderId": fo, "pickupCode": code })).await;
     assert_eq!(locked["userErrors"][0]["code"], "PICKUP_CODE_LOCKED", "{locked}");
     let reset = app
         .gql(
@@ -657,14 +498,14 @@ async fn a_pickup_code_locks_after_five_wrong_guesses_until_staff_reset_it() {
         )
         .await;
     assert_eq!(reset["data"]["resetPickupCode"]["userErrors"], json!([]), "{reset}");
-    let done = act(&app, &store, "completePickup", json!({ "fulfillmentOrderId": fo, "pickupCode": code })).await;
+    let done = app.act(&store, "completePickup", json!({ "fulfillmentOrderId": fo, "pickupCode": code })).await;
     assert_eq!(done["fulfillmentOrder"]["status"], "PICKED_UP", "{done}");
 }
 
 #[tokio::test]
 async fn the_ledger_audit_reads_one_snapshot_under_load() {
     let app = TestApp::spawn(Backend::Postgres).await;
-    location(&app, "WH-LYON", "WAREHOUSE", LYON, false, true).await;
+    app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
     app.create_product("A", "10.00").await;
     app.receive("A", "WH-LYON", 100_000).await;
     let stop = std::sync::atomic::AtomicBool::new(false);
@@ -673,7 +514,8 @@ async fn the_ledger_audit_reads_one_snapshot_under_load() {
             if stop.load(std::sync::atomic::Ordering::SeqCst) {
                 break;
             }
-            let _ = place_body(&app, ship_to_paris("load@example.com", json!([{ "sku": "A", "quantity": 1 }]))).await;
+            let _ =
+                app.place_routed_body(ship_to_paris("load@example.com", json!([{ "sku": "A", "quantity": 1 }]))).await;
         }
     };
     let audits = async {

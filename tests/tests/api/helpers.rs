@@ -17,6 +17,32 @@ pub enum Backend {
     Sqlite,
 }
 
+/// Runs a story, an `async fn(Backend)`, once on PostgreSQL and once on SQLite: `on_both_backends!(story)`
+/// makes the tests `story::postgres` and `story::sqlite`. With `multi_thread`, both run on a
+/// four-thread runtime, for stories whose requests race each other.
+macro_rules! on_both_backends {
+    ($story:ident) => {
+        $crate::helpers::on_both_backends!(@tests $story, #[tokio::test]);
+    };
+    ($story:ident, multi_thread) => {
+        $crate::helpers::on_both_backends!(@tests $story, #[tokio::test(flavor = "multi_thread", worker_threads = 4)]);
+    };
+    (@tests $story:ident, #[$runtime:meta]) => {
+        mod $story {
+            #[$runtime]
+            async fn postgres() {
+                super::$story($crate::helpers::Backend::Postgres).await;
+            }
+
+            #[$runtime]
+            async fn sqlite() {
+                super::$story($crate::helpers::Backend::Sqlite).await;
+            }
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
 /// Where the tests find PostgreSQL: `TEST_POSTGRES_URL`, or the local server.
 pub fn postgres_admin_url() -> String {
     std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
@@ -43,19 +69,35 @@ pub struct TestApp {
     store: Store,
 }
 
+/// Creates an empty PostgreSQL database of a test's own; returns its name and URL.
+pub async fn create_postgres_database() -> (String, String) {
+    let name = format!("oms_test_{}", Uuid::new_v4().simple());
+    let admin = Database::connect(postgres_admin_url()).await.expect("connect to PostgreSQL");
+    admin
+        .execute_raw(Statement::from_string(DbBackend::Postgres, format!("CREATE DATABASE {name}")))
+        .await
+        .expect("create test database");
+    admin.close().await.expect("close admin connection");
+    let url = postgres_url_for(&name);
+    (name, url)
+}
+
+/// Drops a test's PostgreSQL database, whoever is still connected to it.
+pub async fn drop_postgres_database(name: &str) {
+    if let Ok(admin) = Database::connect(postgres_admin_url()).await {
+        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        let _ = admin.execute_raw(Statement::from_string(DbBackend::Postgres, sql)).await;
+        let _ = admin.close().await;
+    }
+}
+
 /// Creates an empty database and returns its URL and how to remove it.
 async fn fresh_database(backend: Backend) -> (String, Store) {
     let id = Uuid::new_v4().simple().to_string();
     match backend {
         Backend::Postgres => {
-            let name = format!("oms_test_{id}");
-            let admin = Database::connect(postgres_admin_url()).await.expect("connect to PostgreSQL");
-            admin
-                .execute_raw(Statement::from_string(DbBackend::Postgres, format!("CREATE DATABASE {name}")))
-                .await
-                .expect("create test database");
-            admin.close().await.expect("close admin connection");
-            (postgres_url_for(&name), Store::Postgres { name })
+            let (name, url) = create_postgres_database().await;
+            (url, Store::Postgres { name })
         }
         Backend::Sqlite => {
             let path = std::env::temp_dir().join(format!("oms_test_{id}.db"));
@@ -172,16 +214,7 @@ impl TestApp {
 
     /// Counts the rows of a table, to prove a refused request wrote nothing.
     pub async fn count(&self, table: &str) -> i64 {
-        let row = self
-            .db
-            .query_one_raw(Statement::from_string(
-                self.db.get_database_backend(),
-                format!("SELECT COUNT(*) AS n FROM {table}"),
-            ))
-            .await
-            .expect("count")
-            .expect("a row");
-        row.try_get::<i64>("", "n").expect("n")
+        self.scalar(format!("SELECT COUNT(*) AS n FROM {table}")).await
     }
 
     /// Row counts of every business table: equal before and after means nothing was written.
@@ -211,15 +244,13 @@ impl TestApp {
     }
 
     pub async fn sum(&self, table: &str, column: &str) -> i64 {
-        let row = self
-            .db
-            .query_one_raw(Statement::from_string(
-                self.db.get_database_backend(),
-                format!("SELECT CAST(COALESCE(SUM({column}), 0) AS BIGINT) AS n FROM {table}"),
-            ))
-            .await
-            .expect("sum")
-            .expect("a row");
+        self.scalar(format!("SELECT CAST(COALESCE(SUM({column}), 0) AS BIGINT) AS n FROM {table}")).await
+    }
+
+    /// The number `n` that `sql` answers in its one row.
+    async fn scalar(&self, sql: String) -> i64 {
+        let statement = Statement::from_string(self.db.get_database_backend(), sql);
+        let row = self.db.query_one_raw(statement).await.expect("query").expect("a row");
         row.try_get::<i64>("", "n").expect("n")
     }
 }
@@ -246,17 +277,7 @@ impl Drop for TestApp {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
             rt.block_on(async move {
                 match store {
-                    Store::Postgres { name } => {
-                        if let Ok(admin) = Database::connect(postgres_admin_url()).await {
-                            let _ = admin
-                                .execute_raw(Statement::from_string(
-                                    DbBackend::Postgres,
-                                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                                ))
-                                .await;
-                            let _ = admin.close().await;
-                        }
-                    }
+                    Store::Postgres { name } => drop_postgres_database(&name).await,
                     Store::Sqlite { path } => {
                         if !path.as_os_str().is_empty() {
                             for suffix in ["", "-wal", "-shm"] {
@@ -272,64 +293,4 @@ impl Drop for TestApp {
         });
         let _ = cleanup.join();
     }
-}
-
-// ---- Fixtures ------------------------------------------------------------------------------
-
-pub const CREATE_PRODUCT: &str = "mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id sku } userErrors { field code message } } }";
-pub const CREATE_LOCATION: &str = "mutation($input: CreateLocationInput!) { createLocation(input: $input) { location { id code } userErrors { field code message } } }";
-pub const RECEIVE: &str = "mutation($input: ReceiveInventoryInput!) { receiveInventory(input: $input) { inventoryLevel { onHand reserved available } userErrors { field code message } } }";
-pub const PLACE_ORDER: &str = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id number status version totals { subtotal { amount currency } discount { amount } shipping { amount } tax { amount } total { amount } } lines { sku quantity allocatedQuantity backorderedQuantity } fulfillmentOrders { status location { code } lines { quantity } } events { kind actorRole } } userErrors { field code message } } }";
-
-impl TestApp {
-    pub async fn create_product(&self, sku: &str, price: &str) {
-        let data = self
-            .admin_data(
-                CREATE_PRODUCT,
-                json!({ "input": { "sku": sku, "name": format!("Product {sku}"), "price": { "amount": price, "currency": "EUR" } } }),
-            )
-            .await;
-        assert_eq!(data["createProduct"]["userErrors"], json!([]), "{data}");
-    }
-
-    /// A location that ships (and picks up when `pickup`), at the given coordinates.
-    pub async fn create_location(&self, code: &str, pickup: bool, priority: i32, shipping: &str) {
-        let data = self
-            .admin_data(
-                CREATE_LOCATION,
-                json!({ "input": {
-                    "code": code, "name": format!("Location {code}"),
-                    "kind": if pickup { "STORE" } else { "WAREHOUSE" },
-                    "address": { "line1": "1 Main St", "city": "Lyon", "postalCode": "69001", "country": "FR", "latitude": 45.76, "longitude": 4.83 },
-                    "canShip": true, "canPickup": pickup, "priority": priority,
-                    "shippingRate": { "amount": shipping, "currency": "EUR" }
-                } }),
-            )
-            .await;
-        assert_eq!(data["createLocation"]["userErrors"], json!([]), "{data}");
-    }
-
-    pub async fn receive(&self, sku: &str, location: &str, quantity: i32) {
-        let data = self
-            .admin_data(RECEIVE, json!({ "input": { "sku": sku, "locationCode": location, "quantity": quantity } }))
-            .await;
-        assert_eq!(data["receiveInventory"]["userErrors"], json!([]), "{data}");
-    }
-
-    /// Places an order as an agent for `email`; returns the `placeOrder` payload.
-    pub async fn place_order(&self, token: &str, email: &str, lines: Value) -> Value {
-        let body = self.gql(Some(token), PLACE_ORDER, json!({ "input": order_input(email, lines) })).await;
-        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
-        body["data"]["placeOrder"].clone()
-    }
-}
-
-/// A SHIP order input to a French address.
-pub fn order_input(email: &str, lines: Value) -> Value {
-    json!({
-        "channel": "WEB",
-        "customer": { "email": email, "name": "Test Customer" },
-        "lines": lines,
-        "shippingAddress": { "line1": "2 Rue de Rivoli", "city": "Paris", "postalCode": "75001", "country": "FR" }
-    })
 }

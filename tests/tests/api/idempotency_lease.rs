@@ -5,7 +5,7 @@ use entities::idempotency_record;
 use sea_orm::EntityTrait;
 use sea_orm::sea_query::Expr;
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
 /// Moves a column of every record to its `created_at`: a moment already past.
 async fn expire(app: &TestApp, column: idempotency_record::Column) {
@@ -45,15 +45,7 @@ async fn a_crashed_requests_key_is_taken_over_after_its_lease(backend: Backend) 
     assert_eq!(idempotency::claim(db, "agent:ann", "k-1", "h-1").await.expect("claim"), Claim::Replay(answer));
 }
 
-#[tokio::test]
-async fn postgres_a_crashed_requests_key_is_taken_over_after_its_lease() {
-    a_crashed_requests_key_is_taken_over_after_its_lease(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_crashed_requests_key_is_taken_over_after_its_lease() {
-    a_crashed_requests_key_is_taken_over_after_its_lease(Backend::Sqlite).await;
-}
+on_both_backends!(a_crashed_requests_key_is_taken_over_after_its_lease);
 
 async fn expired_keys_are_purged(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -76,12 +68,4 @@ async fn expired_keys_are_purged(backend: Backend) {
     assert_eq!(idempotency::claim(db, "admin:root", "running", "h").await.expect("claim"), Claim::InFlight);
 }
 
-#[tokio::test]
-async fn postgres_expired_keys_are_purged() {
-    expired_keys_are_purged(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_expired_keys_are_purged() {
-    expired_keys_are_purged(Backend::Sqlite).await;
-}
+on_both_backends!(expired_keys_are_purged);

@@ -4,7 +4,11 @@
 //! no order, no customer, no reservation, no promo use, no catalogue row.
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, CREATE_LOCATION, CREATE_PRODUCT, PLACE_ORDER, RECEIVE, TestApp, order_input};
+use crate::documents::{
+    CREATE_CUSTOMER, CREATE_LOCATION, CREATE_PRODUCT, CREATE_PROMOTION, PLACE_ORDER, RECEIVE, UPDATE_PRODUCT,
+};
+use crate::fixtures::order_input;
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
 // ---- How a refusal is checked ----------------------------------------------------------------
 
@@ -81,11 +85,8 @@ fn with(base: Value, patch: Value) -> Value {
 
 // ---- The shop the orders are placed in -------------------------------------------------------
 
-const UPDATE_PRODUCT: &str = "mutation($input: UpdateProductInput!) { updateProduct(input: $input) { product { sku active } userErrors { field code message } } }";
 const UPDATE_LOCATION: &str = "mutation($input: UpdateLocationInput!) { updateLocation(input: $input) { location { code active } userErrors { field code message } } }";
-const CREATE_PROMOTION: &str = "mutation($input: CreatePromotionInput!) { createPromotion(input: $input) { promotion { code } userErrors { field code message } } }";
 const SET_TAX_RATE: &str = "mutation($input: SetTaxRateInput!) { setTaxRate(input: $input) { taxRate { country } userErrors { field code message } } }";
-const AVAILABLE: &str = "query($sku: String!) { product(sku: $sku) { available } }";
 
 /// Nobody has ordered with this address yet: an order that got through would create them.
 const NEWCOMER: &str = "newcomer@example.com";
@@ -103,13 +104,8 @@ async fn shop(backend: Backend) -> TestApp {
     app.create_product("TEE", "19.99").await;
     app.create_product("MUG", "9.50").await;
     app.create_product("OLD", "5.00").await;
-    let cap = app
-        .admin_data(
-            CREATE_PRODUCT,
-            json!({ "input": { "sku": "CAP", "name": "Cap", "price": { "amount": "15.00", "currency": "USD" } } }),
-        )
+    app.create_product_with(json!({ "sku": "CAP", "name": "Cap", "price": { "amount": "15.00", "currency": "USD" } }))
         .await;
-    assert_eq!(cap["createProduct"]["userErrors"], json!([]), "{cap}");
     app.receive("TEE", "WH-1", 5).await;
     app.receive("MUG", "WH-1", 3).await;
     app.receive("OLD", "WH-1", 3).await;
@@ -133,11 +129,6 @@ async fn shop(backend: Backend) -> TestApp {
     let placed = app.gql(Some(&app.admin()), PLACE_ORDER, json!({ "input": first })).await;
     assert_eq!(placed["data"]["placeOrder"]["userErrors"], json!([]), "{placed}");
     app
-}
-
-async fn available(app: &TestApp, sku: &str) -> i64 {
-    let data = app.admin_data(AVAILABLE, json!({ "sku": sku })).await;
-    data["product"]["available"].as_i64().expect("available")
 }
 
 // ---- placeOrder --------------------------------------------------------------------------------
@@ -398,10 +389,10 @@ fn uncoercible_orders() -> Vec<(&'static str, Value)> {
     ]
 }
 
-async fn bad_orders_are_refused(backend: Backend) {
+async fn bad_orders_are_refused_and_nothing_is_written(backend: Backend) {
     let app = shop(backend).await;
-    assert_eq!(available(&app, "TEE").await, 4);
-    assert_eq!(available(&app, "MUG").await, 3);
+    assert_eq!(app.available("TEE").await, 4);
+    assert_eq!(app.available("MUG").await, 3);
     let everything = backend == Backend::Postgres;
     for case in bad_orders().into_iter().filter(|c| everything || c.embedded) {
         assert_refused(&app, case.story, PLACE_ORDER, case.input, case.expected).await;
@@ -410,8 +401,8 @@ async fn bad_orders_are_refused(backend: Backend) {
         assert_not_coerced(&app, story, PLACE_ORDER, variables).await;
     }
     // The lines that could have been filled hold nothing either.
-    assert_eq!(available(&app, "TEE").await, 4, "no TEE is left reserved by a refused order");
-    assert_eq!(available(&app, "MUG").await, 3);
+    assert_eq!(app.available("TEE").await, 4, "no TEE is left reserved by a refused order");
+    assert_eq!(app.available("MUG").await, 3);
     assert_eq!(app.count("orders").await, 1, "only the first order exists");
 
     // And the same shop still takes a good order afterwards, all the stock there is.
@@ -420,15 +411,7 @@ async fn bad_orders_are_refused(backend: Backend) {
     assert_eq!(placed["order"]["status"], "PENDING");
 }
 
-#[tokio::test]
-async fn postgres_bad_orders_are_refused_and_nothing_is_written() {
-    bad_orders_are_refused(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_bad_orders_are_refused_and_nothing_is_written() {
-    bad_orders_are_refused(Backend::Sqlite).await;
-}
+on_both_backends!(bad_orders_are_refused_and_nothing_is_written);
 
 // ---- Catalogue, locations, stock, promotions, tax ----------------------------------------------
 
@@ -436,7 +419,8 @@ fn product(sku: &str, amount: &str, currency: &str) -> Value {
     json!({ "sku": sku, "name": "Organic tee", "price": { "amount": amount, "currency": currency } })
 }
 
-async fn bad_products_are_refused(app: &TestApp) {
+async fn bad_products_are_refused_and_nothing_is_written(backend: Backend) {
+    let app = &TestApp::spawn(backend).await;
     app.create_product("TEE", "19.99").await;
     let cases: Vec<(&str, Value, &[Expected])> = vec![
         (
@@ -475,7 +459,8 @@ fn location(code: &str, country: &str, latitude: f64, longitude: f64) -> Value {
     })
 }
 
-async fn bad_locations_are_refused(app: &TestApp) {
+async fn bad_locations_are_refused_and_nothing_is_written(backend: Backend) {
+    let app = &TestApp::spawn(backend).await;
     app.create_location("WH-LYON", false, 10, "4.90").await;
     let cases: Vec<(&str, Value, &[Expected])> = vec![
         ("a latitude of 91", location("WH-NEW", "FR", 91.0, 4.83), &[(&["address", "latitude"], "INVALID_INPUT")]),
@@ -510,16 +495,11 @@ async fn bad_locations_are_refused(app: &TestApp) {
     }
 }
 
-async fn bad_receipts_are_refused(app: &TestApp) {
+async fn bad_receipts_are_refused_and_nothing_is_written(backend: Backend) {
+    let app = &TestApp::spawn(backend).await;
     app.create_location("WH-1", false, 10, "4.90").await;
     app.create_product("TEE", "19.99").await;
-    let gift = app
-        .admin_data(
-            CREATE_PRODUCT,
-            json!({ "input": { "sku": "GIFT", "name": "E-gift card", "kind": "DIGITAL", "price": { "amount": "25.00", "currency": "EUR" } } }),
-        )
-        .await;
-    assert_eq!(gift["createProduct"]["userErrors"], json!([]), "{gift}");
+    app.create_product_with(json!({ "sku": "GIFT", "name": "E-gift card", "kind": "DIGITAL", "price": { "amount": "25.00", "currency": "EUR" } })).await;
     app.receive("TEE", "WH-1", 5).await;
     let receipt = |sku: &str, location: &str, quantity: i64| json!({ "sku": sku, "locationCode": location, "quantity": quantity });
     let cases: Vec<(&str, Value, &[Expected])> = vec![
@@ -540,7 +520,8 @@ async fn bad_receipts_are_refused(app: &TestApp) {
     }
 }
 
-async fn bad_promotions_are_refused(app: &TestApp) {
+async fn bad_promotions_are_refused_and_nothing_is_written(backend: Backend) {
+    let app = &TestApp::spawn(backend).await;
     let data = app.admin_data(CREATE_PROMOTION, json!({ "input": { "code": "WELCOME10", "percentOff": "10" } })).await;
     assert_eq!(data["createPromotion"]["userErrors"], json!([]), "{data}");
     let cases: Vec<(&str, Value, &[Expected])> = vec![
@@ -578,7 +559,8 @@ async fn bad_promotions_are_refused(app: &TestApp) {
     }
 }
 
-async fn bad_tax_rates_are_refused(app: &TestApp) {
+async fn bad_tax_rates_are_refused_and_nothing_is_written(backend: Backend) {
+    let app = &TestApp::spawn(backend).await;
     let cases: Vec<(&str, Value, &[Expected])> = vec![
         (
             "a rate of 101 percent",
@@ -602,11 +584,10 @@ async fn bad_tax_rates_are_refused(app: &TestApp) {
     }
 }
 
-const CREATE_CUSTOMER: &str = "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id } userErrors { field code message } } }";
-
 /// Field paths are relative to `input`, as in every other mutation: `["email"]`, not
 /// `["input", "email"]`.
-async fn bad_customers_are_refused(app: &TestApp) {
+async fn bad_customers_are_refused_and_nothing_is_written(backend: Backend) {
+    let app = &TestApp::spawn(backend).await;
     let data = app.admin_data(CREATE_CUSTOMER, json!({ "input": { "email": "ann@example.com", "name": "Ann" } })).await;
     assert_eq!(data["createCustomer"]["userErrors"], json!([]), "{data}");
     let cases: Vec<(&str, Value, &[Expected])> = vec![
@@ -628,42 +609,14 @@ async fn bad_customers_are_refused(app: &TestApp) {
     }
 }
 
-#[tokio::test]
-async fn bad_customers_are_refused_and_nothing_is_written() {
-    bad_customers_are_refused(&TestApp::spawn(Backend::Postgres).await).await;
-}
+on_both_backends!(bad_customers_are_refused_and_nothing_is_written);
 
-#[tokio::test]
-async fn bad_products_are_refused_and_nothing_is_written() {
-    bad_products_are_refused(&TestApp::spawn(Backend::Postgres).await).await;
-}
+on_both_backends!(bad_products_are_refused_and_nothing_is_written);
 
-#[tokio::test]
-async fn bad_locations_are_refused_and_nothing_is_written() {
-    bad_locations_are_refused(&TestApp::spawn(Backend::Postgres).await).await;
-}
+on_both_backends!(bad_locations_are_refused_and_nothing_is_written);
 
-#[tokio::test]
-async fn bad_receipts_are_refused_and_nothing_is_written() {
-    bad_receipts_are_refused(&TestApp::spawn(Backend::Postgres).await).await;
-}
+on_both_backends!(bad_receipts_are_refused_and_nothing_is_written);
 
-#[tokio::test]
-async fn bad_promotions_are_refused_and_nothing_is_written() {
-    bad_promotions_are_refused(&TestApp::spawn(Backend::Postgres).await).await;
-}
+on_both_backends!(bad_promotions_are_refused_and_nothing_is_written);
 
-#[tokio::test]
-async fn bad_tax_rates_are_refused_and_nothing_is_written() {
-    bad_tax_rates_are_refused(&TestApp::spawn(Backend::Postgres).await).await;
-}
-
-/// The embedded mode answers the same: duplicates meet SQLite's unique indexes as ALREADY_EXISTS.
-#[tokio::test]
-async fn sqlite_bad_catalogue_stock_and_pricing_inputs_are_refused() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    bad_products_are_refused(&app).await;
-    bad_locations_are_refused(&app).await;
-    bad_promotions_are_refused(&app).await;
-    bad_tax_rates_are_refused(&app).await;
-}
+on_both_backends!(bad_tax_rates_are_refused_and_nothing_is_written);

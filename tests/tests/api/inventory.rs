@@ -3,11 +3,9 @@
 use domain::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, PLACE_ORDER, TestApp, order_input};
+use crate::documents::{RECEIVE, UPDATE_PRODUCT};
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
-const RECEIVE: &str = "mutation($input: ReceiveInventoryInput!) { receiveInventory(input: $input) {
-    inventoryLevel { onHand reserved safetyStock available location { code } product { sku } }
-    userErrors { field code message } } }";
 const ADJUST: &str = "mutation($input: AdjustInventoryInput!) { adjustInventory(input: $input) {
     inventoryLevel { onHand reserved safetyStock available } userErrors { field code message } } }";
 const SAFETY: &str = "mutation($input: SetSafetyStockInput!) { setSafetyStock(input: $input) {
@@ -20,8 +18,6 @@ const MOVEMENTS: &str = "query($sku: String!, $locationCode: String, $first: Int
         edges { cursor node { id kind onHandDelta reservedDelta onHandAfter reservedAfter safetyStockAfter
                               reason reference orderId actor location { code } } }
         pageInfo { hasNextPage hasPreviousPage endCursor } } }";
-const UPDATE_PRODUCT: &str = "mutation($input: UpdateProductInput!) { updateProduct(input: $input) {
-    product { sku name active price { amount currency } } userErrors { field code message } } }";
 const PRODUCTS: &str = "query($filter: ProductFilter) { products(first: 100, filter: $filter) {
     edges { node { sku active } } pageInfo { hasNextPage } } }";
 const ORDER_LINES: &str = "query($id: ID!) { order(id: $id) {
@@ -94,16 +90,9 @@ fn movement_kinds(ms: &[Value]) -> Vec<&str> {
     ms.iter().map(|m| m["kind"].as_str().expect("kind")).collect()
 }
 
+/// Places an agent's order for `quantity` of `sku`; returns the `placeOrder` payload.
 async fn place(app: &TestApp, sku: &str, quantity: i32) -> Value {
-    let input = order_input("ann@example.com", json!([{ "sku": sku, "quantity": quantity }]));
-    let body = app.gql(Some(&app.token(Role::Agent)), PLACE_ORDER, json!({ "input": input })).await;
-    assert!(body.get("errors").is_none(), "unexpected errors: {body}");
-    body["data"]["placeOrder"].clone()
-}
-
-async fn assert_ledger_balances(app: &TestApp) {
-    let off = domain::inventory::ledger_discrepancies(&app.db).await.expect("audit the ledger");
-    assert!(off.is_empty(), "levels that disagree with the ledger: {off:?}");
+    app.place_order(&app.agent(), "ann@example.com", json!([{ "sku": sku, "quantity": quantity }])).await
 }
 
 // ---- Receipts ------------------------------------------------------------------------------
@@ -177,18 +166,10 @@ async fn receipts_accumulate_and_are_recorded(backend: Backend) {
     assert_refused(&receive(&app, "NOPE-1", "WH-1", 1, None).await, "UNKNOWN_SKU", &["sku"]);
     assert_refused(&receive(&app, "TEE-1", "WH-404", 1, None).await, "UNKNOWN_LOCATION", &["locationCode"]);
     assert_eq!(app.snapshot().await, before);
-    assert_ledger_balances(&app).await;
+    app.assert_ledger_balances().await;
 }
 
-#[tokio::test]
-async fn postgres_receipts_accumulate_and_are_recorded() {
-    receipts_accumulate_and_are_recorded(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_receipts_accumulate_and_are_recorded() {
-    receipts_accumulate_and_are_recorded(Backend::Sqlite).await;
-}
+on_both_backends!(receipts_accumulate_and_are_recorded);
 
 /// On hand is a 32-bit count: a receipt that would overflow it must be refused, not half-booked.
 async fn a_receipt_that_would_overflow_on_hand_is_refused(backend: Backend) {
@@ -226,18 +207,10 @@ async fn a_receipt_that_would_overflow_on_hand_is_refused(backend: Backend) {
 
     // What still fits is taken.
     assert_eq!(level(&receive(&app, "BOLT-1", "WH-1", 483_647, None).await), (2_147_483_647, 0, 0, 2_147_483_647));
-    assert_ledger_balances(&app).await;
+    app.assert_ledger_balances().await;
 }
 
-#[tokio::test]
-async fn postgres_a_receipt_that_would_overflow_on_hand_is_refused() {
-    a_receipt_that_would_overflow_on_hand_is_refused(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_receipt_that_would_overflow_on_hand_is_refused() {
-    a_receipt_that_would_overflow_on_hand_is_refused(Backend::Sqlite).await;
-}
+on_both_backends!(a_receipt_that_would_overflow_on_hand_is_refused);
 
 // ---- Adjustments ---------------------------------------------------------------------------
 
@@ -284,18 +257,10 @@ async fn adjustments_are_compare_and_set_and_never_go_below_reserved(backend: Ba
         adjustments,
         vec![json!([-2, 8, 0, "cycle count"]), json!([-2, 6, 6, "damaged"]), json!([4, 10, 6, "found in returns bay"])]
     );
-    assert_ledger_balances(&app).await;
+    app.assert_ledger_balances().await;
 }
 
-#[tokio::test]
-async fn postgres_adjustments_are_compare_and_set_and_never_go_below_reserved() {
-    adjustments_are_compare_and_set_and_never_go_below_reserved(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_adjustments_are_compare_and_set_and_never_go_below_reserved() {
-    adjustments_are_compare_and_set_and_never_go_below_reserved(Backend::Sqlite).await;
-}
+on_both_backends!(adjustments_are_compare_and_set_and_never_go_below_reserved);
 
 // ---- Safety stock --------------------------------------------------------------------------
 
@@ -345,18 +310,10 @@ async fn safety_stock_is_never_promised(backend: Backend) {
     let before = app.snapshot().await;
     assert_refused(&set_safety_stock(&app, "TEE-1", "WH-1", -1).await, "INVALID_INPUT", &["quantity"]);
     assert_eq!(app.snapshot().await, before);
-    assert_ledger_balances(&app).await;
+    app.assert_ledger_balances().await;
 }
 
-#[tokio::test]
-async fn postgres_safety_stock_is_never_promised() {
-    safety_stock_is_never_promised(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_safety_stock_is_never_promised() {
-    safety_stock_is_never_promised(Backend::Sqlite).await;
-}
+on_both_backends!(safety_stock_is_never_promised);
 
 // ---- The ledger ----------------------------------------------------------------------------
 
@@ -436,7 +393,7 @@ async fn the_ledger_pages_and_sums_to_the_levels(backend: Backend) {
     let wh1: Vec<Value> = movements(&app, "TEE-1", Some("WH-1")).await;
     let wh2: Vec<Value> = movements(&app, "TEE-1", Some("WH-2")).await;
     assert_eq!(wh1.len() + wh2.len(), everything.len());
-    assert_ledger_balances(&app).await;
+    app.assert_ledger_balances().await;
 
     // Asking about what does not exist is an error, not an empty ledger.
     let body = app.gql(Some(&app.admin()), MOVEMENTS, json!({ "sku": "NOPE-1" })).await;
@@ -445,15 +402,7 @@ async fn the_ledger_pages_and_sums_to_the_levels(backend: Backend) {
     assert_eq!(body["errors"][0]["extensions"]["code"], "UNKNOWN_LOCATION", "{body}");
 }
 
-#[tokio::test]
-async fn postgres_the_ledger_pages_and_sums_to_the_levels() {
-    the_ledger_pages_and_sums_to_the_levels(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_the_ledger_pages_and_sums_to_the_levels() {
-    the_ledger_pages_and_sums_to_the_levels(Backend::Sqlite).await;
-}
+on_both_backends!(the_ledger_pages_and_sums_to_the_levels);
 
 // ---- The catalogue -------------------------------------------------------------------------
 
@@ -514,15 +463,7 @@ async fn a_price_change_leaves_placed_orders_alone(backend: Backend) {
     assert_eq!(app.snapshot().await, before);
 }
 
-#[tokio::test]
-async fn postgres_a_price_change_leaves_placed_orders_alone() {
-    a_price_change_leaves_placed_orders_alone(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_price_change_leaves_placed_orders_alone() {
-    a_price_change_leaves_placed_orders_alone(Backend::Sqlite).await;
-}
+on_both_backends!(a_price_change_leaves_placed_orders_alone);
 
 /// A line is priced in the order's currency: re-pricing the product in another currency must
 /// not change what an existing order says it charged.
@@ -546,15 +487,7 @@ async fn a_currency_change_leaves_placed_orders_alone(backend: Backend) {
     assert_eq!(after, before);
 }
 
-#[tokio::test]
-async fn postgres_a_currency_change_leaves_placed_orders_alone() {
-    a_currency_change_leaves_placed_orders_alone(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_currency_change_leaves_placed_orders_alone() {
-    a_currency_change_leaves_placed_orders_alone(Backend::Sqlite).await;
-}
+on_both_backends!(a_currency_change_leaves_placed_orders_alone);
 
 async fn skus(app: &TestApp, filter: Value) -> Vec<String> {
     let d = app.gql(None, PRODUCTS, json!({ "filter": filter })).await;
@@ -586,15 +519,7 @@ async fn products_filter_by_sku_prefix_and_active(backend: Backend) {
     assert_eq!(skus(&app, json!({ "skuPrefix": "MUG-1" })).await, ["MUG-1"]);
 }
 
-#[tokio::test]
-async fn postgres_products_filter_by_sku_prefix_and_active() {
-    products_filter_by_sku_prefix_and_active(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_products_filter_by_sku_prefix_and_active() {
-    products_filter_by_sku_prefix_and_active(Backend::Sqlite).await;
-}
+on_both_backends!(products_filter_by_sku_prefix_and_active);
 
 /// SKUs may contain '_', which SQL LIKE reads as "any character": the prefix is text, matched
 /// as given (and with the same case sensitivity as `product(sku:)`) on both databases.
@@ -608,12 +533,4 @@ async fn a_sku_prefix_is_text_not_a_pattern(backend: Backend) {
     assert_eq!(skus(&app, json!({ "skuPrefix": "%" })).await, Vec::<String>::new(), "'%' is a character too");
 }
 
-#[tokio::test]
-async fn postgres_a_sku_prefix_is_text_not_a_pattern() {
-    a_sku_prefix_is_text_not_a_pattern(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_a_sku_prefix_is_text_not_a_pattern() {
-    a_sku_prefix_is_text_not_a_pattern(Backend::Sqlite).await;
-}
+on_both_backends!(a_sku_prefix_is_text_not_a_pattern);

@@ -6,7 +6,9 @@ use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, CREATE_LOCATION, PLACE_ORDER, TestApp, order_input};
+use crate::documents::{CANCEL_ORDER, CONFIRM_ORDER};
+use crate::fixtures::order_input;
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
 const ORDER: &str = "query($id: ID!) { order(id: $id) {
     id number status version channel deliveryMethod promoCode
@@ -17,10 +19,6 @@ const ORDER: &str = "query($id: ID!) { order(id: $id) {
     fulfillmentOrders { status location { code } shippingCost { amount } lines { quantity orderLine { lineNo sku } } }
     events { kind actorRole actor message }
 } }";
-const CONFIRM: &str = "mutation($input: ConfirmOrderInput!) { confirmOrder(input: $input) {
-    order { id status version events { kind actorRole } } userErrors { field code message } } }";
-const CANCEL: &str = "mutation($input: CancelOrderInput!) { cancelOrder(input: $input) {
-    order { id status version } userErrors { field code message } } }";
 const PRODUCT: &str = "query($sku: String!) { product(sku: $sku) {
     available inventory { location { code } onHand reserved safetyStock available } } }";
 const MOVEMENTS: &str = "query($sku: String!) { inventoryMovements(sku: $sku, first: 100) { edges { node {
@@ -45,12 +43,12 @@ async fn order(app: &TestApp, token: &str, id: &str) -> Value {
 
 async fn confirm(app: &TestApp, token: &str, id: &str, expected_version: Option<i32>) -> Value {
     let input = json!({ "orderId": id, "expectedVersion": expected_version });
-    data(app, token, CONFIRM, json!({ "input": input })).await["confirmOrder"].clone()
+    data(app, token, CONFIRM_ORDER, json!({ "input": input })).await["confirmOrder"].clone()
 }
 
 async fn cancel(app: &TestApp, token: &str, id: &str, reason: &str, expected_version: Option<i32>) -> Value {
     let input = json!({ "orderId": id, "reason": reason, "expectedVersion": expected_version });
-    data(app, token, CANCEL, json!({ "input": input })).await["cancelOrder"].clone()
+    data(app, token, CANCEL_ORDER, json!({ "input": input })).await["cancelOrder"].clone()
 }
 
 /// Asserts a refused mutation: no object, exactly one user error with this code and field.
@@ -89,11 +87,6 @@ async fn product(app: &TestApp, sku: &str) -> Value {
 async fn movements(app: &TestApp, sku: &str) -> Vec<Value> {
     let d = data(app, &app.admin(), MOVEMENTS, json!({ "sku": sku })).await;
     d["inventoryMovements"]["edges"].as_array().expect("edges").iter().map(|e| e["node"].clone()).collect()
-}
-
-async fn assert_ledger_balances(app: &TestApp) {
-    let off = domain::inventory::ledger_discrepancies(&app.db).await.expect("audit the ledger");
-    assert!(off.is_empty(), "levels that disagree with the ledger: {off:?}");
 }
 
 // ---- The main story: placed, confirmed, cancelled ------------------------------------------
@@ -211,7 +204,7 @@ async fn an_order_is_placed_confirmed_and_cancelled(backend: Backend) {
             job("oms.notification", "order_cancelled", &id),
         ]
     );
-    assert_ledger_balances(&app).await;
+    app.assert_ledger_balances().await;
 
     // A cancelled order stays cancelled.
     let before = app.snapshot().await;
@@ -241,36 +234,23 @@ async fn an_order_is_placed_confirmed_and_cancelled(backend: Backend) {
     assert_eq!(cancelled["order"]["status"], "CANCELLED", "{cancelled}");
     assert_eq!(cancelled["order"]["version"], 2);
     assert_eq!(app.sum("inventory_levels", "reserved").await, 0);
-    assert_ledger_balances(&app).await;
+    app.assert_ledger_balances().await;
 }
 
-#[tokio::test]
-async fn postgres_an_order_is_placed_confirmed_and_cancelled() {
-    an_order_is_placed_confirmed_and_cancelled(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_an_order_is_placed_confirmed_and_cancelled() {
-    an_order_is_placed_confirmed_and_cancelled(Backend::Sqlite).await;
-}
+on_both_backends!(an_order_is_placed_confirmed_and_cancelled);
 
 // ---- Money --------------------------------------------------------------------------------
 
 /// A location in another country, for store pickup only.
 async fn create_pickup_store(app: &TestApp, code: &str, country: &str) {
-    let d = app
-        .admin_data(
-            CREATE_LOCATION,
-            json!({ "input": {
-                "code": code, "name": format!("Store {code}"), "kind": "STORE",
-                "address": { "line1": "Alexanderplatz 1", "city": "Berlin", "postalCode": "10178", "country": country,
-                             "latitude": 52.52, "longitude": 13.41 },
-                "canShip": false, "canPickup": true, "priority": 50,
-                "shippingRate": { "amount": "3.00", "currency": "EUR" }
-            } }),
-        )
-        .await;
-    assert_eq!(d["createLocation"]["userErrors"], json!([]), "{d}");
+    app.create_location_with(json!({
+        "code": code, "name": format!("Store {code}"), "kind": "STORE",
+        "address": { "line1": "Alexanderplatz 1", "city": "Berlin", "postalCode": "10178", "country": country,
+                     "latitude": 52.52, "longitude": 13.41 },
+        "canShip": false, "canPickup": true, "priority": 50,
+        "shippingRate": { "amount": "3.00", "currency": "EUR" }
+    }))
+    .await;
 }
 
 async fn set_tax_rate(app: &TestApp, country: &str, percent: &str) {
@@ -282,14 +262,6 @@ async fn set_tax_rate(app: &TestApp, country: &str, percent: &str) {
         )
         .await;
     assert_eq!(d["setTaxRate"]["userErrors"], json!([]), "{d}");
-}
-
-async fn place(app: &TestApp, token: &str, input: Value) -> Value {
-    let body = app.gql(Some(token), PLACE_ORDER, json!({ "input": input })).await;
-    assert!(body.get("errors").is_none(), "unexpected errors: {body}");
-    let payload = &body["data"]["placeOrder"];
-    assert_eq!(payload["userErrors"], json!([]), "{payload}");
-    payload["order"].clone()
 }
 
 /// The totals of an order as (subtotal, discount, shipping, tax, total) strings.
@@ -329,7 +301,7 @@ async fn orders_are_priced_exactly(backend: Backend) {
     let mut input =
         order_input("ann@example.com", json!([{ "sku": "TEE-1", "quantity": 2 }, { "sku": "MUG-1", "quantity": 1 }]));
     input["promoCode"] = json!("welcome10");
-    let placed = place(&app, &agent, input).await;
+    let placed = app.placed(&agent, input).await;
     assert_eq!(placed["number"], "SO-000001");
     let first = order(&app, &agent, placed["id"].as_str().expect("id")).await;
     assert_eq!(totals(&first), ["44.98", "4.50", "4.90", "9.08", "54.46"]);
@@ -343,7 +315,7 @@ async fn orders_are_priced_exactly(backend: Backend) {
 
     // Six lamps, three in Lyon and four in Paris: two shipments, shipping paid twice.
     // 6 × 10.00 = 60.00; shipping 2 × 4.90 = 9.80; VAT 20% of 69.80 = 13.96; total 83.76.
-    let placed = place(&app, &agent, order_input("bob@example.com", json!([{ "sku": "LAMP-1", "quantity": 6 }]))).await;
+    let placed = app.placed(&agent, order_input("bob@example.com", json!([{ "sku": "LAMP-1", "quantity": 6 }]))).await;
     assert_eq!(placed["number"], "SO-000002");
     let split = order(&app, &agent, placed["id"].as_str().expect("id")).await;
     assert_eq!(totals(&split), ["60.00", "0.00", "9.80", "13.96", "83.76"]);
@@ -369,7 +341,7 @@ async fn orders_are_priced_exactly(backend: Backend) {
     let mut input =
         order_input("cat@example.com", json!([{ "sku": "TEE-1", "quantity": 1 }, { "sku": "TEE-1", "quantity": 2 }]));
     input["promoCode"] = json!("WELCOME10");
-    let placed = place(&app, &agent, input).await;
+    let placed = app.placed(&agent, input).await;
     assert_eq!(placed["number"], "SO-000003");
     let twice = order(&app, &agent, placed["id"].as_str().expect("id")).await;
     assert_eq!(totals(&twice), ["59.97", "6.00", "4.90", "11.77", "70.64"]);
@@ -407,7 +379,7 @@ async fn orders_are_priced_exactly(backend: Backend) {
         "pickupLocationCode": "STORE-BERLIN",
         "promoCode": "WELCOME10"
     });
-    let placed = place(&app, &agent, input).await;
+    let placed = app.placed(&agent, input).await;
     assert_eq!(placed["number"], "SO-000004");
     let pickup = order(&app, &agent, placed["id"].as_str().expect("id")).await;
     assert_eq!(pickup["deliveryMethod"], "PICKUP");
@@ -417,18 +389,10 @@ async fn orders_are_priced_exactly(backend: Backend) {
 
     // The prices were those of the catalogue; the stock is where the orders said.
     assert_eq!(app.sum("inventory_levels", "reserved").await, 3 + 6 + 3 + 3);
-    assert_ledger_balances(&app).await;
+    app.assert_ledger_balances().await;
 }
 
-#[tokio::test]
-async fn postgres_orders_are_priced_exactly() {
-    orders_are_priced_exactly(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_orders_are_priced_exactly() {
-    orders_are_priced_exactly(Backend::Sqlite).await;
-}
+on_both_backends!(orders_are_priced_exactly);
 
 // ---- Reading orders back -------------------------------------------------------------------
 
@@ -479,7 +443,7 @@ async fn orders_are_listed_newest_first_page_by_page(backend: Backend) {
     ] {
         let mut input = order_input(email, json!([{ "sku": "TEE-1", "quantity": 1 }]));
         input["channel"] = json!(channel);
-        let placed = place(&app, &agent, input).await;
+        let placed = app.placed(&agent, input).await;
         let id = placed["id"].as_str().expect("id").to_owned();
         let read = data(&app, &agent, "query($id: ID!) { order(id: $id) { createdAt } }", json!({ "id": id })).await;
         created_at.push(read["order"]["createdAt"].as_str().expect("createdAt").to_owned());
@@ -550,12 +514,4 @@ async fn orders_are_listed_newest_first_page_by_page(backend: Backend) {
     }
 }
 
-#[tokio::test]
-async fn postgres_orders_are_listed_newest_first_page_by_page() {
-    orders_are_listed_newest_first_page_by_page(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_orders_are_listed_newest_first_page_by_page() {
-    orders_are_listed_newest_first_page_by_page(Backend::Sqlite).await;
-}
+on_both_backends!(orders_are_listed_newest_first_page_by_page);

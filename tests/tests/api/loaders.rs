@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use domain::auth::Role;
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, order_input};
+use crate::documents::PLACE_ORDER;
+use crate::fixtures::order_input;
+use crate::helpers::{Backend, TestApp};
 
 const PAGE: &str = "{ orders(first: 100) { edges { node {
     number status totals { total { amount } } customer { email }
@@ -45,7 +47,7 @@ async fn a_page_of_orders_costs_a_bounded_number_of_statements_for_3_or_30_order
         let body = app
             .gql(
                 Some(&agent),
-                crate::helpers::PLACE_ORDER,
+                PLACE_ORDER,
                 json!({ "input": order_input(&format!("c{i}@example.com"), lines.clone()) }),
             )
             .await;

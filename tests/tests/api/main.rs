@@ -1,4 +1,6 @@
 //! End-to-end tests of the OMS: real server, real PostgreSQL and SQLite, GraphQL over HTTP.
+mod documents;
+mod fixtures;
 mod helpers;
 
 mod access;

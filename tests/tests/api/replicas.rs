@@ -4,7 +4,9 @@ use domain::auth::Role;
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, PLACE_ORDER, TestApp, order_input};
+use crate::documents::PLACE_ORDER;
+use crate::fixtures::order_input;
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
 async fn post(client: &reqwest::Client, address: &str, token: &str, key: Option<&str>, body: &Value) -> (u16, Value) {
     let mut request = client.post(format!("{address}/graphql")).bearer_auth(token).json(body);
@@ -64,12 +66,4 @@ async fn two_replicas_share_the_stock_and_the_keys(backend: Backend) {
     assert_eq!(app.count("orders").await, before + 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_two_replicas_share_the_stock_and_the_keys() {
-    two_replicas_share_the_stock_and_the_keys(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_two_replicas_share_the_stock_and_the_keys() {
-    two_replicas_share_the_stock_and_the_keys(Backend::Sqlite).await;
-}
+on_both_backends!(two_replicas_share_the_stock_and_the_keys, multi_thread);

@@ -4,11 +4,12 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
-use crate::helpers::{Backend, PLACE_ORDER, TestApp, order_input, postgres_admin_url};
+use crate::documents::PLACE_ORDER;
+use crate::fixtures::order_input;
+use crate::helpers::{Backend, TestApp, create_postgres_database, drop_postgres_database};
 
 // ---- (a) The checked-in schema is the one served -------------------------------------------
 
@@ -189,16 +190,7 @@ struct FreshPostgres {
 
 impl FreshPostgres {
     async fn create() -> FreshPostgres {
-        let name = format!("oms_test_{}", Uuid::new_v4().simple());
-        let admin = Database::connect(postgres_admin_url()).await.expect("connect to PostgreSQL");
-        admin
-            .execute_raw(Statement::from_string(DbBackend::Postgres, format!("CREATE DATABASE {name}")))
-            .await
-            .expect("create a test database");
-        admin.close().await.expect("close the admin connection");
-        let admin_url = postgres_admin_url();
-        let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
-        let url = format!("{base}/{name}");
+        let (name, url) = create_postgres_database().await;
         FreshPostgres { name, url }
     }
 
@@ -213,13 +205,7 @@ impl Drop for FreshPostgres {
         // Drop cannot await: drop the database on a thread with its own runtime, and wait.
         let cleanup = std::thread::spawn(move || {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-            rt.block_on(async move {
-                if let Ok(admin) = Database::connect(postgres_admin_url()).await {
-                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let _ = admin.execute_raw(Statement::from_string(DbBackend::Postgres, sql)).await;
-                    let _ = admin.close().await;
-                }
-            });
+            rt.block_on(drop_postgres_database(&name));
         });
         let _ = cleanup.join();
     }

@@ -1,7 +1,7 @@
 //! The service starts, answers its probes and serves GraphiQL and GraphQL on both databases.
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, on_both_backends};
 
 async fn probes_and_a_first_order(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -27,12 +27,4 @@ async fn probes_and_a_first_order(backend: Backend) {
     assert_eq!(app.sum("inventory_levels", "reserved").await, 2);
 }
 
-#[tokio::test]
-async fn postgres_probes_and_a_first_order() {
-    probes_and_a_first_order(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn sqlite_probes_and_a_first_order() {
-    probes_and_a_first_order(Backend::Sqlite).await;
-}
+on_both_backends!(probes_and_a_first_order);
