@@ -6,6 +6,7 @@ mod m20261125_000001_catalog_and_inventory;
 mod m20261125_000002_orders;
 mod m20261125_000003_platform;
 mod m20261125_000004_distributed_order_management;
+mod m20261125_000008_jobs_and_notifications;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_orders::Migration),
             Box::new(m20261125_000003_platform::Migration),
             Box::new(m20261125_000004_distributed_order_management::Migration),
+            Box::new(m20261125_000008_jobs_and_notifications::Migration),
         ]
     }
 }

@@ -1,0 +1,156 @@
+//! The job runs the workers record (attempts, last error, the admin listing), the emails the
+//! system decided to send, and a "not before" time on outbox rows so a failed job can wait out
+//! its backoff in the outbox rather than in a queue.
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum Outbox {
+    Table,
+    AvailableAt,
+}
+
+#[derive(DeriveIden)]
+enum Jobs {
+    Table,
+    Id,
+    DedupeKey,
+    Queue,
+    Kind,
+    Payload,
+    Status,
+    Attempts,
+    MaxAttempts,
+    LastError,
+    NextRunAt,
+    CreatedAt,
+    UpdatedAt,
+    FinishedAt,
+}
+
+#[derive(DeriveIden)]
+enum Notifications {
+    Table,
+    Id,
+    OrderId,
+    Event,
+    DedupeKey,
+    Recipient,
+    Template,
+    Subject,
+    Status,
+    Attempts,
+    Error,
+    CreatedAt,
+    UpdatedAt,
+    SentAt,
+}
+
+#[derive(DeriveIden)]
+enum Orders {
+    Table,
+    Id,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // A retried job goes back to the outbox with a time before which the relay leaves it.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Outbox::Table)
+                    .add_column(timestamp_with_time_zone_null(Outbox::AvailableAt))
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(Jobs::Table)
+                    .col(pk_uuid(Jobs::Id))
+                    // One run record per outbox job: the relay and every retry find it by the
+                    // outbox row's dedupe key.
+                    .col(string_len_uniq(Jobs::DedupeKey, 200))
+                    .col(string_len(Jobs::Queue, 64))
+                    .col(string_len(Jobs::Kind, 64))
+                    .col(text(Jobs::Payload))
+                    .col(string_len(Jobs::Status, 16))
+                    .col(integer(Jobs::Attempts).default(0))
+                    .col(integer(Jobs::MaxAttempts))
+                    .col(text_null(Jobs::LastError))
+                    .col(timestamp_with_time_zone_null(Jobs::NextRunAt))
+                    .col(timestamp_with_time_zone(Jobs::CreatedAt))
+                    .col(timestamp_with_time_zone(Jobs::UpdatedAt))
+                    .col(timestamp_with_time_zone_null(Jobs::FinishedAt))
+                    .check((
+                        "jobs_status_known",
+                        Expr::col(Jobs::Status).is_in(["QUEUED", "RUNNING", "RETRYING", "SUCCEEDED", "FAILED"]),
+                    ))
+                    .check(("jobs_attempts_non_negative", Expr::col(Jobs::Attempts).gte(0)))
+                    .to_owned(),
+            )
+            .await?;
+        // The admin listing filters by status and queue, newest last, paging by id.
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_jobs_status_queue")
+                    .table(Jobs::Table)
+                    .col(Jobs::Status)
+                    .col(Jobs::Queue)
+                    .col(Jobs::Id)
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(Notifications::Table)
+                    .col(pk_uuid(Notifications::Id))
+                    .col(uuid(Notifications::OrderId))
+                    .col(string_len(Notifications::Event, 32))
+                    // One email per (order, event): a retried or duplicated job finds the row
+                    // and sends nothing a second time.
+                    .col(string_len_uniq(Notifications::DedupeKey, 200))
+                    .col(string_len(Notifications::Recipient, 320))
+                    .col(string_len(Notifications::Template, 64))
+                    .col(text_null(Notifications::Subject))
+                    .col(string_len(Notifications::Status, 16))
+                    .col(integer(Notifications::Attempts).default(0))
+                    .col(text_null(Notifications::Error))
+                    .col(timestamp_with_time_zone(Notifications::CreatedAt))
+                    .col(timestamp_with_time_zone(Notifications::UpdatedAt))
+                    .col(timestamp_with_time_zone_null(Notifications::SentAt))
+                    .check((
+                        "notifications_status_known",
+                        Expr::col(Notifications::Status).is_in(["PENDING", "SENT", "FAILED"]),
+                    ))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_notifications_order")
+                            .from(Notifications::Table, Notifications::OrderId)
+                            .to(Orders::Table, Orders::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // `Order.notifications` reads an order's emails in the order they were decided.
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_notifications_order")
+                    .table(Notifications::Table)
+                    .col(Notifications::OrderId)
+                    .col(Notifications::Id)
+                    .to_owned(),
+            )
+            .await?;
+        Ok(())
+    }
+}
