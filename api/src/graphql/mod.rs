@@ -5,9 +5,11 @@ pub mod customers;
 pub mod errors;
 pub mod fulfillment;
 pub mod inventory;
+pub mod jobs;
 pub mod limits;
 pub mod loaders;
 pub mod locations;
+pub mod notifications;
 pub mod orders;
 pub mod pricing;
 pub mod promise;
@@ -28,6 +30,7 @@ pub struct QueryRoot(
     routing::RoutingQuery,
     fulfillment::FulfillmentQuery,
     promise::PromiseQueryRoot,
+    jobs::JobQuery,
 );
 
 /// Every mutation.
@@ -41,6 +44,7 @@ pub struct MutationRoot(
     pricing::PricingMutation,
     routing::RoutingMutation,
     fulfillment::FulfillmentMutation,
+    jobs::JobMutation,
 );
 
 pub type OmsSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -11,3 +11,5 @@ mod loaders;
 mod replicas;
 mod schema;
 mod smoke;
+mod smtp;
+mod workers;
