@@ -6,7 +6,7 @@
 //! Queues deliver at least once and a dead worker's jobs are re-run, so **every job handler is
 //! idempotent**: it checks its dedupe key or the current state before acting.
 //!
-//! The run record (`jobs` table) is ours, not the queue's: it holds the attempts, the last error
+//! The run record (`job_runs` table) is ours, not the queue's: it holds the attempts, the last error
 //! and the retry budget, so the budget is the same on Redis and SQLite and admins can list jobs.
 use chrono::{DateTime, Utc};
 use entities::{job, outbox_message};

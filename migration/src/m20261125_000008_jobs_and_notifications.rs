@@ -13,7 +13,7 @@ enum Outbox {
 }
 
 #[derive(DeriveIden)]
-enum Jobs {
+enum JobRuns {
     Table,
     Id,
     DedupeKey,
@@ -70,27 +70,29 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
-                    .table(Jobs::Table)
-                    .col(pk_uuid(Jobs::Id))
+                    .table(JobRuns::Table)
+                    .col(pk_uuid(JobRuns::Id))
+                    // Named job_runs, not jobs: apalis-sqlite keeps its queue in a table `Jobs`
+                    // in the same file, and SQLite table names ignore case.
                     // One run record per outbox job: the relay and every retry find it by the
                     // outbox row's dedupe key.
-                    .col(string_len_uniq(Jobs::DedupeKey, 200))
-                    .col(string_len(Jobs::Queue, 64))
-                    .col(string_len(Jobs::Kind, 64))
-                    .col(text(Jobs::Payload))
-                    .col(string_len(Jobs::Status, 16))
-                    .col(integer(Jobs::Attempts).default(0))
-                    .col(integer(Jobs::MaxAttempts))
-                    .col(text_null(Jobs::LastError))
-                    .col(timestamp_with_time_zone_null(Jobs::NextRunAt))
-                    .col(timestamp_with_time_zone(Jobs::CreatedAt))
-                    .col(timestamp_with_time_zone(Jobs::UpdatedAt))
-                    .col(timestamp_with_time_zone_null(Jobs::FinishedAt))
+                    .col(string_len_uniq(JobRuns::DedupeKey, 200))
+                    .col(string_len(JobRuns::Queue, 64))
+                    .col(string_len(JobRuns::Kind, 64))
+                    .col(text(JobRuns::Payload))
+                    .col(string_len(JobRuns::Status, 16))
+                    .col(integer(JobRuns::Attempts).default(0))
+                    .col(integer(JobRuns::MaxAttempts))
+                    .col(text_null(JobRuns::LastError))
+                    .col(timestamp_with_time_zone_null(JobRuns::NextRunAt))
+                    .col(timestamp_with_time_zone(JobRuns::CreatedAt))
+                    .col(timestamp_with_time_zone(JobRuns::UpdatedAt))
+                    .col(timestamp_with_time_zone_null(JobRuns::FinishedAt))
                     .check((
-                        "jobs_status_known",
-                        Expr::col(Jobs::Status).is_in(["QUEUED", "RUNNING", "RETRYING", "SUCCEEDED", "FAILED"]),
+                        "job_runs_status_known",
+                        Expr::col(JobRuns::Status).is_in(["QUEUED", "RUNNING", "RETRYING", "SUCCEEDED", "FAILED"]),
                     ))
-                    .check(("jobs_attempts_non_negative", Expr::col(Jobs::Attempts).gte(0)))
+                    .check(("job_runs_attempts_non_negative", Expr::col(JobRuns::Attempts).gte(0)))
                     .to_owned(),
             )
             .await?;
@@ -98,11 +100,11 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
-                    .name("ix_jobs_status_queue")
-                    .table(Jobs::Table)
-                    .col(Jobs::Status)
-                    .col(Jobs::Queue)
-                    .col(Jobs::Id)
+                    .name("ix_job_runs_status_queue")
+                    .table(JobRuns::Table)
+                    .col(JobRuns::Status)
+                    .col(JobRuns::Queue)
+                    .col(JobRuns::Id)
                     .to_owned(),
             )
             .await?;

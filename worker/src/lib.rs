@@ -3,7 +3,7 @@
 //!
 //! Jobs are delivered at least once (a dead worker's jobs are re-enqueued after missed
 //! heartbeats; a relay may push a row again after a failed commit), so every handler is
-//! idempotent. The retry budget is ours ([`domain::jobs::RetryPolicy`], recorded in the `jobs`
+//! idempotent. The retry budget is ours ([`domain::jobs::RetryPolicy`], recorded in the `job_runs`
 //! table), not apalis's: a failed run goes back to the outbox with its backoff, and the queue
 //! only sees successful runs.
 use std::sync::Arc;
