@@ -120,7 +120,16 @@ async fn serve(migrations: Migrations, with_workers: bool) -> anyhow::Result<()>
                 email = if ws.smtp_url.is_some() { "smtp" } else { "files" },
                 "job workers starting"
             );
-            Some(oms_worker::spawn(app.db().clone(), ws)?)
+            match oms_worker::spawn(app.db().clone(), ws) {
+                Ok(pool) => Some(pool),
+                // PostgreSQL without Redis: serve anyway; jobs wait in the outbox until a worker
+                // with REDIS_URL runs.
+                Err(oms_worker::PoolError::Connect(e)) => {
+                    tracing::warn!(error = %e, "job workers not started; jobs wait in the outbox");
+                    None
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         None => None,
     };

@@ -23,6 +23,7 @@ pub mod routing;
 pub mod seed;
 pub mod tax;
 pub mod validate;
+pub mod webhooks;
 
 pub use error::{DomainError, DomainResult, ErrorCode, UserError};
 pub use sea_orm::DatabaseConnection;

@@ -54,6 +54,47 @@ enum Orders {
     Id,
 }
 
+#[derive(DeriveIden)]
+enum Locations {
+    Table,
+    Id,
+}
+
+#[derive(DeriveIden)]
+enum FulfillmentOrders {
+    Table,
+    Id,
+}
+
+#[derive(DeriveIden)]
+enum LocationWebhooks {
+    Table,
+    Id,
+    LocationId,
+    Url,
+    Secret,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum WebhookDeliveries {
+    Table,
+    Id,
+    FulfillmentOrderId,
+    LocationId,
+    Event,
+    DedupeKey,
+    Url,
+    Status,
+    Attempts,
+    ResponseStatus,
+    Error,
+    CreatedAt,
+    UpdatedAt,
+    DeliveredAt,
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -150,6 +191,74 @@ impl MigrationTrait for Migration {
                     .table(Notifications::Table)
                     .col(Notifications::OrderId)
                     .col(Notifications::Id)
+                    .to_owned(),
+            )
+            .await?;
+
+        // A location's warehouse system hears about its released fulfilment orders at this
+        // URL, signed with this secret. A table of its own, at most one per location.
+        manager
+            .create_table(
+                Table::create()
+                    .table(LocationWebhooks::Table)
+                    .col(pk_uuid(LocationWebhooks::Id))
+                    .col(uuid_uniq(LocationWebhooks::LocationId))
+                    .col(string_len(LocationWebhooks::Url, 2000))
+                    .col(string_len(LocationWebhooks::Secret, 200))
+                    .col(timestamp_with_time_zone(LocationWebhooks::CreatedAt))
+                    .col(timestamp_with_time_zone(LocationWebhooks::UpdatedAt))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_location_webhooks_location")
+                            .from(LocationWebhooks::Table, LocationWebhooks::LocationId)
+                            .to(Locations::Table, Locations::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(WebhookDeliveries::Table)
+                    .col(pk_uuid(WebhookDeliveries::Id))
+                    .col(uuid(WebhookDeliveries::FulfillmentOrderId))
+                    .col(uuid(WebhookDeliveries::LocationId))
+                    .col(string_len(WebhookDeliveries::Event, 64))
+                    // One delivery per (fulfilment order, event): a retried job re-sends only
+                    // what was not delivered.
+                    .col(string_len_uniq(WebhookDeliveries::DedupeKey, 200))
+                    .col(string_len(WebhookDeliveries::Url, 2000))
+                    .col(string_len(WebhookDeliveries::Status, 16))
+                    .col(integer(WebhookDeliveries::Attempts).default(0))
+                    .col(integer_null(WebhookDeliveries::ResponseStatus))
+                    .col(text_null(WebhookDeliveries::Error))
+                    .col(timestamp_with_time_zone(WebhookDeliveries::CreatedAt))
+                    .col(timestamp_with_time_zone(WebhookDeliveries::UpdatedAt))
+                    .col(timestamp_with_time_zone_null(WebhookDeliveries::DeliveredAt))
+                    .check((
+                        "webhook_deliveries_status_known",
+                        Expr::col(WebhookDeliveries::Status).is_in(["PENDING", "DELIVERED", "FAILED"]),
+                    ))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_webhook_deliveries_fulfillment_order")
+                            .from(WebhookDeliveries::Table, WebhookDeliveries::FulfillmentOrderId)
+                            .to(FulfillmentOrders::Table, FulfillmentOrders::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // Deliveries are listed per fulfilment order.
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_webhook_deliveries_fulfillment_order")
+                    .table(WebhookDeliveries::Table)
+                    .col(WebhookDeliveries::FulfillmentOrderId)
+                    .col(WebhookDeliveries::Id)
                     .to_owned(),
             )
             .await?;

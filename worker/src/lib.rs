@@ -47,20 +47,23 @@ impl PoolHandle {
         let _ = self.stop.send(true);
         self.task.await.unwrap_or_else(|e| Err(PoolError::Monitor(e.to_string())))
     }
-
-    /// Waits until the pool stops on its own (an error) — for `oms worker` beside a signal.
-    pub fn stopper(&self) -> tokio::sync::watch::Sender<bool> {
-        self.stop.clone()
-    }
 }
 
 /// Starts the relay and the workers in the background. The queue backend is connected inside
 /// the task, retrying while Redis is away, so a process starts (and its API answers) without it.
 pub fn spawn(db: DatabaseConnection, settings: WorkerSettings) -> Result<PoolHandle, PoolError> {
+    // The SQLite queue lives in the SQLite database; PostgreSQL needs Redis for its queues.
+    if settings.redis_url.is_none() && db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        return Err(queues::ConnectError::NotSqlite.into());
+    }
     let templates = email::Templates::new(settings.templates_dir.clone());
     templates.check()?;
     let mailer = email::Mailer::new(settings.smtp_url.as_deref(), settings.mail_dir.clone(), &settings.mail_from)?;
-    let ctx = Arc::new(JobContext { db: db.clone(), mailer, templates, retry: settings.retry });
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| PoolError::Monitor(format!("building the HTTP client: {e}")))?;
+    let ctx = Arc::new(JobContext { db: db.clone(), mailer, templates, retry: settings.retry, http });
     let (stop, rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(run(ctx, settings, rx));
     Ok(PoolHandle { stop, task })

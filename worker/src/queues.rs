@@ -12,6 +12,9 @@ use domain::jobs::{JobEnvelope, Queue};
 
 use crate::settings::WorkerSettings;
 
+const HEARTBEAT: Duration = Duration::from_secs(10);
+const MISSED_HEARTBEATS: usize = 3;
+
 #[derive(Debug, thiserror::Error)]
 pub enum PushError {
     #[error("redis: {0}")]
@@ -65,13 +68,27 @@ impl QueueBackend {
         }
     }
 
+    /// A queue on Redis. A worker that misses 3 heartbeats of 10 s is dead and its jobs go back
+    /// to the queue: within a minute, not apalis's default of 5 minutes.
     pub fn redis_storage(conn: &ConnectionManager, name: &str, batch: usize) -> RedisStorage<JobEnvelope> {
-        RedisStorage::new(conn.clone())
-            .with_config(apalis_redis::Config::default().queue(name).batch_size(batch.max(1)))
+        RedisStorage::new(conn.clone()).with_config(
+            apalis_redis::Config::default()
+                .queue(name)
+                .batch_size(batch.max(1))
+                .heartbeat_interval(HEARTBEAT)
+                .missed_heartbeats(MISSED_HEARTBEATS),
+        )
     }
 
+    /// A queue in the SQLite file, with the same liveness rule.
     pub fn sqlite_storage(pool: &sea_orm::sqlx::SqlitePool, name: &str, batch: usize) -> SqliteStorage<JobEnvelope> {
-        SqliteStorage::new(pool).with_config(apalis_sqlite::Config::default().queue(name).batch_size(batch.max(1)))
+        SqliteStorage::new(pool).with_config(
+            apalis_sqlite::Config::default()
+                .queue(name)
+                .batch_size(batch.max(1))
+                .heartbeat_interval(HEARTBEAT)
+                .missed_heartbeats(MISSED_HEARTBEATS),
+        )
     }
 }
 

@@ -14,6 +14,7 @@ pub mod orders;
 pub mod pricing;
 pub mod promise;
 pub mod routing;
+pub mod webhooks;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
@@ -31,6 +32,7 @@ pub struct QueryRoot(
     fulfillment::FulfillmentQuery,
     promise::PromiseQueryRoot,
     jobs::JobQuery,
+    webhooks::WebhookQuery,
 );
 
 /// Every mutation.
@@ -45,6 +47,7 @@ pub struct MutationRoot(
     routing::RoutingMutation,
     fulfillment::FulfillmentMutation,
     jobs::JobMutation,
+    webhooks::WebhookMutation,
 );
 
 pub type OmsSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

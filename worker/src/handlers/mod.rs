@@ -18,6 +18,8 @@ pub struct JobContext {
     pub mailer: Mailer,
     pub templates: Templates,
     pub retry: RetryPolicy,
+    /// For webhooks: a short timeout, so a slow receiver fails the attempt rather than the pool.
+    pub http: reqwest::Client,
 }
 
 /// Why a run failed.
