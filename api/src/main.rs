@@ -3,7 +3,9 @@
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use domain::auth::{Role, TokenKeys};
+use migration::MigratorTrait as _;
 use oms_api::{Application, Migrations, Settings};
+use oms_worker::WorkerSettings;
 
 #[derive(Parser)]
 #[command(name = "oms", version, about = "An order management system: GraphQL API, inventory, orders.")]
@@ -14,10 +16,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// The API with migrations applied at start (the default).
+    /// The API and the job workers in one process, with migrations applied at start (the
+    /// default).
     Serve,
     /// The API only; the database must already be migrated.
     Api,
+    /// The job workers only (the outbox relay and the queues' workers); the database must
+    /// already be migrated. Run as many as you like; SIGTERM drains in-flight jobs.
+    Worker,
     /// Applies pending migrations and exits.
     Migrate,
     /// Loads data.
@@ -63,8 +69,9 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(Migrations::Apply).await,
-        Command::Api => serve(Migrations::Require).await,
+        Command::Serve => serve(Migrations::Apply, true).await,
+        Command::Api => serve(Migrations::Require, false).await,
+        Command::Worker => worker().await,
         Command::Migrate => {
             let settings = Settings::from_env()?;
             let db = domain::db::connect(&settings.database_url).await.context("connecting to the database")?;
@@ -102,16 +109,78 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(migrations: Migrations) -> anyhow::Result<()> {
+async fn serve(migrations: Migrations, with_workers: bool) -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
+    let worker_settings = if with_workers { Some(WorkerSettings::from_env()?) } else { None };
     let app = Application::build(&settings, migrations).await?;
+    let pool = match worker_settings {
+        Some(ws) => {
+            tracing::info!(
+                queue = if ws.redis_url.is_some() { "redis" } else { "sqlite" },
+                email = if ws.smtp_url.is_some() { "smtp" } else { "files" },
+                "job workers starting"
+            );
+            match oms_worker::spawn(app.db().clone(), ws) {
+                Ok(pool) => Some(pool),
+                // PostgreSQL without Redis: serve anyway; jobs wait in the outbox until a worker
+                // with REDIS_URL runs.
+                Err(oms_worker::PoolError::Connect(e)) => {
+                    tracing::warn!(error = %e, "job workers not started; jobs wait in the outbox");
+                    None
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        None => None,
+    };
     tracing::info!(port = app.port(), database = %redact(&settings.database_url), "OMS listening");
     println!("GraphiQL: http://{}/graphql", display_addr(&settings.bind, app.port()));
     if settings.is_embedded() {
         let token = app.keys().issue_for("admin", Role::Admin, None, Vec::new(), 30 * 86_400)?;
         println!("Admin token (30 days): {token}");
     }
-    app.run().await.context("the server stopped")
+    // The server returns on SIGTERM or Ctrl-C (actix stops gracefully); the workers then
+    // finish their in-flight jobs before the process exits.
+    let served = app.run().await.context("the server stopped");
+    if let Some(pool) = pool {
+        pool.shutdown().await.context("stopping the job workers")?;
+    }
+    served
+}
+
+async fn worker() -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    let ws = WorkerSettings::from_env()?;
+    let db = domain::db::connect(&settings.database_url).await.context("connecting to the database")?;
+    let pending = migration::Migrator::get_pending_migrations(&db).await?.len();
+    anyhow::ensure!(pending == 0, "the database has {pending} pending migration(s): run `oms migrate` first");
+    let pool = oms_worker::spawn(db, ws)?;
+    shutdown_signal().await;
+    tracing::info!("stopping: draining in-flight jobs");
+    pool.shutdown().await.context("stopping the job workers")
+}
+
+/// SIGTERM (what orchestrators send) or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn display_addr(bind: &str, port: u16) -> String {

@@ -2,6 +2,8 @@
 //! the machine the figures were taken on.
 use std::time::Duration;
 
+pub mod smtp;
+
 /// A xorshift64* generator: deterministic for a seed, no dependency, good enough for test data.
 #[derive(Clone, Debug)]
 pub struct Rng(u64);

@@ -6,12 +6,18 @@ use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use crate::error::DomainResult;
+use crate::jobs::Job;
 
 /// The queues jobs go to.
 pub mod queue {
     pub const FULFILLMENT: &str = "oms.fulfillment";
     pub const NOTIFICATION: &str = "oms.notification";
     pub const RETURNS: &str = "oms.returns";
+}
+
+/// Writes a typed job to the outbox inside the caller's transaction, once per dedupe key.
+pub async fn enqueue_job<C: ConnectionTrait>(txn: &C, job: &Job) -> DomainResult<()> {
+    enqueue(txn, job.queue().outbox_name(), job.kind(), job.payload(), job.dedupe_key()).await
 }
 
 /// Adds a job once per `dedupe_key`: writing it again (a retried change) does nothing.
@@ -30,6 +36,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         dedupe_key: Set(dedupe_key),
         created_at: Set(Utc::now()),
         dispatched_at: Set(None),
+        available_at: Set(None),
     })
     .on_conflict_do_nothing_on([outbox_message::Column::DedupeKey])
     .exec(txn)

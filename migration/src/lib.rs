@@ -9,6 +9,7 @@ mod m20261125_000004_distributed_order_management;
 mod m20261125_000005_idempotency_lease;
 mod m20261125_000006_location_capacity;
 mod m20261125_000007_pickup_attempts_and_backorders;
+mod m20261125_000008_jobs_and_notifications;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_idempotency_lease::Migration),
             Box::new(m20261125_000006_location_capacity::Migration),
             Box::new(m20261125_000007_pickup_attempts_and_backorders::Migration),
+            Box::new(m20261125_000008_jobs_and_notifications::Migration),
         ]
     }
 }

@@ -6,13 +6,16 @@ pub mod enums;
 pub mod errors;
 pub mod fulfillment;
 pub mod inventory;
+pub mod jobs;
 pub mod limits;
 pub mod loaders;
 pub mod locations;
+pub mod notifications;
 pub mod orders;
 pub mod pricing;
 pub mod promise;
 pub mod routing;
+pub mod webhooks;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
@@ -29,6 +32,8 @@ pub struct QueryRoot(
     routing::RoutingQuery,
     fulfillment::FulfillmentQuery,
     promise::PromiseQueryRoot,
+    jobs::JobQuery,
+    webhooks::WebhookQuery,
 );
 
 /// Every mutation.
@@ -42,6 +47,8 @@ pub struct MutationRoot(
     pricing::PricingMutation,
     routing::RoutingMutation,
     fulfillment::FulfillmentMutation,
+    jobs::JobMutation,
+    webhooks::WebhookMutation,
 );
 
 pub type OmsSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

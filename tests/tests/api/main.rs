@@ -17,3 +17,5 @@ mod loaders;
 mod replicas;
 mod schema;
 mod smoke;
+mod smtp;
+mod workers;

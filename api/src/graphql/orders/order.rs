@@ -135,6 +135,14 @@ impl Order {
     async fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.updated_at
     }
+
+    /// The emails sent about the order: what, to whom, when, and any failure.
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+    ) -> crate::graphql::errors::ApiResult<Vec<crate::graphql::notifications::Notification>> {
+        crate::graphql::notifications::for_order(ctx, self.0.id).await
+    }
 }
 
 impl From<order::Model> for Order {

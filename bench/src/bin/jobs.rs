@@ -1,0 +1,267 @@
+//! The job pipeline under load, on PostgreSQL and Redis with a real SMTP listener in-process:
+//!
+//! 1. throughput: notification jobs written to the outbox in one transaction, then relayed to
+//!    Redis, run by the notification workers, rendered and sent over SMTP — jobs/s from the
+//!    commit to the last job recorded SUCCEEDED;
+//! 2. latency: orders placed (and confirmed at once) at a fixed rate; the time from
+//!    `placeOrder` answered to the confirmation email accepted by the SMTP listener.
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use domain::auth::Role;
+use domain::jobs::{Job, JobStatus, NotificationEvent, RetryPolicy};
+use oms_api::{Application, Migrations, Settings};
+use oms_bench::{Latencies, human, machine_state};
+use oms_worker::WorkerSettings;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement, TransactionTrait};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+#[derive(Parser, Debug)]
+#[command(about = "Job pipeline benchmark: outbox -> Redis -> handler -> SMTP, and placeOrder-to-email latency")]
+struct Args {
+    /// PostgreSQL server (an admin URL); a fresh database is made on it and dropped at the end.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres_url: String,
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    redis_url: String,
+    /// Orders for the throughput run; each gets all 8 notification events as jobs.
+    #[arg(long, default_value_t = 500)]
+    orders: usize,
+    /// Orders per second for the latency run.
+    #[arg(long, default_value_t = 100)]
+    rate: u64,
+    /// How long the latency run places orders.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Notification jobs one worker process runs at once.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+}
+
+type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+struct Client {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl Client {
+    async fn gql(&self, query: &str, variables: Value) -> Res<Value> {
+        let body: Value = self
+            .http
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        if body.get("errors").is_some() {
+            return Err(format!("GraphQL errors: {body}").into());
+        }
+        Ok(body["data"].clone())
+    }
+
+    async fn place(&self, i: usize) -> Res<(String, String)> {
+        let data = self
+            .gql(
+                "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id number } userErrors { code message } } }",
+                json!({ "input": {
+                    "channel": "WEB",
+                    "customer": { "email": format!("bench{i}@example.com"), "name": "Bench Customer" },
+                    "lines": [{ "sku": "MUG", "quantity": 1 }],
+                    "shippingAddress": { "line1": "2 Rue de Rivoli", "city": "Paris", "postalCode": "75001", "country": "FR" }
+                } }),
+            )
+            .await?;
+        let o = &data["placeOrder"]["order"];
+        match (o["id"].as_str(), o["number"].as_str()) {
+            (Some(id), Some(n)) => Ok((id.to_owned(), n.to_owned())),
+            _ => Err(format!("placeOrder refused: {data}").into()),
+        }
+    }
+
+    async fn confirm(&self, id: &str) -> Res<()> {
+        self.gql(
+            "mutation($id: ID!) { confirmOrder(input: { orderId: $id }) { userErrors { code } } }",
+            json!({ "id": id }),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> Res<()> {
+    let args = Args::parse();
+    println!("job pipeline benchmark: PostgreSQL + Redis + SMTP listener, service and workers in-process");
+    println!("machine at start: {}", machine_state());
+    let name = format!("oms_bench_jobs_{}", Uuid::new_v4().simple());
+    let admin = sea_orm::Database::connect(&args.postgres_url).await?;
+    admin.execute_raw(Statement::from_string(sea_orm::DbBackend::Postgres, format!("CREATE DATABASE {name}"))).await?;
+    let base = args.postgres_url.rsplit_once('/').map_or(args.postgres_url.as_str(), |(b, _)| b);
+    let result = run(&args, format!("{base}/{name}")).await;
+    admin
+        .execute_raw(Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        ))
+        .await?;
+    println!("machine at end:   {}", machine_state());
+    result
+}
+
+async fn run(args: &Args, database_url: String) -> Res<()> {
+    let settings = Settings {
+        database_url,
+        bind: "127.0.0.1:0".to_owned(),
+        jwt_secret: oms_api::config::Secret(format!("bench-{}-{}", Uuid::new_v4(), Uuid::new_v4()).into_bytes()),
+    };
+    let app = Application::build(&settings, Migrations::Apply).await?;
+    let db = app.db().clone();
+    let client = Client {
+        http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
+        url: format!("http://127.0.0.1:{}/graphql", app.port()),
+        token: app.keys().issue_for("bench", Role::Admin, None, Vec::new(), 3600)?,
+    };
+    let handle = app.handle();
+    tokio::spawn(app.run());
+
+    let (smtp_port, accepted) = oms_bench::smtp::start().await?;
+    let prefix = format!("oms-bench-{}.", Uuid::new_v4().simple());
+    let ws = WorkerSettings {
+        redis_url: Some(args.redis_url.clone()),
+        queue_prefix: prefix.clone(),
+        concurrency_notification: args.concurrency,
+        poll_interval: Duration::from_millis(20),
+        relay_interval: Duration::from_millis(20),
+        relay_batch: 500,
+        smtp_url: Some(format!("smtp://127.0.0.1:{smtp_port}")),
+        retry: RetryPolicy::default(),
+        ..WorkerSettings::default()
+    };
+    println!(
+        "workers: notification concurrency {}, relay batch {}, poll {} ms",
+        ws.concurrency_notification,
+        ws.relay_batch,
+        ws.poll_interval.as_millis()
+    );
+    let pool = oms_worker::spawn(db.clone(), ws)?;
+
+    client.gql("mutation { createProduct(input: { sku: \"MUG\", name: \"Mug\", price: { amount: \"12.50\", currency: \"EUR\" } }) { userErrors { code } } }", json!({})).await?;
+    client.gql("mutation { createLocation(input: { code: \"WH\", name: \"Warehouse\", kind: WAREHOUSE, address: { line1: \"1 Main St\", city: \"Lyon\", postalCode: \"69001\", country: \"FR\", latitude: 45.76, longitude: 4.83 }, canShip: true, canPickup: false, priority: 1, shippingRate: { amount: \"4.90\", currency: \"EUR\" } }) { userErrors { code } } }", json!({})).await?;
+    client.gql("mutation { receiveInventory(input: { sku: \"MUG\", locationCode: \"WH\", quantity: 1000000 }) { userErrors { code } } }", json!({})).await?;
+
+    // 1. Throughput.
+    let started = Instant::now();
+    let mut ids = Vec::with_capacity(args.orders);
+    for chunk in (0..args.orders).collect::<Vec<_>>().chunks(16) {
+        let placed = futures::future::join_all(chunk.iter().map(|i| client.place(*i))).await;
+        for p in placed {
+            ids.push(Uuid::parse_str(&p?.0)?);
+        }
+    }
+    println!("throughput run: {} orders placed in {}", ids.len(), human(started.elapsed()));
+    let total = ids.len() * NotificationEvent::ALL.len();
+    let mails_before = accepted.lock().map(|a| a.len()).unwrap_or(0);
+    let t0 = Instant::now();
+    let txn = db.begin().await?;
+    for id in &ids {
+        for event in NotificationEvent::ALL {
+            domain::outbox::enqueue_job(&txn, &Job::notify(*id, event)).await?;
+        }
+    }
+    txn.commit().await?;
+    let committed = t0.elapsed();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let done = loop {
+        let n = entities::job::Entity::find()
+            .filter(entities::job::Column::Status.eq(JobStatus::Succeeded.as_str()))
+            .count(&db)
+            .await? as usize;
+        if n >= total || Instant::now() > deadline {
+            break n;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let elapsed = t0.elapsed();
+    let mails = accepted.lock().map(|a| a.len()).unwrap_or(0) - mails_before;
+    println!(
+        "throughput: {done}/{total} notification jobs succeeded, {mails} emails accepted, in {} (outbox commit {}): {:.0} jobs/s",
+        human(elapsed),
+        human(committed),
+        done as f64 / elapsed.as_secs_f64()
+    );
+
+    // 2. Latency at a fixed rate.
+    let n = (args.rate * args.seconds) as usize;
+    let interval = Duration::from_nanos(1_000_000_000 / args.rate.max(1));
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let client = std::sync::Arc::new(client);
+    let mut tasks = Vec::with_capacity(n);
+    let base = ids.len();
+    for i in 0..n {
+        ticker.tick().await;
+        let c = client.clone();
+        tasks.push(tokio::spawn(async move {
+            let (id, number) = c.place(base + i).await?;
+            let answered = Instant::now();
+            c.confirm(&id).await?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((number, answered))
+        }));
+    }
+    let mut answered: HashMap<String, Instant> = HashMap::new();
+    let mut failed = 0;
+    for t in tasks {
+        match t.await {
+            Ok(Ok((number, at))) => {
+                answered.insert(format!("Your order {number} is confirmed"), at);
+            }
+            _ => failed += 1,
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut samples = loop {
+        let samples: Vec<u64> = accepted
+            .lock()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|(s, at)| answered.get(s).map(|t| at.saturating_duration_since(*t).as_nanos() as u64))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if samples.len() >= answered.len() || Instant::now() > deadline {
+            break samples;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    println!(
+        "latency at {} orders/s for {} s: {} orders ({} failed), {} confirmation emails",
+        args.rate,
+        args.seconds,
+        answered.len(),
+        failed,
+        samples.len()
+    );
+    if let Some(l) = Latencies::of(&mut samples) {
+        println!("placeOrder answered -> confirmOrder -> confirmation email accepted: {}", l.line());
+    }
+
+    pool.shutdown().await?;
+    handle.stop(true).await;
+    if let Ok(client) = redis::Client::open(args.redis_url.as_str())
+        && let Ok(mut conn) = client.get_multiplexed_async_connection().await
+    {
+        let keys: Vec<String> =
+            redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap_or_default();
+        if !keys.is_empty() {
+            let _: Result<i64, _> = redis::cmd("DEL").arg(keys).query_async(&mut conn).await;
+        }
+    }
+    db.close().await?;
+    Ok(())
+}

@@ -1,0 +1,566 @@
+//! Jobs: slow or external work a change causes, as types. A job knows its queue, its kind and
+//! its dedupe key; it is written to the outbox inside the transaction of the change
+//! ([`crate::outbox::enqueue_job`]), moved to a queue by the relay, and run by a worker. No queue
+//! library's types appear here.
+//!
+//! Queues deliver at least once and a dead worker's jobs are re-run, so **every job handler is
+//! idempotent**: it checks its dedupe key or the current state before acting.
+//!
+//! The run record (`job_runs` table) is ours, not the queue's: it holds the attempts, the last error
+//! and the retry budget, so the budget is the same on Redis and SQLite and admins can list jobs.
+use chrono::{DateTime, Utc};
+use entities::{job, outbox_message};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::error::{DomainError, DomainResult, ErrorCode};
+use crate::pagination::{Page, PageRequest, into_page};
+
+/// The queues jobs run on. Each has its own workers and concurrency.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Queue {
+    Fulfillment,
+    Notification,
+    Returns,
+}
+
+impl Queue {
+    pub const ALL: [Queue; 3] = [Queue::Fulfillment, Queue::Notification, Queue::Returns];
+
+    /// The short name: `fulfillment`, `notification`, `returns`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Queue::Fulfillment => "fulfillment",
+            Queue::Notification => "notification",
+            Queue::Returns => "returns",
+        }
+    }
+
+    /// The name stored on outbox rows (and in the run records).
+    pub fn outbox_name(self) -> &'static str {
+        match self {
+            Queue::Fulfillment => crate::outbox::queue::FULFILLMENT,
+            Queue::Notification => crate::outbox::queue::NOTIFICATION,
+            Queue::Returns => crate::outbox::queue::RETURNS,
+        }
+    }
+
+    /// Reads either spelling: `notification` or `oms.notification`.
+    pub fn parse(s: &str) -> Option<Queue> {
+        let short = s.strip_prefix("oms.").unwrap_or(s);
+        Queue::ALL.into_iter().find(|q| q.name().eq_ignore_ascii_case(short))
+    }
+}
+
+/// The things that happen to an order that the customer is told about by email.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationEvent {
+    OrderConfirmed,
+    OrderBackordered,
+    OrderExpired,
+    OrderShipped,
+    ReadyForPickup,
+    OrderPickedUp,
+    OrderDelivered,
+    OrderCancelled,
+}
+
+impl NotificationEvent {
+    pub const ALL: [NotificationEvent; 8] = [
+        NotificationEvent::OrderConfirmed,
+        NotificationEvent::OrderBackordered,
+        NotificationEvent::OrderExpired,
+        NotificationEvent::OrderShipped,
+        NotificationEvent::ReadyForPickup,
+        NotificationEvent::OrderPickedUp,
+        NotificationEvent::OrderDelivered,
+        NotificationEvent::OrderCancelled,
+    ];
+
+    /// The job kind on the outbox row, which is also the template's name.
+    pub fn kind(self) -> &'static str {
+        match self {
+            NotificationEvent::OrderConfirmed => "order_confirmed",
+            NotificationEvent::OrderBackordered => "order_backordered",
+            NotificationEvent::OrderExpired => "order_expired",
+            NotificationEvent::OrderShipped => "order_shipped",
+            NotificationEvent::ReadyForPickup => "ready_for_pickup",
+            NotificationEvent::OrderPickedUp => "order_picked_up",
+            NotificationEvent::OrderDelivered => "order_delivered",
+            NotificationEvent::OrderCancelled => "order_cancelled",
+        }
+    }
+
+    pub fn parse(kind: &str) -> Option<NotificationEvent> {
+        NotificationEvent::ALL.into_iter().find(|e| e.kind() == kind)
+    }
+
+    /// The GraphQL spelling.
+    pub fn as_upper(self) -> String {
+        self.kind().to_ascii_uppercase()
+    }
+}
+
+/// Tells a customer by email that something happened to their order.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub order_id: Uuid,
+    pub event: NotificationEvent,
+}
+
+/// Every kind of job.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
+pub enum Job {
+    /// Email the customer about an event of their order.
+    Notify(Notification),
+    /// A confirmed order's fulfilment orders were released to their locations: tell them.
+    ReleaseOrder { order_id: Uuid },
+}
+
+/// An outbox row that no job type reads.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum JobParseError {
+    #[error("unknown queue {0:?}")]
+    UnknownQueue(String),
+    #[error("unknown job kind {kind:?} on queue {queue:?}")]
+    UnknownKind { queue: String, kind: String },
+    #[error("bad payload for {kind}: {reason}")]
+    BadPayload { kind: String, reason: String },
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderPayload {
+    order_id: Uuid,
+}
+
+impl Job {
+    pub fn notify(order_id: Uuid, event: NotificationEvent) -> Job {
+        Job::Notify(Notification { order_id, event })
+    }
+
+    pub fn queue(&self) -> Queue {
+        match self {
+            Job::Notify(_) => Queue::Notification,
+            Job::ReleaseOrder { .. } => Queue::Fulfillment,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Job::Notify(n) => n.event.kind(),
+            Job::ReleaseOrder { .. } => "release_order",
+        }
+    }
+
+    /// The order the job is about: jobs of one order keep their order through the relay.
+    pub fn order_id(&self) -> Uuid {
+        match self {
+            Job::Notify(n) => n.order_id,
+            Job::ReleaseOrder { order_id } => *order_id,
+        }
+    }
+
+    /// At most one job per cause: `kind:order`. The same spelling the string calls used, so a
+    /// row written either way dedupes against the other.
+    pub fn dedupe_key(&self) -> String {
+        format!("{}:{}", self.kind(), self.order_id())
+    }
+
+    /// The outbox row's payload.
+    pub fn payload(&self) -> serde_json::Value {
+        serde_json::json!({ "orderId": self.order_id() })
+    }
+
+    /// Reads an outbox row back into its job.
+    pub fn from_row(queue: &str, kind: &str, payload: &str) -> Result<Job, JobParseError> {
+        let q = Queue::parse(queue).ok_or_else(|| JobParseError::UnknownQueue(queue.to_owned()))?;
+        let bad = |reason: String| JobParseError::BadPayload { kind: kind.to_owned(), reason };
+        let order_id = || -> Result<Uuid, JobParseError> {
+            serde_json::from_str::<OrderPayload>(payload).map(|p| p.order_id).map_err(|e| bad(e.to_string()))
+        };
+        let job = match (q, kind) {
+            (Queue::Fulfillment, "release_order") => Job::ReleaseOrder { order_id: order_id()? },
+            (Queue::Notification, kind) => match NotificationEvent::parse(kind) {
+                Some(event) => Job::notify(order_id()?, event),
+                None => return Err(JobParseError::UnknownKind { queue: queue.to_owned(), kind: kind.to_owned() }),
+            },
+            _ => return Err(JobParseError::UnknownKind { queue: queue.to_owned(), kind: kind.to_owned() }),
+        };
+        Ok(job)
+    }
+}
+
+/// Where a job's run stands.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum JobStatus {
+    /// Handed to a queue, waiting for a worker.
+    Queued,
+    /// A worker is on it.
+    Running,
+    /// Failed; waits out its backoff in the outbox, then runs again.
+    Retrying,
+    Succeeded,
+    /// Failed past its budget; kept with its last error until an admin retries it.
+    Failed,
+}
+
+impl JobStatus {
+    pub const ALL: [JobStatus; 5] =
+        [JobStatus::Queued, JobStatus::Running, JobStatus::Retrying, JobStatus::Succeeded, JobStatus::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "QUEUED",
+            JobStatus::Running => "RUNNING",
+            JobStatus::Retrying => "RETRYING",
+            JobStatus::Succeeded => "SUCCEEDED",
+            JobStatus::Failed => "FAILED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobStatus> {
+        JobStatus::ALL.into_iter().find(|j| j.as_str() == s)
+    }
+}
+
+/// The retry budget: how many runs a job gets and how long it waits between them.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub max_attempts: i32,
+    pub base_delay: std::time::Duration,
+    pub max_delay: std::time::Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Eight runs over about an hour: 5 s, 10 s, 20 s … capped at 30 min. Long enough to ride
+    /// out an SMTP or warehouse outage, short enough that a broken job surfaces the same day.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 8,
+            base_delay: std::time::Duration::from_secs(5),
+            max_delay: std::time::Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after the `attempt`-th failed run (1-based): base × 2^(attempt-1), capped.
+    pub fn backoff(&self, attempt: i32) -> std::time::Duration {
+        let exp = std::cmp::min(u32::try_from(attempt.saturating_sub(1)).unwrap_or(0), 20);
+        std::cmp::min(self.base_delay.saturating_mul(1u32 << exp), self.max_delay)
+    }
+}
+
+/// What a worker should do with a job it was handed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunDecision {
+    /// Run it: this is attempt number `attempt`.
+    Run { attempt: i32 },
+    /// It already succeeded or was given up on (a duplicate delivery): do nothing.
+    Skip,
+}
+
+/// A job as it travels through a queue: its outbox row's fields, read back with
+/// [`JobEnvelope::job`] by the worker. Carrying the row (not just the job) keeps the run record
+/// keyed by the row's own dedupe key, however the row was written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobEnvelope {
+    pub outbox_id: Uuid,
+    pub queue: String,
+    pub kind: String,
+    pub payload: String,
+    pub dedupe_key: String,
+}
+
+impl JobEnvelope {
+    pub fn from_row(row: &outbox_message::Model) -> JobEnvelope {
+        JobEnvelope {
+            outbox_id: row.id,
+            queue: row.queue.clone(),
+            kind: row.kind.clone(),
+            payload: row.payload.clone(),
+            dedupe_key: row.dedupe_key.clone(),
+        }
+    }
+
+    pub fn job(&self) -> Result<Job, JobParseError> {
+        Job::from_row(&self.queue, &self.kind, &self.payload)
+    }
+}
+
+fn new_run(env: &JobEnvelope, policy: &RetryPolicy, status: JobStatus, error: Option<String>) -> job::ActiveModel {
+    let now = Utc::now();
+    let failed = status == JobStatus::Failed;
+    job::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        dedupe_key: Set(env.dedupe_key.clone()),
+        queue: Set(env.queue.clone()),
+        kind: Set(env.kind.clone()),
+        payload: Set(env.payload.clone()),
+        status: Set(status.as_str().to_owned()),
+        attempts: Set(0),
+        max_attempts: Set(policy.max_attempts),
+        last_error: Set(error),
+        next_run_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        finished_at: Set(failed.then_some(now)),
+    }
+}
+
+async fn insert_run<C: ConnectionTrait>(db: &C, env: &JobEnvelope, policy: &RetryPolicy) -> DomainResult<()> {
+    job::Entity::insert(new_run(env, policy, JobStatus::Queued, None))
+        .on_conflict_do_nothing_on([job::Column::DedupeKey])
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Records that the relay handed jobs to their queues, creating their run records on first
+/// dispatch. A retried job is queued again; a finished one stays finished.
+pub async fn record_dispatch<C: ConnectionTrait>(
+    db: &C,
+    envs: &[JobEnvelope],
+    policy: &RetryPolicy,
+) -> DomainResult<()> {
+    if envs.is_empty() {
+        return Ok(());
+    }
+    job::Entity::insert_many(envs.iter().map(|e| new_run(e, policy, JobStatus::Queued, None)))
+        .on_conflict_do_nothing_on([job::Column::DedupeKey])
+        .exec_without_returning(db)
+        .await?;
+    job::Entity::update_many()
+        .col_expr(job::Column::Status, Expr::value(JobStatus::Queued.as_str()))
+        .col_expr(job::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(job::Column::DedupeKey.is_in(envs.iter().map(|e| e.dedupe_key.as_str())))
+        .filter(job::Column::Status.eq(JobStatus::Retrying.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Records an outbox row no queue takes as a failed job, so it shows in the admin listing
+/// instead of blocking the relay.
+pub async fn record_unroutable<C: ConnectionTrait>(
+    db: &C,
+    env: &JobEnvelope,
+    error: &str,
+    policy: &RetryPolicy,
+) -> DomainResult<()> {
+    job::Entity::insert(new_run(env, policy, JobStatus::Failed, Some(error.to_owned())))
+        .on_conflict_do_nothing_on([job::Column::DedupeKey])
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Starts a run: counts the attempt, unless the job is already finished. The worker may see a
+/// job before the relay's transaction that dispatched it has committed, so it creates the run
+/// record when there is none yet.
+pub async fn begin_run(db: &DatabaseConnection, env: &JobEnvelope, policy: &RetryPolicy) -> DomainResult<RunDecision> {
+    insert_run(db, env, policy).await?;
+    let dedupe_key = env.dedupe_key.as_str();
+    let res = job::Entity::update_many()
+        .col_expr(job::Column::Status, Expr::value(JobStatus::Running.as_str()))
+        .col_expr(job::Column::Attempts, Expr::col(job::Column::Attempts).add(1))
+        .col_expr(job::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(job::Column::DedupeKey.eq(dedupe_key))
+        .filter(job::Column::Status.is_not_in([JobStatus::Succeeded.as_str(), JobStatus::Failed.as_str()]))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Ok(RunDecision::Skip);
+    }
+    let attempt =
+        job::Entity::find().filter(job::Column::DedupeKey.eq(dedupe_key)).one(db).await?.map_or(1, |j| j.attempts);
+    Ok(RunDecision::Run { attempt })
+}
+
+/// Records a successful run.
+pub async fn succeed_run(db: &DatabaseConnection, dedupe_key: &str) -> DomainResult<()> {
+    let now = Utc::now();
+    job::Entity::update_many()
+        .col_expr(job::Column::Status, Expr::value(JobStatus::Succeeded.as_str()))
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .col_expr(job::Column::FinishedAt, Expr::value(now))
+        .col_expr(job::Column::NextRunAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(job::Column::DedupeKey.eq(dedupe_key))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed run. A permanent failure is not retried. Within the budget the job goes back to the outbox with a "not before"
+/// time (exponential backoff); past it, it is kept as FAILED with its error. Returns the status
+/// it ended in.
+pub async fn fail_run(
+    db: &DatabaseConnection,
+    dedupe_key: &str,
+    error: &str,
+    permanent: bool,
+    policy: &RetryPolicy,
+) -> DomainResult<JobStatus> {
+    let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
+    let Some(run) = job::Entity::find().filter(job::Column::DedupeKey.eq(dedupe_key)).one(&txn).await? else {
+        return Ok(JobStatus::Failed);
+    };
+    let error: String = error.chars().take(2000).collect();
+    let mut active = run.clone().into_active_model();
+    active.last_error = Set(Some(error));
+    active.updated_at = Set(now);
+    let status = if permanent || run.attempts >= run.max_attempts {
+        active.status = Set(JobStatus::Failed.as_str().to_owned());
+        active.finished_at = Set(Some(now));
+        active.next_run_at = Set(None);
+        JobStatus::Failed
+    } else {
+        let wait =
+            chrono::Duration::from_std(policy.backoff(run.attempts)).unwrap_or_else(|_| chrono::Duration::zero());
+        let at = now + wait;
+        active.status = Set(JobStatus::Retrying.as_str().to_owned());
+        active.next_run_at = Set(Some(at));
+        rearm(&txn, dedupe_key, Some(at)).await?;
+        JobStatus::Retrying
+    };
+    active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(status)
+}
+
+/// Puts a job's outbox row back for the relay, to be taken from `at` on.
+async fn rearm<C: ConnectionTrait>(db: &C, dedupe_key: &str, at: Option<DateTime<Utc>>) -> DomainResult<()> {
+    outbox_message::Entity::update_many()
+        .col_expr(outbox_message::Column::DispatchedAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(outbox_message::Column::AvailableAt, Expr::value(at))
+        .filter(outbox_message::Column::DedupeKey.eq(dedupe_key))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// What the admin listing filters on.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    pub status: Option<JobStatus>,
+    pub queue: Option<Queue>,
+}
+
+/// Lists job runs, oldest first, for admins.
+pub async fn list_jobs(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    filter: &JobFilter,
+    page: PageRequest,
+) -> DomainResult<Page<job::Model>> {
+    if !actor.is_admin() {
+        return Err(DomainError::Forbidden);
+    }
+    let limit = page.limit()?;
+    let mut q = job::Entity::find().order_by_asc(job::Column::Id);
+    if let Some(status) = filter.status {
+        q = q.filter(job::Column::Status.eq(status.as_str()));
+    }
+    if let Some(queue) = filter.queue {
+        q = q.filter(job::Column::Queue.eq(queue.outbox_name()));
+    }
+    if let Some(after) = page.after {
+        q = q.filter(job::Column::Id.gt(after));
+    }
+    let rows = q.limit(limit + 1).all(db).await?;
+    Ok(into_page(rows, limit))
+}
+
+/// Gives a failed job a fresh budget and puts it back in the outbox at once. Only a FAILED job
+/// can be retried: the others are already on their way.
+pub async fn retry_job(db: &DatabaseConnection, actor: &Actor, job_id: Uuid) -> DomainResult<job::Model> {
+    if !actor.is_admin() {
+        return Err(DomainError::Forbidden);
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let Some(run) = job::Entity::find_by_id(job_id).lock_exclusive().one(&txn).await? else {
+        return Err(DomainError::not_found(&["jobId"], "the job"));
+    };
+    if run.status != JobStatus::Failed.as_str() {
+        return Err(DomainError::rejected(
+            &["jobId"],
+            ErrorCode::InvalidState,
+            format!("the job is {} and only a FAILED job can be retried", run.status),
+        ));
+    }
+    let now = Utc::now();
+    let mut active = run.clone().into_active_model();
+    active.status = Set(JobStatus::Retrying.as_str().to_owned());
+    active.attempts = Set(0);
+    active.finished_at = Set(None);
+    active.next_run_at = Set(Some(now));
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    rearm(&txn, &run.dedupe_key, None).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Loads one run record (admin).
+pub async fn find_job<C: ConnectionTrait + TransactionTrait>(db: &C, job_id: Uuid) -> DomainResult<Option<job::Model>> {
+    Ok(job::Entity::find_by_id(job_id).one(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn todays_outbox_rows_parse_into_jobs() {
+        let id = Uuid::now_v7();
+        let payload = format!("{{\"orderId\":\"{id}\"}}");
+        assert_eq!(Job::from_row("oms.fulfillment", "release_order", &payload), Ok(Job::ReleaseOrder { order_id: id }));
+        for kind in [
+            "order_confirmed",
+            "order_cancelled",
+            "order_shipped",
+            "order_delivered",
+            "ready_for_pickup",
+            "order_picked_up",
+        ] {
+            let job = Job::from_row("oms.notification", kind, &payload).expect("parses");
+            assert_eq!(job.kind(), kind);
+            assert_eq!(job.dedupe_key(), format!("{kind}:{id}"));
+            assert_eq!(job.queue(), Queue::Notification);
+        }
+        assert!(matches!(Job::from_row("oms.notification", "nope", &payload), Err(JobParseError::UnknownKind { .. })));
+        assert!(matches!(
+            Job::from_row("oms.fulfillment", "release_order", "{}"),
+            Err(JobParseError::BadPayload { .. })
+        ));
+    }
+
+    #[test]
+    fn a_job_round_trips_through_its_outbox_row() {
+        let job = Job::notify(Uuid::now_v7(), NotificationEvent::OrderShipped);
+        let back = Job::from_row(job.queue().outbox_name(), job.kind(), &job.payload().to_string());
+        assert_eq!(back, Ok(job));
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.backoff(1).as_secs(), 5);
+        assert_eq!(p.backoff(2).as_secs(), 10);
+        assert_eq!(p.backoff(4).as_secs(), 40);
+        assert_eq!(p.backoff(30), p.max_delay);
+    }
+}

@@ -1,0 +1,284 @@
+//! Notifications: the emails the system decided to send, once per (order, event).
+//!
+//! A notification job claims its row first (insert, or find the existing one), renders and
+//! sends, then marks it SENT or FAILED. A row already SENT means a retried or duplicated job:
+//! it sends nothing. Rendering and delivery are the workers' adapters; what to say, to whom,
+//! and the record of it live here.
+use chrono::Utc;
+use entities::{fulfillment_order, location, notification, order, order_line};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::error::DomainResult;
+use crate::jobs::NotificationEvent;
+use crate::money::Currency;
+
+/// Where a notification stands.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum NotificationStatus {
+    /// Decided, not yet handed to the mail server (or a send is in progress).
+    Pending,
+    /// The mail server (or the outbox directory) accepted it.
+    Sent,
+    /// The last attempt failed; the job retries within its budget.
+    Failed,
+}
+
+impl NotificationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationStatus::Pending => "PENDING",
+            NotificationStatus::Sent => "SENT",
+            NotificationStatus::Failed => "FAILED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NotificationStatus> {
+        [NotificationStatus::Pending, NotificationStatus::Sent, NotificationStatus::Failed]
+            .into_iter()
+            .find(|n| n.as_str() == s)
+    }
+}
+
+/// One line of the order as an email shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EmailLine {
+    pub sku: String,
+    pub name: String,
+    pub quantity: i32,
+    pub backordered: i32,
+    pub unit_price: String,
+    pub total: String,
+}
+
+/// One shipment or pickup of the order as an email shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EmailShipment {
+    pub location: String,
+    pub status: String,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub pickup_code: Option<String>,
+}
+
+/// Everything a template may use.
+#[derive(Debug, Clone, Serialize)]
+pub struct EmailContext {
+    pub event: String,
+    pub order_id: Uuid,
+    pub order_number: String,
+    pub customer_name: String,
+    pub customer_email: String,
+    pub status: String,
+    pub delivery_method: String,
+    pub currency: String,
+    pub subtotal: String,
+    pub shipping: String,
+    pub tax: String,
+    pub discount: String,
+    pub total: String,
+    pub lines: Vec<EmailLine>,
+    pub shipments: Vec<EmailShipment>,
+    pub ship_to: Option<String>,
+    /// The carrier and tracking number of the shipments that have them (shipped emails).
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    /// The pickup code and store (ready-for-pickup emails).
+    pub pickup_code: Option<String>,
+    pub pickup_location: Option<String>,
+}
+
+/// What a notification job should do.
+#[derive(Debug, Clone)]
+pub enum Claim {
+    /// Send this email, then report with [`mark_sent`] or [`mark_failed`].
+    Send { notification_id: Uuid, recipient: String, template: String, context: Box<EmailContext> },
+    /// Already sent: a duplicate delivery of the job.
+    AlreadySent,
+    /// The order no longer exists.
+    NoOrder,
+}
+
+/// Claims the (order, event) notification: creates its row on first sight; says to send unless
+/// it was already sent.
+pub async fn claim(db: &DatabaseConnection, order_id: Uuid, event: NotificationEvent) -> DomainResult<Claim> {
+    let Some(order) = order::Entity::find_by_id(order_id).one(db).await? else {
+        return Ok(Claim::NoOrder);
+    };
+    let dedupe_key = format!("{}:{}", event.kind(), order_id);
+    let now = Utc::now();
+    notification::Entity::insert(notification::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        order_id: Set(order_id),
+        event: Set(event.as_upper()),
+        dedupe_key: Set(dedupe_key.clone()),
+        recipient: Set(order.customer_email.clone()),
+        template: Set(event.kind().to_owned()),
+        subject: Set(None),
+        status: Set(NotificationStatus::Pending.as_str().to_owned()),
+        attempts: Set(0),
+        error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        sent_at: Set(None),
+    })
+    .on_conflict_do_nothing_on([notification::Column::DedupeKey])
+    .exec_without_returning(db)
+    .await?;
+    // Counting the attempt only where it is not SENT is the claim: a row already SENT is left
+    // untouched and the job does nothing.
+    let res = notification::Entity::update_many()
+        .col_expr(notification::Column::Attempts, Expr::col(notification::Column::Attempts).add(1))
+        .col_expr(notification::Column::UpdatedAt, Expr::value(now))
+        .filter(notification::Column::DedupeKey.eq(dedupe_key.as_str()))
+        .filter(notification::Column::Status.ne(NotificationStatus::Sent.as_str()))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Ok(Claim::AlreadySent);
+    }
+    let Some(row) =
+        notification::Entity::find().filter(notification::Column::DedupeKey.eq(dedupe_key.as_str())).one(db).await?
+    else {
+        return Ok(Claim::NoOrder);
+    };
+    let context = email_context(db, &order, event).await?;
+    Ok(Claim::Send {
+        notification_id: row.id,
+        recipient: row.recipient,
+        template: row.template,
+        context: Box::new(context),
+    })
+}
+
+/// The mail server accepted it.
+pub async fn mark_sent(db: &DatabaseConnection, notification_id: Uuid, subject: &str) -> DomainResult<()> {
+    let now = Utc::now();
+    notification::Entity::update_many()
+        .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Sent.as_str()))
+        .col_expr(notification::Column::Subject, Expr::value(subject))
+        .col_expr(notification::Column::Error, Expr::value(Option::<String>::None))
+        .col_expr(notification::Column::SentAt, Expr::value(now))
+        .col_expr(notification::Column::UpdatedAt, Expr::value(now))
+        .filter(notification::Column::Id.eq(notification_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The attempt failed; the job will retry within its budget.
+pub async fn mark_failed(db: &DatabaseConnection, notification_id: Uuid, error: &str) -> DomainResult<()> {
+    let error: String = error.chars().take(2000).collect();
+    notification::Entity::update_many()
+        .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Failed.as_str()))
+        .col_expr(notification::Column::Error, Expr::value(error))
+        .col_expr(notification::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(notification::Column::Id.eq(notification_id))
+        .filter(notification::Column::Status.ne(NotificationStatus::Sent.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// An order's notifications, in the order they were decided. Callers check access to the order.
+pub async fn for_order<C: ConnectionTrait>(db: &C, order_id: Uuid) -> DomainResult<Vec<notification::Model>> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::OrderId.eq(order_id))
+        .order_by_asc(notification::Column::Id)
+        .all(db)
+        .await?)
+}
+
+async fn email_context(
+    db: &DatabaseConnection,
+    order: &order::Model,
+    event: NotificationEvent,
+) -> DomainResult<EmailContext> {
+    let currency = Currency::parse(&order.currency);
+    let money = |minor: i64| match currency {
+        Some(c) => format!("{} {}", c.to_decimal(minor), c.code()),
+        None => format!("{minor} {}", order.currency),
+    };
+    let lines = order_line::Entity::find()
+        .filter(order_line::Column::OrderId.eq(order.id))
+        .order_by_asc(order_line::Column::LineNo)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| EmailLine {
+            sku: l.sku,
+            name: l.name,
+            quantity: l.quantity,
+            backordered: l.backordered_quantity,
+            unit_price: money(l.unit_price_minor),
+            total: money(l.line_total_minor),
+        })
+        .collect();
+    let fos = fulfillment_order::Entity::find()
+        .filter(fulfillment_order::Column::OrderId.eq(order.id))
+        .order_by_asc(fulfillment_order::Column::Id)
+        .all(db)
+        .await?;
+    let location_ids: Vec<Uuid> = fos.iter().map(|f| f.location_id).chain(order.pickup_location_id).collect();
+    let locations = location::Entity::find().filter(location::Column::Id.is_in(location_ids)).all(db).await?;
+    let location_name =
+        |id: Uuid| locations.iter().find(|l| l.id == id).map(|l| format!("{}, {}", l.name, l.city)).unwrap_or_default();
+    let shipments: Vec<EmailShipment> = fos
+        .iter()
+        .filter(|f| !matches!(f.status.as_str(), "CANCELLED" | "REJECTED"))
+        .map(|f| EmailShipment {
+            location: location_name(f.location_id),
+            status: f.status.clone(),
+            carrier: f.carrier.clone(),
+            tracking_number: f.tracking_number.clone(),
+            pickup_code: f.pickup_code.clone(),
+        })
+        .collect();
+    let carrier = shipments.iter().find_map(|s| s.carrier.clone());
+    let tracking_number = shipments.iter().find_map(|s| s.tracking_number.clone());
+    let pickup_code = shipments.iter().find_map(|s| s.pickup_code.clone());
+    let ship_to = order.ship_line1.as_ref().map(|line1| {
+        [
+            order.ship_name.clone(),
+            Some(line1.clone()),
+            order.ship_line2.clone(),
+            Some(
+                [order.ship_postal_code.clone(), order.ship_city.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            order.ship_country.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
+    });
+    Ok(EmailContext {
+        event: event.kind().to_owned(),
+        order_id: order.id,
+        order_number: order.number.clone(),
+        customer_name: order.customer_name.clone(),
+        customer_email: order.customer_email.clone(),
+        status: order.status.clone(),
+        delivery_method: order.delivery_method.clone(),
+        currency: order.currency.clone(),
+        subtotal: money(order.subtotal_minor),
+        shipping: money(order.shipping_minor),
+        tax: money(order.tax_minor),
+        discount: money(order.discount_minor),
+        total: money(order.total_minor),
+        lines,
+        shipments,
+        ship_to,
+        carrier,
+        tracking_number,
+        pickup_code,
+        pickup_location: order.pickup_location_id.map(location_name),
+    })
+}

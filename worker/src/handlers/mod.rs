@@ -1,0 +1,81 @@
+//! One file per job kind. A handler loads, checks whether its effect already happened, and
+//! calls one domain function. Around every handler, [`run`] keeps the run record: it counts the
+//! attempt, skips a job that already finished (a duplicate delivery or an orphan re-run), and
+//! on failure hands the job back to the outbox with its backoff, or gives up past the budget.
+use std::sync::Arc;
+
+use domain::DatabaseConnection;
+use domain::jobs::{self, Job, JobEnvelope, JobStatus, RetryPolicy, RunDecision};
+
+use crate::email::{Mailer, Templates};
+
+mod notify;
+mod release_order;
+
+/// What every handler may use.
+pub struct JobContext {
+    pub db: DatabaseConnection,
+    pub mailer: Mailer,
+    pub templates: Templates,
+    pub retry: RetryPolicy,
+    /// For webhooks: a short timeout, so a slow receiver fails the attempt rather than the pool.
+    pub http: reqwest::Client,
+}
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Worth retrying (the mail server or the database was away).
+    #[error("{0}")]
+    Transient(String),
+    /// Retrying cannot help (an outbox row no job type reads).
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl From<domain::DomainError> for HandlerError {
+    fn from(e: domain::DomainError) -> Self {
+        HandlerError::Transient(e.to_string())
+    }
+}
+
+/// The run record itself could not be written: the queue's own redelivery takes over.
+#[derive(Debug, thiserror::Error)]
+#[error("recording the job run: {0}")]
+pub struct BookkeepingError(#[from] domain::DomainError);
+
+/// Runs one delivered job with its bookkeeping. Returns an error only when the run record
+/// could not be written, so the queue redelivers; a failed job is retried through the outbox.
+pub async fn run(ctx: &Arc<JobContext>, env: JobEnvelope) -> Result<(), BookkeepingError> {
+    let attempt = match jobs::begin_run(&ctx.db, &env, &ctx.retry).await? {
+        RunDecision::Skip => {
+            tracing::debug!(key = %env.dedupe_key, "job already finished; skipped");
+            return Ok(());
+        }
+        RunDecision::Run { attempt } => attempt,
+    };
+    let outcome = match env.job() {
+        Ok(job) => dispatch(ctx, &job).await,
+        Err(e) => Err(HandlerError::Permanent(e.to_string())),
+    };
+    match outcome {
+        Ok(()) => jobs::succeed_run(&ctx.db, &env.dedupe_key).await?,
+        Err(e) => {
+            let permanent = matches!(e, HandlerError::Permanent(_));
+            let status = jobs::fail_run(&ctx.db, &env.dedupe_key, &e.to_string(), permanent, &ctx.retry).await?;
+            if status == JobStatus::Failed {
+                tracing::error!(key = %env.dedupe_key, attempt, error = %e, "job failed for good");
+            } else {
+                tracing::warn!(key = %env.dedupe_key, attempt, error = %e, "job failed; will retry");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn dispatch(ctx: &JobContext, job: &Job) -> Result<(), HandlerError> {
+    match job {
+        Job::Notify(n) => notify::handle(ctx, n).await,
+        Job::ReleaseOrder { order_id } => release_order::handle(ctx, *order_id).await,
+    }
+}

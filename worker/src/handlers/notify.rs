@@ -1,0 +1,32 @@
+//! Emails the customer about an event of their order, once: the notification row is claimed
+//! first, and a row already SENT means this is a repeat delivery.
+use domain::jobs::Notification;
+use domain::notifications::{self, Claim};
+
+use super::{HandlerError, JobContext};
+
+pub async fn handle(ctx: &JobContext, n: &Notification) -> Result<(), HandlerError> {
+    let (notification_id, recipient, template, context) =
+        match notifications::claim(&ctx.db, n.order_id, n.event).await? {
+            Claim::AlreadySent => return Ok(()),
+            Claim::NoOrder => return Err(HandlerError::Permanent(format!("order {} does not exist", n.order_id))),
+            Claim::Send { notification_id, recipient, template, context } => {
+                (notification_id, recipient, template, context)
+            }
+        };
+    let result = match ctx.templates.render(&template, &context) {
+        Ok(mail) => ctx.mailer.send(&recipient, &notification_id.to_string(), &mail).await.map(|()| mail.subject),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(subject) => {
+            notifications::mark_sent(&ctx.db, notification_id, &subject).await?;
+            tracing::info!(to = %recipient, template = %template, "email sent");
+            Ok(())
+        }
+        Err(e) => {
+            notifications::mark_failed(&ctx.db, notification_id, &e.to_string()).await?;
+            Err(HandlerError::Transient(e.to_string()))
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! The queue backends: apalis-redis when `REDIS_URL` is set, apalis-sqlite in the application's
+//! own SQLite file otherwise. Every queue is named explicitly (the default name is a Rust type
+//! path, which a refactor would silently change).
+use std::collections::HashMap;
+use std::time::Duration;
+
+use apalis::prelude::TaskSink;
+use apalis_redis::{ConnectionManager, RedisStorage};
+use apalis_sqlite::SqliteStorage;
+use domain::DatabaseConnection;
+use domain::jobs::{JobEnvelope, Queue};
+
+use crate::settings::WorkerSettings;
+
+const HEARTBEAT: Duration = Duration::from_secs(10);
+const MISSED_HEARTBEATS: usize = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("redis: {0}")]
+    Redis(String),
+    #[error("sqlite queue: {0}")]
+    Sqlite(String),
+    #[error("no storage for queue {0}")]
+    NoQueue(&'static str),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot reach Redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("cannot prepare the SQLite queue tables: {0}")]
+    SqliteMigrate(String),
+    #[error("the SQLite queue needs a SQLite database (set REDIS_URL for PostgreSQL)")]
+    NotSqlite,
+}
+
+/// A connected queue backend.
+#[derive(Clone)]
+pub enum QueueBackend {
+    Redis(ConnectionManager),
+    Sqlite(sea_orm::sqlx::SqlitePool),
+}
+
+impl QueueBackend {
+    /// Redis with a response timeout of seconds, not apalis's 500 ms (a timeout ends a worker's
+    /// stream), or the SQLite queue tables beside ours (never `SqliteStorage::setup`, which
+    /// turns `synchronous` off).
+    pub async fn connect(db: &DatabaseConnection, settings: &WorkerSettings) -> Result<QueueBackend, ConnectError> {
+        match &settings.redis_url {
+            Some(url) => {
+                let client = redis::Client::open(url.as_str())?;
+                let config = redis::aio::ConnectionManagerConfig::new()
+                    .set_response_timeout(Some(Duration::from_secs(10)))
+                    .set_connection_timeout(Some(Duration::from_secs(3)))
+                    .set_number_of_retries(2)
+                    .set_max_delay(Duration::from_secs(2));
+                Ok(QueueBackend::Redis(client.get_connection_manager_with_config(config).await?))
+            }
+            None => {
+                if db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+                    return Err(ConnectError::NotSqlite);
+                }
+                let pool = db.get_sqlite_connection_pool().clone();
+                SqliteStorage::migrations().run(&pool).await.map_err(|e| ConnectError::SqliteMigrate(e.to_string()))?;
+                Ok(QueueBackend::Sqlite(pool))
+            }
+        }
+    }
+
+    /// A queue on Redis. A worker that misses 3 heartbeats of 10 s is dead and its jobs go back
+    /// to the queue: within a minute, not apalis's default of 5 minutes.
+    pub fn redis_storage(conn: &ConnectionManager, name: &str, batch: usize) -> RedisStorage<JobEnvelope> {
+        RedisStorage::new(conn.clone()).with_config(
+            apalis_redis::Config::default()
+                .queue(name)
+                .batch_size(batch.max(1))
+                .heartbeat_interval(HEARTBEAT)
+                .missed_heartbeats(MISSED_HEARTBEATS),
+        )
+    }
+
+    /// A queue in the SQLite file, with the same liveness rule.
+    pub fn sqlite_storage(pool: &sea_orm::sqlx::SqlitePool, name: &str, batch: usize) -> SqliteStorage<JobEnvelope> {
+        SqliteStorage::new(pool).with_config(
+            apalis_sqlite::Config::default()
+                .queue(name)
+                .batch_size(batch.max(1))
+                .heartbeat_interval(HEARTBEAT)
+                .missed_heartbeats(MISSED_HEARTBEATS),
+        )
+    }
+}
+
+/// Where the relay pushes: one storage per queue.
+pub enum QueueSink {
+    Redis(HashMap<Queue, RedisStorage<JobEnvelope>>),
+    Sqlite(HashMap<Queue, SqliteStorage<JobEnvelope>>),
+}
+
+impl QueueSink {
+    pub fn new(backend: &QueueBackend, settings: &WorkerSettings) -> QueueSink {
+        match backend {
+            QueueBackend::Redis(conn) => QueueSink::Redis(
+                Queue::ALL
+                    .into_iter()
+                    .map(|q| (q, QueueBackend::redis_storage(conn, &settings.queue_name(q), 1)))
+                    .collect(),
+            ),
+            QueueBackend::Sqlite(pool) => QueueSink::Sqlite(
+                Queue::ALL
+                    .into_iter()
+                    .map(|q| (q, QueueBackend::sqlite_storage(pool, &settings.queue_name(q), 1)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Pushes jobs to one queue, in order.
+    pub async fn push(&mut self, queue: Queue, jobs: Vec<JobEnvelope>) -> Result<(), PushError> {
+        match self {
+            QueueSink::Redis(map) => {
+                let storage = map.get_mut(&queue).ok_or(PushError::NoQueue(queue.name()))?;
+                storage.push_bulk(jobs).await.map_err(|e| PushError::Redis(e.to_string()))
+            }
+            QueueSink::Sqlite(map) => {
+                let storage = map.get_mut(&queue).ok_or(PushError::NoQueue(queue.name()))?;
+                storage.push_bulk(jobs).await.map_err(|e| PushError::Sqlite(e.to_string()))
+            }
+        }
+    }
+}

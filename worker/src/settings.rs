@@ -1,0 +1,133 @@
+//! The workers' configuration, from the environment.
+use std::path::PathBuf;
+use std::time::Duration;
+
+use domain::jobs::{Queue, RetryPolicy};
+
+/// How the pool runs.
+#[derive(Clone, Debug)]
+pub struct WorkerSettings {
+    /// `redis://…`: queues on Redis. None: queues in the SQLite database (embedded default).
+    pub redis_url: Option<String>,
+    /// Put before every queue name (`oms.` → `oms.notification`). Redis keys start with the
+    /// queue name, so two installations (or two tests) on one Redis stay apart by prefix.
+    pub queue_prefix: String,
+    /// How many jobs of each queue one process runs at once.
+    pub concurrency_fulfillment: usize,
+    pub concurrency_notification: usize,
+    pub concurrency_returns: usize,
+    /// How soon a worker looks again after an empty fetch.
+    pub poll_interval: Duration,
+    /// How often the relay looks at the outbox when it found nothing.
+    pub relay_interval: Duration,
+    /// How many outbox rows one relay pass claims.
+    pub relay_batch: u64,
+    /// `smtp://host:port`; None: emails are written as `.eml` files under `mail_dir`.
+    pub smtp_url: Option<String>,
+    pub mail_dir: PathBuf,
+    pub mail_from: String,
+    /// A directory whose `<event>.j2` files replace the built-in templates.
+    pub templates_dir: Option<PathBuf>,
+    /// How long SIGTERM waits for in-flight jobs.
+    pub shutdown_timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            redis_url: None,
+            queue_prefix: "oms.".to_owned(),
+            concurrency_fulfillment: 4,
+            concurrency_notification: 32,
+            concurrency_returns: 2,
+            poll_interval: Duration::from_millis(100),
+            relay_interval: Duration::from_millis(100),
+            relay_batch: 200,
+            smtp_url: None,
+            mail_dir: PathBuf::from("outbox"),
+            mail_from: "OMS <orders@oms.localhost>".to_owned(),
+            templates_dir: None,
+            shutdown_timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{name} must be {what}, not {value:?}")]
+pub struct SettingsError {
+    name: &'static str,
+    what: &'static str,
+    value: String,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn number<T: std::str::FromStr>(name: &'static str, default: T, what: &'static str) -> Result<T, SettingsError> {
+    match var(name) {
+        None => Ok(default),
+        Some(value) => value.trim().parse().map_err(|_| SettingsError { name, what, value }),
+    }
+}
+
+impl WorkerSettings {
+    /// Reads `REDIS_URL`, `SMTP_URL`, `OMS_MAIL_DIR`, `OMS_MAIL_FROM`, `OMS_TEMPLATES`,
+    /// `OMS_QUEUE_PREFIX`, `OMS_CONCURRENCY_{FULFILLMENT,NOTIFICATION,RETURNS}`,
+    /// `OMS_POLL_INTERVAL_MS`, `OMS_JOB_MAX_ATTEMPTS` and `OMS_SHUTDOWN_TIMEOUT_SECS`.
+    pub fn from_env() -> Result<WorkerSettings, SettingsError> {
+        let d = WorkerSettings::default();
+        let positive = "a positive whole number";
+        let s = WorkerSettings {
+            redis_url: var("REDIS_URL"),
+            queue_prefix: var("OMS_QUEUE_PREFIX").unwrap_or(d.queue_prefix),
+            concurrency_fulfillment: number("OMS_CONCURRENCY_FULFILLMENT", d.concurrency_fulfillment, positive)?,
+            concurrency_notification: number("OMS_CONCURRENCY_NOTIFICATION", d.concurrency_notification, positive)?,
+            concurrency_returns: number("OMS_CONCURRENCY_RETURNS", d.concurrency_returns, positive)?,
+            poll_interval: Duration::from_millis(number("OMS_POLL_INTERVAL_MS", 100u64, positive)?),
+            relay_interval: d.relay_interval,
+            relay_batch: d.relay_batch,
+            smtp_url: var("SMTP_URL"),
+            mail_dir: var("OMS_MAIL_DIR").map_or(d.mail_dir, PathBuf::from),
+            mail_from: var("OMS_MAIL_FROM").unwrap_or(d.mail_from),
+            templates_dir: var("OMS_TEMPLATES").map(PathBuf::from),
+            shutdown_timeout: Duration::from_secs(number("OMS_SHUTDOWN_TIMEOUT_SECS", 30u64, positive)?),
+            retry: RetryPolicy {
+                max_attempts: number("OMS_JOB_MAX_ATTEMPTS", d.retry.max_attempts, positive)?,
+                ..d.retry
+            },
+        };
+        for (name, n) in [
+            ("OMS_CONCURRENCY_FULFILLMENT", s.concurrency_fulfillment),
+            ("OMS_CONCURRENCY_NOTIFICATION", s.concurrency_notification),
+            ("OMS_CONCURRENCY_RETURNS", s.concurrency_returns),
+        ] {
+            if n == 0 {
+                return Err(SettingsError { name, what: positive, value: "0".into() });
+            }
+        }
+        if s.retry.max_attempts < 1 {
+            return Err(SettingsError {
+                name: "OMS_JOB_MAX_ATTEMPTS",
+                what: positive,
+                value: s.retry.max_attempts.to_string(),
+            });
+        }
+        Ok(s)
+    }
+
+    pub fn concurrency(&self, queue: Queue) -> usize {
+        match queue {
+            Queue::Fulfillment => self.concurrency_fulfillment,
+            Queue::Notification => self.concurrency_notification,
+            Queue::Returns => self.concurrency_returns,
+        }
+    }
+
+    /// The queue's name in the queue backend.
+    pub fn queue_name(&self, queue: Queue) -> String {
+        format!("{}{}", self.queue_prefix, queue.name())
+    }
+}
