@@ -113,7 +113,7 @@ pub async fn create_product(db: &DatabaseConnection, actor: &Actor, input: NewPr
         created_at: Set(now),
         updated_at: Set(now),
     };
-    let created = model.insert(db).await.map_err(|e| unique_violation(e, &["sku"], "a product with this SKU"))?;
+    let created = model.insert(db).await.map_err(unique_violation)?;
     tracing::info!(sku = %created.sku, "product created");
     Ok(created)
 }
@@ -192,4 +192,15 @@ pub async fn list_products(
     }
     let rows = query.limit(limit + 1).all(db).await?;
     Ok(into_page(rows, limit))
+}
+
+/// The problem of a cart or order line naming a SKU no product has.
+pub fn unknown_sku_on_line(index: usize, sku: &str) -> crate::error::UserError {
+    crate::error::UserError::at(
+        "lines",
+        index,
+        "sku",
+        crate::error::ErrorCode::UnknownSku,
+        format!("no product has SKU '{sku}'"),
+    )
 }

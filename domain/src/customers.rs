@@ -64,7 +64,7 @@ pub async fn create_customer(
     }
     .insert(db)
     .await
-    .map_err(|e| unique_violation(e, &["email"], "a customer with this email"))
+    .map_err(unique_violation)
 }
 
 /// The customer with this email, created if new. Two orders of a new customer at once meet at

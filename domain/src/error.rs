@@ -136,12 +136,53 @@ impl Problems {
 
 pub type DomainResult<T> = Result<T, DomainError>;
 
-/// Maps a unique-constraint violation on insert to ALREADY_EXISTS for `field`, so a race between
-/// two creators of the same code answers like the slower one had looked first.
-pub fn unique_violation(err: DbErr, field: &[&str], what: &str) -> DomainError {
-    if matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) {
-        DomainError::rejected(field, ErrorCode::AlreadyExists, format!("{what} already exists"))
-    } else {
-        DomainError::Database(err)
+/// The unique constraints a caller can run into, by the name each database reports them under
+/// (PostgreSQL's constraint name, SQLite's `table.column`), with the input field at fault and what
+/// already exists. A violation of any other constraint is a fault, not the caller's to fix.
+const UNIQUE_CONSTRAINTS: &[(&str, &str, &str, &str)] = &[
+    ("products_sku_key", "products.sku", "sku", "a product with this SKU"),
+    ("locations_code_key", "locations.code", "code", "a location with this code"),
+    ("promotions_code_key", "promotions.code", "code", "a promotion with this code"),
+    ("customers_email_key", "customers.email", "email", "a customer with this email"),
+];
+
+/// The field and the thing a unique-violation message names, if it is one callers may meet.
+fn unique_constraint_of(message: &str) -> Option<(&'static str, &'static str)> {
+    UNIQUE_CONSTRAINTS
+        .iter()
+        .find(|(postgres, sqlite, _, _)| message.contains(&format!("\"{postgres}\"")) || message.contains(sqlite))
+        .map(|(_, _, field, what)| (*field, *what))
+}
+
+/// Maps a unique-constraint violation on insert to ALREADY_EXISTS on the field its constraint
+/// guards, so a race between two creators of the same code answers like the slower one had
+/// looked first. Any other error stays a fault.
+pub fn unique_violation(err: DbErr) -> DomainError {
+    let known = match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(message)) => unique_constraint_of(&message),
+        _ => None,
+    };
+    match known {
+        Some((field, what)) => {
+            DomainError::rejected(&[field], ErrorCode::AlreadyExists, format!("{what} already exists"))
+        }
+        None => DomainError::Database(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unique_constraint_of;
+
+    #[test]
+    fn unique_violations_are_named_by_their_constraint_on_either_database() {
+        let postgres = r#"duplicate key value violates unique constraint "products_sku_key""#;
+        assert_eq!(unique_constraint_of(postgres), Some(("sku", "a product with this SKU")));
+        assert_eq!(
+            unique_constraint_of("UNIQUE constraint failed: locations.code"),
+            Some(("code", "a location with this code"))
+        );
+        assert_eq!(unique_constraint_of("UNIQUE constraint failed: customers.email").map(|c| c.0), Some("email"));
+        assert_eq!(unique_constraint_of(r#"violates unique constraint "ux_order_lines_order_line_no""#), None);
     }
 }

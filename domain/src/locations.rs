@@ -179,7 +179,7 @@ pub async fn create_location(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    let created = model.insert(db).await.map_err(|e| unique_violation(e, &["code"], "a location with this code"))?;
+    let created = model.insert(db).await.map_err(unique_violation)?;
     tracing::info!(code = %created.code, "location created");
     Ok(created)
 }

@@ -94,7 +94,7 @@ pub async fn create_promotion(
     }
     .insert(db)
     .await
-    .map_err(|e| unique_violation(e, &["code"], "a promotion with this code"))?;
+    .map_err(unique_violation)?;
     Ok(created)
 }
 

@@ -171,9 +171,7 @@ async fn fill_order(
 
     let mut claimed: HashMap<Uuid, i32> = HashMap::new();
     for (line, _, quantity) in shares(&decision.allocations, &needs) {
-        if let Some(need) = needs.get(line) {
-            *claimed.entry(need.line_id).or_default() += quantity;
-        }
+        *claimed.entry(line.line_id).or_default() += quantity;
     }
     use order_line::Column as L;
     for (line_id, take) in &claimed {

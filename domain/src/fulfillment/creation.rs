@@ -20,7 +20,10 @@ pub struct LineNeed {
 
 /// Creates one fulfilment order per location of `allocations` and gives each line its share of
 /// its product's allocations (lines of one SKU share them, in line order).
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the parts of a plan each caller already holds; a struct would only rename them"
+)]
 pub async fn create_fulfillment_orders<C: ConnectionTrait>(
     txn: &C,
     order_id: Uuid,
@@ -58,13 +61,12 @@ pub async fn create_fulfillment_orders<C: ConnectionTrait>(
         by_location.insert(a.location_id, fo.id);
         created.push(fo);
     }
-    for (line, allocation, quantity) in shares(allocations, lines) {
-        let a = &allocations[allocation];
+    for (line, a, quantity) in shares(allocations, lines) {
         let Some(fo_id) = by_location.get(&a.location_id) else { continue };
         fulfillment_order_line::ActiveModel {
             id: Set(Uuid::now_v7()),
             fulfillment_order_id: Set(*fo_id),
-            order_line_id: Set(lines[line].line_id),
+            order_line_id: Set(line.line_id),
             inventory_level_id: Set(a.level_id),
             quantity: Set(quantity),
         }
@@ -75,23 +77,23 @@ pub async fn create_fulfillment_orders<C: ConnectionTrait>(
 }
 
 /// How the allocations of each product are shared among the lines that ordered it, in line
-/// order: (line index, allocation index, units).
-pub fn shares(allocations: &[Allocation], lines: &[LineNeed]) -> Vec<(usize, usize, i32)> {
-    let mut left: Vec<i32> = allocations.iter().map(|a| a.quantity).collect();
+/// order: (line, allocation, units).
+pub fn shares<'a>(allocations: &'a [Allocation], lines: &'a [LineNeed]) -> Vec<(&'a LineNeed, &'a Allocation, i32)> {
+    let mut left: Vec<(&Allocation, i32)> = allocations.iter().map(|a| (a, a.quantity)).collect();
     let mut out = Vec::new();
-    for (li, line) in lines.iter().enumerate() {
+    for line in lines {
         let mut needed = line.quantity;
-        for (ai, a) in allocations.iter().enumerate() {
+        for (allocation, remaining) in left.iter_mut() {
             if needed == 0 {
                 break;
             }
-            if a.product_id != line.product_id || left[ai] == 0 {
+            if allocation.product_id != line.product_id || *remaining == 0 {
                 continue;
             }
-            let take = std::cmp::min(needed, left[ai]);
-            left[ai] -= take;
+            let take = std::cmp::min(needed, *remaining);
+            *remaining -= take;
             needed -= take;
-            out.push((li, ai, take));
+            out.push((line, *allocation, take));
         }
     }
     out

@@ -44,25 +44,7 @@ pub async fn release<C: ConnectionTrait>(
     cause: &Cause,
     actor: &Actor,
 ) -> DomainResult<()> {
-    use inventory_level::Column as L;
-    let result = inventory_level::Entity::update_many()
-        .col_expr(L::Reserved, Expr::col(L::Reserved).sub(quantity))
-        .col_expr(L::UpdatedAt, Expr::value(Utc::now()))
-        .filter(L::Id.eq(level_id))
-        .filter(L::Reserved.gte(quantity))
-        .exec(txn)
-        .await?;
-    if result.rows_affected == 0 {
-        // The order's own records say it holds these units; the level disagrees. Refuse rather
-        // than write a ledger that no longer sums to the levels.
-        return Err(DomainError::rejected(
-            &[],
-            ErrorCode::InvalidState,
-            "the reservation to release is no longer held",
-        ));
-    }
-    record(txn, level_id, MovementKind::Release, 0, -quantity, cause, actor).await?;
-    Ok(())
+    end_reservation(txn, level_id, quantity, MovementKind::Release, cause, actor).await
 }
 
 /// Units leaving a location: on hand and reserved both drop.
@@ -73,9 +55,24 @@ pub async fn ship<C: ConnectionTrait>(
     cause: &Cause,
     actor: &Actor,
 ) -> DomainResult<()> {
+    end_reservation(txn, level_id, quantity, MovementKind::Ship, cause, actor).await
+}
+
+/// Ends `quantity` reserved units at a level: released back to available, or shipped (on hand
+/// drops too). Conditional on the level still holding them.
+async fn end_reservation<C: ConnectionTrait>(
+    txn: &C,
+    level_id: Uuid,
+    quantity: i32,
+    kind: MovementKind,
+    cause: &Cause,
+    actor: &Actor,
+) -> DomainResult<()> {
     use inventory_level::Column as L;
+    let leaves = kind == MovementKind::Ship;
+    let on_hand_delta = if leaves { -quantity } else { 0 };
     let result = inventory_level::Entity::update_many()
-        .col_expr(L::OnHand, Expr::col(L::OnHand).sub(quantity))
+        .col_expr(L::OnHand, Expr::col(L::OnHand).add(on_hand_delta))
         .col_expr(L::Reserved, Expr::col(L::Reserved).sub(quantity))
         .col_expr(L::UpdatedAt, Expr::value(Utc::now()))
         .filter(L::Id.eq(level_id))
@@ -83,9 +80,16 @@ pub async fn ship<C: ConnectionTrait>(
         .exec(txn)
         .await?;
     if result.rows_affected == 0 {
-        return Err(DomainError::rejected(&[], ErrorCode::InvalidState, "the units to ship are no longer reserved"));
+        // The order's own records say it holds these units; the level disagrees. Refuse rather
+        // than write a ledger that no longer sums to the levels.
+        let message = if leaves {
+            "the units to ship are no longer reserved"
+        } else {
+            "the reservation to release is no longer held"
+        };
+        return Err(DomainError::rejected(&[], ErrorCode::InvalidState, message));
     }
-    record(txn, level_id, MovementKind::Ship, -quantity, -quantity, cause, actor).await?;
+    record(txn, level_id, kind, on_hand_delta, -quantity, cause, actor).await?;
     Ok(())
 }
 

@@ -70,13 +70,7 @@ pub async fn demands_for<C: sea_orm::ConnectionTrait>(
             ));
         }
         match products.get(sku) {
-            None => problems.push(UserError::at(
-                "lines",
-                i,
-                "sku",
-                ErrorCode::UnknownSku,
-                format!("no product has SKU '{sku}'"),
-            )),
+            None => problems.push(crate::catalog::unknown_sku_on_line(i, sku)),
             Some(p) if ProductKind::parse(&p.kind).holds_stock() => {
                 let entry = demand.entry(p.id).or_insert_with(|| (p.sku.clone(), 0, i));
                 entry.1 = entry.1.saturating_add(i64::from(*qty));

@@ -285,7 +285,7 @@ pub(super) fn stock_plan(index: usize) -> Vec<Stock> {
         vec![store(0), store(1)]
     } else {
         let all = [centre(0), store(0), centre(1), store(1)];
-        all[..2 + index % 3].to_vec()
+        all.iter().take(2 + index % 3).copied().collect()
     };
     // Quantities stay well inside i32 (at most 70), so the casts cannot truncate.
     candidates

@@ -29,8 +29,9 @@ use data::*;
 /// failed half-way is not resumed; it needs an empty database to start again.
 pub async fn seed_demo(db: &DatabaseConnection) -> DomainResult<SeedSummary> {
     let actor = Actor::System;
-    if catalog::find_by_sku(db, PHYSICAL[0].0).await?.is_some() {
-        tracing::info!(marker = PHYSICAL[0].0, "demo data already present, seeding skipped");
+    let marker = PHYSICAL.first().map_or("", |p| p.0);
+    if catalog::find_by_sku(db, marker).await?.is_some() {
+        tracing::info!(marker, "demo data already present, seeding skipped");
         return Ok(SeedSummary { skipped_existing: true, ..SeedSummary::default() });
     }
     let mut summary = SeedSummary::default();
@@ -89,7 +90,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> DomainResult<SeedSummary> {
 
     for (index, &(sku, ..)) in PHYSICAL.iter().enumerate() {
         for stock in stock_plan(index) {
-            let code = LOCATIONS[stock.location].code;
+            let Some(code) = LOCATIONS.get(stock.location).map(|l| l.code) else { continue };
             inventory::receive(db, &actor, sku, code, stock.quantity, Some(RECEIPT_REFERENCE)).await?;
             if stock.safety_stock > 0 {
                 inventory::set_safety_stock(db, &actor, sku, code, stock.safety_stock).await?;

@@ -44,13 +44,7 @@ pub(super) async fn load(
     let mut currency: Option<Currency> = None;
     for (i, (sku, _)) in checked.lines.iter().enumerate() {
         match products.get(sku) {
-            None => problems.push(UserError::at(
-                "lines",
-                i,
-                "sku",
-                ErrorCode::UnknownSku,
-                format!("no product has SKU '{sku}'"),
-            )),
+            None => problems.push(crate::catalog::unknown_sku_on_line(i, sku)),
             Some(p) if !p.active => problems.push(UserError::at(
                 "lines",
                 i,

@@ -117,7 +117,7 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
         .collect();
     let mut allocated: HashMap<Uuid, i32> = HashMap::new();
     for (line, _, quantity) in shares(&allocations, &needs) {
-        *allocated.entry(needs[line].line_id).or_default() += quantity;
+        *allocated.entry(line.line_id).or_default() += quantity;
     }
     for (i, ((sku, qty), line_id)) in checked.lines.iter().zip(&line_ids).enumerate() {
         let Some(p) = products.get(sku) else { continue };
