@@ -43,7 +43,7 @@ pub async fn create_fulfillment_orders<C: ConnectionTrait>(
             id: Set(Uuid::now_v7()),
             order_id: Set(order_id),
             location_id: Set(a.location_id),
-            status: Set(status.as_str().to_owned()),
+            status: Set(status),
             shipping_minor: Set(shipping.get(&a.location_id).copied().unwrap_or(0)),
             carrier: Set(None),
             tracking_number: Set(None),
@@ -100,5 +100,5 @@ pub fn shares(allocations: &[Allocation], lines: &[LineNeed]) -> Vec<(usize, usi
 /// The status of fulfilment orders created for an order after it was placed: released at once
 /// once the order is confirmed.
 pub(crate) fn status_for_new_work(order: &order::Model) -> FS {
-    if order.status == OrderStatus::Pending.as_str() { FS::Pending } else { FS::Released }
+    if order.status == OrderStatus::Pending { FS::Pending } else { FS::Released }
 }
