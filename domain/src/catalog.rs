@@ -15,32 +15,16 @@ use crate::money::parse_amount;
 use crate::pagination::{Page, PageRequest, into_page};
 use crate::validate;
 
-/// What a product is; only physical products hold stock and ship.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum ProductKind {
-    Physical,
-    Digital,
-    Service,
+pub use entities::enums::ProductKind;
+
+/// The rules of a product's kind (the enum itself is stored data, in `entities`).
+pub trait ProductKindRules {
+    /// Only physical products hold stock and ship.
+    fn holds_stock(self) -> bool;
 }
 
-impl ProductKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProductKind::Physical => "PHYSICAL",
-            ProductKind::Digital => "DIGITAL",
-            ProductKind::Service => "SERVICE",
-        }
-    }
-
-    pub fn parse(s: &str) -> ProductKind {
-        match s {
-            "DIGITAL" => ProductKind::Digital,
-            "SERVICE" => ProductKind::Service,
-            _ => ProductKind::Physical,
-        }
-    }
-
-    pub fn holds_stock(self) -> bool {
+impl ProductKindRules for ProductKind {
+    fn holds_stock(self) -> bool {
         self == ProductKind::Physical
     }
 }
@@ -107,7 +91,7 @@ pub async fn create_product(db: &DatabaseConnection, actor: &Actor, input: NewPr
         name: Set(name),
         price_minor: Set(price_minor),
         currency: Set(currency.code().to_owned()),
-        kind: Set(input.kind.as_str().to_owned()),
+        kind: Set(input.kind),
         weight_grams: Set(input.weight_grams),
         active: Set(input.active),
         created_at: Set(now),
@@ -146,7 +130,7 @@ pub async fn update_product(
     check_weight(&mut problems, changes.weight_grams);
     problems.into_result()?;
     if let Some(kind) = changes.kind {
-        model.kind = Set(kind.as_str().to_owned());
+        model.kind = Set(kind);
     }
     if changes.weight_grams.is_some() {
         model.weight_grams = Set(changes.weight_grams);
@@ -180,7 +164,7 @@ pub async fn list_products(
         query = query.filter(product::Column::Active.eq(active));
     }
     if let Some(kind) = filter.kind {
-        query = query.filter(product::Column::Kind.eq(kind.as_str()));
+        query = query.filter(product::Column::Kind.eq(kind));
     }
     if let Some(prefix) = &filter.sku_prefix {
         // Compared as text, not as a LIKE pattern: SKUs may contain '_', and SQLite's LIKE

@@ -14,33 +14,7 @@ use crate::money::parse_amount;
 use crate::pagination::{Page, PageRequest, into_page};
 use crate::validate;
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum LocationKind {
-    Warehouse,
-    DistributionCenter,
-    Store,
-    Supplier,
-}
-
-impl LocationKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LocationKind::Warehouse => "WAREHOUSE",
-            LocationKind::DistributionCenter => "DISTRIBUTION_CENTER",
-            LocationKind::Store => "STORE",
-            LocationKind::Supplier => "SUPPLIER",
-        }
-    }
-
-    pub fn parse(s: &str) -> LocationKind {
-        match s {
-            "DISTRIBUTION_CENTER" => LocationKind::DistributionCenter,
-            "STORE" => LocationKind::Store,
-            "SUPPLIER" => LocationKind::Supplier,
-            _ => LocationKind::Warehouse,
-        }
-    }
-}
+pub use entities::enums::LocationKind;
 
 /// A postal address with coordinates, as given by the caller.
 #[derive(Debug, Clone)]
@@ -159,7 +133,7 @@ pub async fn create_location(
         id: Set(Uuid::now_v7()),
         code: Set(code),
         name: Set(name),
-        kind: Set(input.kind.as_str().to_owned()),
+        kind: Set(input.kind),
         line1: Set(address.line1),
         city: Set(address.city),
         postal_code: Set(address.postal_code),
@@ -227,7 +201,7 @@ pub async fn update_location(
     }
     problems.into_result()?;
     if let Some(kind) = changes.kind {
-        model.kind = Set(kind.as_str().to_owned());
+        model.kind = Set(kind);
     }
     if let Some(v) = changes.can_ship {
         model.can_ship = Set(v);

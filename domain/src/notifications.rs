@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::error::DomainResult;
 use crate::jobs::NotificationEvent;
 use crate::money::Currency;
+use crate::orders::FulfillmentStatus;
 
 /// Where a notification stands.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -227,10 +228,10 @@ async fn email_context(
         |id: Uuid| locations.iter().find(|l| l.id == id).map(|l| format!("{}, {}", l.name, l.city)).unwrap_or_default();
     let shipments: Vec<EmailShipment> = fos
         .iter()
-        .filter(|f| !matches!(f.status.as_str(), "CANCELLED" | "REJECTED"))
+        .filter(|f| !matches!(f.status, FulfillmentStatus::Cancelled | FulfillmentStatus::Rejected))
         .map(|f| EmailShipment {
             location: location_name(f.location_id),
-            status: f.status.clone(),
+            status: f.status.as_str().to_owned(),
             carrier: f.carrier.clone(),
             tracking_number: f.tracking_number.clone(),
             pickup_code: f.pickup_code.clone(),
@@ -265,8 +266,8 @@ async fn email_context(
         order_number: order.number.clone(),
         customer_name: order.customer_name.clone(),
         customer_email: order.customer_email.clone(),
-        status: order.status.clone(),
-        delivery_method: order.delivery_method.clone(),
+        status: order.status.as_str().to_owned(),
+        delivery_method: order.delivery_method.as_str().to_owned(),
         currency: order.currency.clone(),
         subtotal: money(order.subtotal_minor),
         shipping: money(order.shipping_minor),

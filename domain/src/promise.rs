@@ -6,8 +6,9 @@ use chrono::{Duration, NaiveDate, Timelike, Utc};
 use sea_orm::{DatabaseConnection, EntityTrait};
 use uuid::Uuid;
 
-use crate::catalog::ProductKind;
+use crate::catalog::ProductKindRules;
 use crate::error::{DomainError, DomainResult, ErrorCode, Problems};
+use crate::orders::DeliveryMethod;
 use crate::routing::{self, Decision, Destination, Network, Request, Rules, Site, distance_km};
 use crate::validate;
 
@@ -38,7 +39,7 @@ pub struct PromiseQuery {
 /// One way the customer could receive the order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PromiseOption {
-    pub delivery_method: &'static str,
+    pub delivery_method: DeliveryMethod,
     pub available: bool,
     /// The option the router itself would choose.
     pub recommended: bool,
@@ -132,11 +133,11 @@ pub async fn available_to_promise(db: &DatabaseConnection, query: PromiseQuery) 
     let wants = |m: &str| query.delivery_method.as_deref().is_none_or(|w| w == m);
     let mut options = Vec::new();
 
-    let all_digital = products.values().all(|p| !ProductKind::parse(&p.kind).holds_stock());
+    let all_digital = products.values().all(|p| !p.kind.holds_stock());
     if all_digital {
         if wants("DIGITAL") {
             options.push(PromiseOption {
-                delivery_method: "DIGITAL",
+                delivery_method: DeliveryMethod::Digital,
                 available: true,
                 recommended: true,
                 location_codes: Vec::new(),
@@ -193,7 +194,7 @@ fn ship_options(
     if !decision.is_complete() {
         let short: Vec<String> = decision.shortfalls.iter().map(|s| format!("{} × {}", s.quantity, s.sku)).collect();
         options.push(PromiseOption {
-            delivery_method: "SHIP",
+            delivery_method: DeliveryMethod::Ship,
             available: false,
             recommended: false,
             location_codes: Vec::new(),
@@ -215,7 +216,7 @@ fn ship_options(
     let date = plan_arrival(&decision, network, locations, point);
     let chosen = codes(&decision);
     options.push(PromiseOption {
-        delivery_method: "SHIP",
+        delivery_method: DeliveryMethod::Ship,
         available: true,
         recommended: true,
         description: match date {
@@ -237,7 +238,7 @@ fn ship_options(
         let t = timing(locations, site.location_id);
         let date = arrival(site, &t, transit_days(c.distance_km));
         options.push(PromiseOption {
-            delivery_method: "SHIP",
+            delivery_method: DeliveryMethod::Ship,
             available: true,
             recommended: false,
             location_codes: vec![c.location_code.clone()],
@@ -274,7 +275,7 @@ fn pickup_options(
         let away = km.map_or_else(String::new, |k| format!(" ({k:.0} km away)"));
         if !decision.is_complete() {
             options.push(PromiseOption {
-                delivery_method: "PICKUP",
+                delivery_method: DeliveryMethod::Pickup,
                 available: false,
                 recommended: false,
                 location_codes: Vec::new(),
@@ -302,7 +303,7 @@ fn pickup_options(
         codes.sort();
         codes.dedup();
         options.push(PromiseOption {
-            delivery_method: "PICKUP",
+            delivery_method: DeliveryMethod::Pickup,
             available: true,
             recommended: false,
             location_codes: codes,

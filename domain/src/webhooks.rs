@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::auth::Actor;
 use crate::error::{DomainError, DomainResult, ErrorCode, Problems};
+use crate::orders::FulfillmentStatus;
 
 /// The event a released fulfilment order is announced with.
 pub const RELEASED: &str = "fulfillment_order.released";
@@ -107,7 +108,11 @@ pub async fn claim_release_deliveries(db: &DatabaseConnection, order_id: Uuid) -
     };
     let fos = fulfillment_order::Entity::find()
         .filter(fulfillment_order::Column::OrderId.eq(order_id))
-        .filter(fulfillment_order::Column::Status.is_not_in(["PENDING", "CANCELLED", "REJECTED"]))
+        .filter(fulfillment_order::Column::Status.is_not_in([
+            FulfillmentStatus::Pending,
+            FulfillmentStatus::Cancelled,
+            FulfillmentStatus::Rejected,
+        ]))
         .order_by_asc(fulfillment_order::Column::Id)
         .all(db)
         .await?;

@@ -8,7 +8,7 @@ pub struct Model {
     pub id: Uuid,
     pub order_id: Uuid,
     pub location_id: Uuid,
-    pub status: String,
+    pub status: crate::enums::FulfillmentStatus,
     pub shipping_minor: i64,
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,

@@ -8,7 +8,7 @@ pub struct Model {
     pub id: Uuid,
     pub product_id: Uuid,
     pub location_id: Uuid,
-    pub kind: String,
+    pub kind: crate::enums::MovementKind,
     pub on_hand_delta: i32,
     pub reserved_delta: i32,
     pub on_hand_after: i32,

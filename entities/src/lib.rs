@@ -1,6 +1,7 @@
 //! sea-orm entities: one module per table, data only. Business rules live in `domain`.
 
 pub mod customer;
+pub mod enums;
 pub mod fulfillment_order;
 pub mod fulfillment_order_line;
 pub mod idempotency_record;

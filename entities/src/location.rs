@@ -9,7 +9,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub code: String,
     pub name: String,
-    pub kind: String,
+    pub kind: crate::enums::LocationKind,
     pub line1: String,
     pub city: String,
     pub postal_code: String,

@@ -11,7 +11,7 @@ pub struct Model {
     pub product_id: Uuid,
     pub sku: String,
     pub name: String,
-    pub product_kind: String,
+    pub product_kind: crate::enums::ProductKind,
     pub unit_price_minor: i64,
     pub quantity: i32,
     pub allocated_quantity: i32,

@@ -12,7 +12,7 @@ pub struct Model {
     /// Price in the currency's minor units (cents for EUR).
     pub price_minor: i64,
     pub currency: String,
-    pub kind: String,
+    pub kind: crate::enums::ProductKind,
     pub weight_grams: Option<i32>,
     pub active: bool,
     pub created_at: DateTimeUtc,

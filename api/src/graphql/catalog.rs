@@ -41,7 +41,7 @@ impl From<product::Model> for Product {
         Product {
             id: p.id.to_string().into(),
             price: Money::from_minor(p.price_minor, &p.currency),
-            kind: ProductKind::from_column(&p.kind),
+            kind: p.kind.into(),
             sku: p.sku,
             name: p.name,
             weight_grams: p.weight_grams,

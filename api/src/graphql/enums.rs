@@ -1,20 +1,12 @@
-//! Every GraphQL enum, each a mirror of the domain enum of the same name, and the conversions
-//! between the two. They live together so that turning them into `#[graphql(remote = "…")]`
-//! mirrors (or adding a value) happens in one place. Reading a stored column into a GraphQL enum
-//! is here too, with the fallback each one has today.
+//! Every GraphQL enum. Each stored enum is defined once, in `entities::enums`; the enums here
+//! only add the schema descriptions and let async-graphql write the conversions
+//! (`#[graphql(remote = "…")]`), so a value is added in `entities` and here, nowhere else.
 use async_graphql::Enum;
 use domain::ErrorCode as DomainErrorCode;
-use domain::catalog::ProductKind as DomainProductKind;
-use domain::locations::LocationKind as DomainLocationKind;
-use domain::orders::{
-    BackorderPolicy as DomainBackorderPolicy, Channel as DomainChannel, DeliveryMethod as DomainDelivery,
-    FulfillmentStatus as DomainFoStatus, OrderStatus as DomainStatus,
-};
-use domain::routing::Mode as DomainMode;
 
 /// Declares a GraphQL enum (its doc comments are its schema descriptions) as the mirror of a
-/// domain enum with the same variants, and both `From`s between them: each variant is written
-/// once here.
+/// domain enum with the same variants, and both `From`s between them. Only the error codes still
+/// use it: they are not stored, and moving them to `remote` is its own change.
 macro_rules! mirror {
     ($(#[$meta:meta])* pub enum $api:ident mirrors $domain:ident { $($(#[$vmeta:meta])* $v:ident,)* }) => {
         $(#[$meta])*
@@ -31,177 +23,121 @@ macro_rules! mirror {
     };
 }
 
-mirror! {
-    /// Where an order came from.
-    pub enum Channel mirrors DomainChannel {
-        /// The web shop.
-        Web,
-        /// The mobile app.
-        Mobile,
-        /// The call centre, by an agent.
-        CallCenter,
-        /// A store, by an associate.
-        Store,
-        /// A marketplace.
-        Marketplace,
-    }
+/// Where an order came from.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entities::enums::Channel")]
+pub enum Channel {
+    /// The web shop.
+    Web,
+    /// The mobile app.
+    Mobile,
+    /// The call centre, by an agent.
+    CallCenter,
+    /// A store, by an associate.
+    Store,
+    /// A marketplace.
+    Marketplace,
 }
 
-impl Channel {
-    /// The stored name, e.g. "CALL_CENTER".
-    pub fn as_str(self) -> &'static str {
-        DomainChannel::from(self).as_str()
-    }
-
-    /// A stored channel; an unreadable one reads as WEB.
-    pub fn from_column(s: &str) -> Channel {
-        DomainChannel::parse(s).unwrap_or(DomainChannel::Web).into()
-    }
+/// How the customer receives the goods.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entities::enums::DeliveryMethod")]
+pub enum DeliveryMethod {
+    /// Shipped to the shipping address.
+    Ship,
+    /// Picked up at a store (`pickupLocationCode`).
+    Pickup,
+    /// Delivered electronically; only for digital and service products.
+    Digital,
 }
 
-mirror! {
-    /// How the customer receives the goods.
-    pub enum DeliveryMethod mirrors DomainDelivery {
-        /// Shipped to the shipping address.
-        Ship,
-        /// Picked up at a store (`pickupLocationCode`).
-        Pickup,
-        /// Delivered electronically; only for digital and service products.
-        Digital,
-    }
+/// An order's status. Once confirmed, it follows its fulfilment orders.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entities::enums::OrderStatus")]
+pub enum OrderStatus {
+    /// Captured with its stock reserved, waiting to be confirmed.
+    Pending,
+    /// Confirmed and released to its locations.
+    Confirmed,
+    /// Some fulfilment orders shipped, others not yet.
+    PartiallyShipped,
+    /// Everything shipped.
+    Shipped,
+    /// Everything delivered.
+    Delivered,
+    /// Waiting at the store for the customer.
+    ReadyForPickup,
+    /// Handed over at the store.
+    PickedUp,
+    /// Cancelled; its reservations were released.
+    Cancelled,
 }
 
-impl DeliveryMethod {
-    /// The stored name, e.g. "PICKUP".
-    pub fn as_str(self) -> &'static str {
-        DomainDelivery::from(self).as_str()
-    }
-
-    /// A stored delivery method; an unreadable one reads as SHIP.
-    pub fn from_column(s: &str) -> DeliveryMethod {
-        DomainDelivery::parse(s).unwrap_or(DomainDelivery::Ship).into()
-    }
+/// A fulfilment order's status.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entities::enums::FulfillmentStatus")]
+pub enum FulfillmentStatus {
+    /// Reserved at its location; the order is not confirmed yet.
+    Pending,
+    /// Released to the location, waiting for it to accept.
+    Released,
+    /// Accepted by the location, being picked.
+    Accepted,
+    /// Packed, waiting for the carrier.
+    Packed,
+    /// Handed to the carrier.
+    Shipped,
+    /// Delivered to the customer.
+    Delivered,
+    /// Waiting at the store; the customer has a pickup code.
+    ReadyForPickup,
+    /// Handed to the customer at the store.
+    PickedUp,
+    /// The location could not fulfil it; its lines were re-routed.
+    Rejected,
+    /// Cancelled with its order.
+    Cancelled,
 }
 
-mirror! {
-    /// An order's status. Once confirmed, it follows its fulfilment orders.
-    pub enum OrderStatus mirrors DomainStatus {
-        /// Captured with its stock reserved, waiting to be confirmed.
-        Pending,
-        /// Confirmed and released to its locations.
-        Confirmed,
-        /// Some fulfilment orders shipped, others not yet.
-        PartiallyShipped,
-        /// Everything shipped.
-        Shipped,
-        /// Everything delivered.
-        Delivered,
-        /// Waiting at the store for the customer.
-        ReadyForPickup,
-        /// Handed over at the store.
-        PickedUp,
-        /// Cancelled; its reservations were released.
-        Cancelled,
-    }
+/// What happens to units no location can fill when the order is placed.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entities::enums::BackorderPolicy")]
+pub enum BackorderPolicy {
+    /// Refuse the order with OUT_OF_STOCK.
+    Reject,
+    /// Take the order; the units wait and are filled, oldest order first, when stock arrives.
+    Backorder,
 }
 
-impl OrderStatus {
-    /// A stored order status; an unreadable one reads as PENDING.
-    pub fn from_column(s: &str) -> OrderStatus {
-        DomainStatus::parse(s).unwrap_or(DomainStatus::Pending).into()
-    }
+/// What a product is: only physical products hold stock and ship.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entities::enums::ProductKind")]
+pub enum ProductKind {
+    /// Goods that are stocked, picked and shipped.
+    Physical,
+    /// Delivered electronically (e-gift cards, downloads).
+    Digital,
+    /// Performed rather than delivered (gift wrapping, installation).
+    Service,
 }
 
-mirror! {
-    /// A fulfilment order's status.
-    pub enum FulfillmentStatus mirrors DomainFoStatus {
-        /// Reserved at its location; the order is not confirmed yet.
-        Pending,
-        /// Released to the location, waiting for it to accept.
-        Released,
-        /// Accepted by the location, being picked.
-        Accepted,
-        /// Packed, waiting for the carrier.
-        Packed,
-        /// Handed to the carrier.
-        Shipped,
-        /// Delivered to the customer.
-        Delivered,
-        /// Waiting at the store; the customer has a pickup code.
-        ReadyForPickup,
-        /// Handed to the customer at the store.
-        PickedUp,
-        /// The location could not fulfil it; its lines were re-routed.
-        Rejected,
-        /// Cancelled with its order.
-        Cancelled,
-    }
-}
-
-impl FulfillmentStatus {
-    /// A stored fulfilment status; an unreadable one reads as PENDING.
-    pub fn from_column(s: &str) -> FulfillmentStatus {
-        DomainFoStatus::parse(s).unwrap_or(DomainFoStatus::Pending).into()
-    }
-}
-
-mirror! {
-    /// What happens to units no location can fill when the order is placed.
-    pub enum BackorderPolicy mirrors DomainBackorderPolicy {
-        /// Refuse the order with OUT_OF_STOCK.
-        Reject,
-        /// Take the order; the units wait and are filled, oldest order first, when stock arrives.
-        Backorder,
-    }
-}
-
-mirror! {
-    /// What a product is: only physical products hold stock and ship.
-    pub enum ProductKind mirrors DomainProductKind {
-        /// Goods that are stocked, picked and shipped.
-        Physical,
-        /// Delivered electronically (e-gift cards, downloads).
-        Digital,
-        /// Performed rather than delivered (gift wrapping, installation).
-        Service,
-    }
-}
-
-impl ProductKind {
-    /// A stored product kind, read as the domain reads it.
-    pub fn from_column(s: &str) -> ProductKind {
-        DomainProductKind::parse(s).into()
-    }
-}
-
-mirror! {
-    /// The kind of a fulfilment node.
-    pub enum LocationKind mirrors DomainLocationKind {
-        /// A warehouse.
-        Warehouse,
-        /// A distribution centre.
-        DistributionCenter,
-        /// A retail store.
-        Store,
-        /// A supplier that ships directly (drop-ship).
-        Supplier,
-    }
-}
-
-impl LocationKind {
-    /// The stored name, e.g. "DISTRIBUTION_CENTER".
-    pub fn as_str(self) -> &'static str {
-        DomainLocationKind::from(self).as_str()
-    }
-
-    /// A stored location kind, read as the domain reads it.
-    pub fn from_column(s: &str) -> LocationKind {
-        DomainLocationKind::parse(s).into()
-    }
+/// The kind of a fulfilment node.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entities::enums::LocationKind")]
+pub enum LocationKind {
+    /// A warehouse.
+    Warehouse,
+    /// A distribution centre.
+    DistributionCenter,
+    /// A retail store.
+    Store,
+    /// A supplier that ships directly (drop-ship).
+    Supplier,
 }
 
 /// Why a level changed.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entities::enums::MovementKind")]
 pub enum MovementKind {
     /// Stock arrived.
     Receipt,
@@ -223,34 +159,16 @@ pub enum MovementKind {
     Transfer,
 }
 
-impl MovementKind {
-    /// A stored ledger kind; the domain has no enum for it yet, and an unreadable one reads as
-    /// ADJUSTMENT.
-    pub fn from_column(s: &str) -> MovementKind {
-        match s {
-            "RECEIPT" => MovementKind::Receipt,
-            "SAFETY_STOCK" => MovementKind::SafetyStock,
-            "RESERVE" => MovementKind::Reserve,
-            "RELEASE" => MovementKind::Release,
-            "SHIP" => MovementKind::Ship,
-            "RESTOCK" => MovementKind::Restock,
-            "WRITE_OFF" => MovementKind::WriteOff,
-            "TRANSFER" => MovementKind::Transfer,
-            _ => MovementKind::Adjustment,
-        }
-    }
-}
-
-mirror! {
-    /// How an order reaches its customer.
-    pub enum RoutingMode mirrors DomainMode {
-        /// Shipped to the customer.
-        Ship,
-        /// Picked up at the store, from the store's own stock.
-        PickupInStore,
-        /// Shipped from elsewhere to the pickup store.
-        ShipToStore,
-    }
+/// How an order reaches its customer.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "domain::routing::Mode")]
+pub enum RoutingMode {
+    /// Shipped to the customer.
+    Ship,
+    /// Picked up at the store, from the store's own stock.
+    PickupInStore,
+    /// Shipped from elsewhere to the pickup store.
+    ShipToStore,
 }
 
 mirror! {

@@ -98,7 +98,7 @@ impl From<inventory_movement::Model> for InventoryMovement {
     fn from(m: inventory_movement::Model) -> Self {
         InventoryMovement {
             id: m.id.to_string().into(),
-            kind: MovementKind::from_column(&m.kind),
+            kind: m.kind.into(),
             on_hand_delta: m.on_hand_delta,
             reserved_delta: m.reserved_delta,
             on_hand_after: m.on_hand_after,

@@ -90,7 +90,7 @@ impl From<location::Model> for Location {
     fn from(l: location::Model) -> Self {
         Location {
             id: l.id.to_string().into(),
-            kind: LocationKind::from_column(&l.kind),
+            kind: l.kind.into(),
             shipping_rate: Money::from_minor(l.shipping_rate_minor, &l.shipping_currency),
             address: Address {
                 line1: l.line1,

@@ -73,7 +73,7 @@ pub struct PromiseOption {
 impl From<promise::PromiseOption> for PromiseOption {
     fn from(o: promise::PromiseOption) -> Self {
         PromiseOption {
-            delivery_method: DeliveryMethod::from_column(o.delivery_method),
+            delivery_method: o.delivery_method.into(),
             available: o.available,
             recommended: o.recommended,
             location_codes: o.location_codes,
@@ -112,8 +112,10 @@ impl PromiseQueryRoot {
             lines: input.lines.into_iter().map(OrderLineInput::pair).collect(),
             country: input.address.as_ref().map(|a| a.country.clone()),
             point: input.address.as_ref().and_then(|a| a.latitude.zip(a.longitude)),
-            delivery_method: input.delivery_method.map(|m| m.as_str().to_owned()),
-            channel: input.channel.as_str().to_owned(),
+            delivery_method: input
+                .delivery_method
+                .map(|m| entities::enums::DeliveryMethod::from(m).as_str().to_owned()),
+            channel: entities::enums::Channel::from(input.channel).as_str().to_owned(),
         };
         Ok(match rejections(promise::available_to_promise(db, query).await)? {
             Ok(options) => AvailableToPromiseResult {

@@ -5,6 +5,8 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use domain::routing::{self, Decision, Rules, Simulation, StoredDecision};
 
 use super::common::{parts, payload};
+use entities::enums::from_text;
+
 use super::enums::{Channel, LocationKind, RoutingMode};
 use super::errors::{ApiResult, Payload, UserError, respond};
 use super::orders::OrderLineInput;
@@ -162,8 +164,13 @@ impl From<Rules> for RoutingRules {
                 .into_iter()
                 .filter_map(|(channel, kinds)| {
                     Some(ChannelLocationKinds {
-                        channel: domain::orders::Channel::parse(&channel)?.into(),
-                        location_kinds: kinds.iter().map(|k| LocationKind::from_column(k)).collect(),
+                        channel: from_text::<entities::enums::Channel>(&channel)?.into(),
+                        // Kinds were checked when the rules were set.
+                        location_kinds: kinds
+                            .iter()
+                            .filter_map(|k| from_text::<entities::enums::LocationKind>(k))
+                            .map(LocationKind::from)
+                            .collect(),
                     })
                 })
                 .collect(),
@@ -253,7 +260,7 @@ impl RoutingQuery {
     ) -> ApiResult<SimulateRoutingPayload> {
         let (db, actor) = parts(ctx)?;
         let simulation = Simulation {
-            channel: input.channel.as_str().to_owned(),
+            channel: entities::enums::Channel::from(input.channel).as_str().to_owned(),
             lines: input.lines.into_iter().map(OrderLineInput::pair).collect(),
             point: input.latitude.zip(input.longitude),
             pickup_location_code: input.pickup_location_code,
@@ -279,8 +286,9 @@ impl RoutingMutation {
         let (db, actor) = parts(ctx)?;
         let mut kinds: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for c in input.channel_location_kinds {
-            let names = c.location_kinds.into_iter().map(|k| k.as_str().to_owned());
-            kinds.entry(c.channel.as_str().to_owned()).or_default().extend(names);
+            let names =
+                c.location_kinds.into_iter().map(|k| entities::enums::LocationKind::from(k).as_str().to_owned());
+            kinds.entry(entities::enums::Channel::from(c.channel).as_str().to_owned()).or_default().extend(names);
         }
         let rules = Rules {
             channel_location_kinds: kinds,

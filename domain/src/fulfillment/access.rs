@@ -95,7 +95,7 @@ pub async fn list_for_locations(
         query = query.filter(fulfillment_order::Column::Id.gt(after));
     }
     if let Some(s) = status {
-        query = query.filter(fulfillment_order::Column::Status.eq(s.as_str()));
+        query = query.filter(fulfillment_order::Column::Status.eq(s));
     }
     let rows = sea_orm::QuerySelect::limit(query, limit + 1).all(db).await?;
     Ok(crate::pagination::into_page(rows, limit))

@@ -77,7 +77,7 @@ pub async fn fill(db: &DatabaseConnection, actor: &Actor, freed: &Freed) -> Doma
         .select_only()
         .column(order::Column::Id)
         .filter(order::Column::Id.is_in(products_of.keys().copied()))
-        .filter(order::Column::Status.ne(OrderStatus::Cancelled.as_str()))
+        .filter(order::Column::Status.ne(OrderStatus::Cancelled))
         .order_by_asc(order::Column::NumberSeq)
         .into_tuple()
         .all(db)
@@ -133,7 +133,7 @@ async fn fill_order(
 ) -> DomainResult<Option<Vec<(Uuid, i32)>>> {
     let txn = begin_write(db).await?;
     let Some(order) = locks::order(&txn, order_id).await? else { return Ok(None) };
-    if order.status == OrderStatus::Cancelled.as_str() {
+    if order.status == OrderStatus::Cancelled {
         return Ok(None);
     }
     // What is still backordered now, under the lock: not what a caller saw before.
@@ -157,7 +157,7 @@ async fn fill_order(
     let request = routing::Request {
         demands: demands_of(&needs, &lines),
         destination: destination_of(&order),
-        channel: order.channel.clone(),
+        channel: order.channel.as_str().to_owned(),
         allow_split: order.allow_split,
         excluded: rejected_locations(&txn, order_id).await?.into_iter().filter(|l| Some(*l) != arrived_at).collect(),
     };

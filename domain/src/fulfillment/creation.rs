@@ -46,7 +46,7 @@ pub async fn create_fulfillment_orders<C: ConnectionTrait>(
             id: Set(Uuid::now_v7()),
             order_id: Set(order_id),
             location_id: Set(a.location_id),
-            status: Set(status.as_str().to_owned()),
+            status: Set(status),
             shipping_minor: Set(shipping.get(&a.location_id).copied().unwrap_or(0)),
             carrier: Set(None),
             tracking_number: Set(None),
@@ -102,5 +102,5 @@ pub fn shares<'a>(allocations: &'a [Allocation], lines: &'a [LineNeed]) -> Vec<(
 /// The status of fulfilment orders created for an order after it was placed: released at once
 /// once the order is confirmed.
 pub(crate) fn status_for_new_work(order: &order::Model) -> FS {
-    if order.status == OrderStatus::Pending.as_str() { FS::Pending } else { FS::Released }
+    if order.status == OrderStatus::Pending { FS::Pending } else { FS::Released }
 }

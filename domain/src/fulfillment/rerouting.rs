@@ -110,7 +110,7 @@ pub(super) async fn reroute(
     let request = routing::Request {
         demands: demands_of(&needs, &order_lines),
         destination: destination_of(order),
-        channel: order.channel.clone(),
+        channel: order.channel.as_str().to_owned(),
         allow_split: order.allow_split,
         excluded: rejected_locations(txn, order.id).await?,
     };
@@ -181,7 +181,7 @@ pub(crate) fn destination_of(order: &order::Model) -> Destination {
 pub(crate) async fn rejected_locations<C: ConnectionTrait>(db: &C, order_id: Uuid) -> DomainResult<Vec<Uuid>> {
     Ok(fulfillment_order::Entity::find()
         .filter(fulfillment_order::Column::OrderId.eq(order_id))
-        .filter(fulfillment_order::Column::Status.eq(FS::Rejected.as_str()))
+        .filter(fulfillment_order::Column::Status.eq(FS::Rejected))
         .all(db)
         .await?
         .into_iter()

@@ -17,7 +17,7 @@ use crate::auth::Actor;
 use crate::db::{begin_write, retry_once};
 use crate::error::{DomainError, DomainResult, ErrorCode};
 use crate::inventory::{self, Cause};
-use crate::orders::{FulfillmentStatus as FS, OrderStatus, derive_order_status, record_event};
+use crate::orders::{DeliveryMethod, FulfillmentStatus as FS, OrderStatus, derive_order_status, record_event};
 use crate::outbox::{self, queue};
 use crate::{locks, validate};
 
@@ -32,8 +32,7 @@ async fn move_fo(
     to: FS,
     set: impl FnOnce(&mut fulfillment_order::ActiveModel),
 ) -> DomainResult<fulfillment_order::Model> {
-    let current = FS::parse(&fo.status);
-    if !current.is_some_and(|s| from.contains(&s)) {
+    if !from.contains(&fo.status) {
         return Err(DomainError::rejected(
             &["fulfillmentOrderId"],
             ErrorCode::InvalidState,
@@ -42,13 +41,13 @@ async fn move_fo(
     }
     // Conditional on the status read under the order's lock: a second line of defence.
     let mut model: fulfillment_order::ActiveModel = fo.clone().into();
-    model.status = Set(to.as_str().to_owned());
+    model.status = Set(to);
     model.updated_at = Set(Utc::now());
     set(&mut model);
     let result = fulfillment_order::Entity::update_many()
         .set(model)
         .filter(fulfillment_order::Column::Id.eq(fo.id))
-        .filter(fulfillment_order::Column::Status.eq(fo.status.as_str()))
+        .filter(fulfillment_order::Column::Status.eq(fo.status))
         .exec(txn)
         .await?;
     if result.rows_affected == 0 {
@@ -76,27 +75,21 @@ pub(crate) async fn follow(
 ) -> DomainResult<()> {
     let fos =
         fulfillment_order::Entity::find().filter(fulfillment_order::Column::OrderId.eq(order.id)).all(txn).await?;
-    let live: Vec<FS> = fos
-        .iter()
-        .filter_map(|f| FS::parse(&f.status))
-        .filter(|s| !matches!(s, FS::Rejected | FS::Cancelled))
-        .collect();
+    let live: Vec<FS> = fos.iter().map(|f| f.status).filter(|s| !matches!(s, FS::Rejected | FS::Cancelled)).collect();
     let backordered = order_line::Entity::find()
         .filter(order_line::Column::OrderId.eq(order.id))
         .filter(order_line::Column::BackorderedQuantity.gt(0))
         .one(txn)
         .await?
         .is_some();
-    let current = OrderStatus::parse(&order.status).ok_or_else(|| {
-        DomainError::Database(sea_orm::DbErr::Custom(format!("order {} has unknown status {}", order.id, order.status)))
-    })?;
+    let current = order.status;
     let status = if matches!(current, OrderStatus::Pending | OrderStatus::Cancelled) {
         current
     } else {
         derive_order_status(&live, backordered)
     };
     order::Entity::update_many()
-        .col_expr(order::Column::Status, Expr::value(status.as_str()))
+        .col_expr(order::Column::Status, Expr::value(status))
         .col_expr(order::Column::Version, Expr::col(order::Column::Version).add(1))
         .col_expr(order::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(order::Column::Id.eq(order.id))
@@ -271,7 +264,7 @@ async fn act_once(db: &DatabaseConnection, actor: &Actor, fo_id: Uuid, action: A
             fo
         }
         Action::ReadyForPickup => {
-            if order.delivery_method != "PICKUP" {
+            if order.delivery_method != DeliveryMethod::Pickup {
                 return Err(DomainError::rejected(
                     &["fulfillmentOrderId"],
                     ErrorCode::InvalidState,
@@ -291,7 +284,7 @@ async fn act_once(db: &DatabaseConnection, actor: &Actor, fo_id: Uuid, action: A
             fo
         }
         Action::CompletePickup { pickup_code } => {
-            if FS::parse(&fo.status) != Some(FS::ReadyForPickup) {
+            if fo.status != FS::ReadyForPickup {
                 return Err(DomainError::rejected(
                     &["fulfillmentOrderId"],
                     ErrorCode::InvalidState,

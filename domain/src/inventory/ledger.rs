@@ -32,7 +32,7 @@ pub(super) async fn record<C: ConnectionTrait>(
         id: Set(Uuid::now_v7()),
         product_id: Set(level.product_id),
         location_id: Set(level.location_id),
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         on_hand_delta: Set(on_hand_delta),
         reserved_delta: Set(reserved_delta),
         on_hand_after: Set(level.on_hand),

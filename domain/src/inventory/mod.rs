@@ -26,35 +26,7 @@ pub use stock::{adjust, receive, set_safety_stock};
 /// The largest quantity one receipt, adjustment or order line may move.
 pub const MAX_QUANTITY: i32 = 1_000_000;
 
-/// Why a level changed, as recorded in the ledger.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum MovementKind {
-    Receipt,
-    Adjustment,
-    SafetyStock,
-    Reserve,
-    Release,
-    Ship,
-    Restock,
-    WriteOff,
-    Transfer,
-}
-
-impl MovementKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MovementKind::Receipt => "RECEIPT",
-            MovementKind::Adjustment => "ADJUSTMENT",
-            MovementKind::SafetyStock => "SAFETY_STOCK",
-            MovementKind::Reserve => "RESERVE",
-            MovementKind::Release => "RELEASE",
-            MovementKind::Ship => "SHIP",
-            MovementKind::Restock => "RESTOCK",
-            MovementKind::WriteOff => "WRITE_OFF",
-            MovementKind::Transfer => "TRANSFER",
-        }
-    }
-}
+pub use entities::enums::MovementKind;
 
 /// What a level can still promise: on hand less reserved less safety stock, never negative.
 pub fn available(level: &inventory_level::Model) -> i32 {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::ledger::record;
 use super::{Cause, MAX_QUANTITY, MovementKind};
 use crate::auth::Actor;
-use crate::catalog::ProductKind;
+use crate::catalog::ProductKindRules;
 use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult, ErrorCode, Problems};
 use crate::validate;
@@ -32,7 +32,7 @@ async fn find_place<C: ConnectionTrait>(db: &C, sku: &str, location_code: &str) 
     }
     let place = problems.finish(product.zip(location))?;
     let (product, location) = place;
-    if !ProductKind::parse(&product.kind).holds_stock() {
+    if !product.kind.holds_stock() {
         return Err(DomainError::rejected(
             &["sku"],
             ErrorCode::InvalidInput,

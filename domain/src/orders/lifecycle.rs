@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::events::record_event;
 use super::query::visible;
-use super::status::{FulfillmentStatus, OrderStatus};
+use super::status::{FulfillmentStatus, FulfillmentStatusRules, OrderStatus};
 use crate::auth::Actor;
 use crate::db::{begin_write, retry_once};
 use crate::error::{DomainError, DomainResult, ErrorCode};
@@ -39,7 +39,7 @@ async fn transition(
             format!("the order is at version {}, not {v}: reload it and try again", current.version),
         ));
     }
-    if !from.iter().any(|s| s.as_str() == current.status) {
+    if !from.contains(&current.status) {
         return Err(DomainError::rejected(
             &["orderId"],
             ErrorCode::InvalidState,
@@ -83,10 +83,10 @@ async fn confirm_once(
         transition(&txn, actor, order_id, &[OrderStatus::Pending], OrderStatus::Confirmed, expected_version).await?;
     // Confirmation releases the fulfilment orders to their locations.
     fulfillment_order::Entity::update_many()
-        .col_expr(fulfillment_order::Column::Status, Expr::value(FulfillmentStatus::Released.as_str()))
+        .col_expr(fulfillment_order::Column::Status, Expr::value(FulfillmentStatus::Released))
         .col_expr(fulfillment_order::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(fulfillment_order::Column::OrderId.eq(order_id))
-        .filter(fulfillment_order::Column::Status.eq(FulfillmentStatus::Pending.as_str()))
+        .filter(fulfillment_order::Column::Status.eq(FulfillmentStatus::Pending))
         .exec(&txn)
         .await?;
     record_event(&txn, order_id, "ORDER_CONFIRMED", actor, format!("Order {} confirmed", confirmed.number), None)
@@ -151,11 +151,11 @@ async fn cancel_once(
         .all(&txn)
         .await?
         .into_iter()
-        .filter(|f| FulfillmentStatus::parse(&f.status).is_some_and(|s| s.holds_reservation(f.shipped_at.is_some())))
+        .filter(|f| f.status.holds_reservation(f.shipped_at.is_some()))
         .collect();
     let fo_ids: Vec<Uuid> = open_fos.iter().map(|f| f.id).collect();
     fulfillment_order::Entity::update_many()
-        .col_expr(fulfillment_order::Column::Status, Expr::value(FulfillmentStatus::Cancelled.as_str()))
+        .col_expr(fulfillment_order::Column::Status, Expr::value(FulfillmentStatus::Cancelled))
         .col_expr(fulfillment_order::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(fulfillment_order::Column::Id.is_in(fo_ids.iter().copied()))
         .exec(&txn)

@@ -13,4 +13,7 @@ pub use query::{
     OrderFilter, events_for_orders, fulfillment_lines_for, fulfillment_orders_for_orders, get_order,
     get_order_by_number, lines_for_orders, list_orders,
 };
-pub use status::{Channel, DeliveryMethod, FulfillmentStatus, OrderStatus, derive_order_status};
+pub use status::{
+    Channel, DeliveryMethod, FulfillmentStatus, FulfillmentStatusRules, OrderStatus, OrderStatusRules,
+    derive_order_status,
+};

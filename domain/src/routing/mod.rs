@@ -49,7 +49,7 @@ pub async fn load_network<C: ConnectionTrait>(db: &C, product_ids: &[Uuid]) -> D
             assigned_today: used.get(&l.id).copied().unwrap_or(0),
             location_id: l.id,
             code: l.code,
-            kind: l.kind,
+            kind: l.kind.as_str().to_owned(),
             latitude: l.latitude,
             longitude: l.longitude,
             active: l.active,

@@ -11,6 +11,7 @@ use crate::auth::Actor;
 use crate::error::{DomainError, DomainResult, ErrorCode, Problems};
 use crate::locations::LocationKind;
 use crate::orders::Channel;
+use entities::enums::from_text;
 
 /// The one row's id.
 const RULES_ID: Uuid = Uuid::nil();
@@ -47,7 +48,7 @@ pub async fn set_rules(db: &DatabaseConnection, actor: &Actor, rules: Rules) -> 
     }
     let mut problems = Problems::default();
     for (channel, kinds) in &rules.channel_location_kinds {
-        if Channel::parse(channel).is_none() {
+        if from_text::<Channel>(channel).is_none() {
             problems.add(&["channelLocationKinds"], ErrorCode::InvalidInput, format!("unknown channel {channel}"));
         }
         if kinds.is_empty() {
@@ -58,7 +59,7 @@ pub async fn set_rules(db: &DatabaseConnection, actor: &Actor, rules: Rules) -> 
             );
         }
         for kind in kinds {
-            if LocationKind::parse(kind).as_str() != kind {
+            if from_text::<LocationKind>(kind).is_none() {
                 problems.add(
                     &["channelLocationKinds"],
                     ErrorCode::InvalidInput,

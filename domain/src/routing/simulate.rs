@@ -10,7 +10,7 @@ use super::model::{Decision, Demand, Destination, Request};
 use super::plan::route;
 use super::rules::load_rules;
 use crate::auth::Actor;
-use crate::catalog::ProductKind;
+use crate::catalog::ProductKindRules;
 use crate::error::{DomainError, DomainResult, ErrorCode, Problems, UserError};
 
 /// A cart (promise, simulation) has at most as many lines as an order.
@@ -71,7 +71,7 @@ pub async fn demands_for<C: sea_orm::ConnectionTrait>(
         }
         match products.get(sku) {
             None => problems.push(crate::catalog::unknown_sku_on_line(i, sku)),
-            Some(p) if ProductKind::parse(&p.kind).holds_stock() => {
+            Some(p) if p.kind.holds_stock() => {
                 let entry = demand.entry(p.id).or_insert_with(|| (p.sku.clone(), 0, i));
                 entry.1 = entry.1.saturating_add(i64::from(*qty));
                 entry.2 = i;

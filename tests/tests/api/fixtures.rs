@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use domain::auth::Role;
-use domain::orders::FulfillmentStatus;
+use domain::orders::FulfillmentStatusRules;
 use entities::{fulfillment_order, fulfillment_order_line, inventory_level, order_line};
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
@@ -199,8 +199,7 @@ impl TestApp {
             .expect("fulfilment orders")
             .into_iter()
             .map(|f| {
-                let holds =
-                    FulfillmentStatus::parse(&f.status).is_some_and(|s| s.holds_reservation(f.shipped_at.is_some()));
+                let holds = f.status.holds_reservation(f.shipped_at.is_some());
                 (f.id, holds)
             })
             .collect();

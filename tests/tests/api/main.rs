@@ -8,6 +8,7 @@ mod capacity;
 mod concurrency;
 mod dom;
 mod edge;
+mod enum_checks;
 mod first_week;
 mod idempotency_lease;
 mod inputs;

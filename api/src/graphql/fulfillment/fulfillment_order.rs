@@ -31,7 +31,7 @@ impl FulfillmentOrder {
 
     /// Where it stands.
     async fn status(&self) -> FulfillmentStatus {
-        FulfillmentStatus::from_column(&self.0.status)
+        self.0.status.into()
     }
 
     /// The day (UTC, `YYYY-MM-DD`) whose capacity of its location it counts against: normally

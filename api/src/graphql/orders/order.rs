@@ -35,12 +35,12 @@ impl Order {
 
     /// Where the order is in its life.
     async fn status(&self) -> OrderStatus {
-        OrderStatus::from_column(&self.0.status)
+        self.0.status.into()
     }
 
     /// Where the order came from.
     async fn channel(&self) -> Channel {
-        Channel::from_column(&self.0.channel)
+        self.0.channel.into()
     }
 
     /// The customer's contact data as given on the order.
@@ -56,7 +56,7 @@ impl Order {
 
     /// How the customer receives the goods.
     async fn delivery_method(&self) -> DeliveryMethod {
-        DeliveryMethod::from_column(&self.0.delivery_method)
+        self.0.delivery_method.into()
     }
 
     /// Where the order ships to, if it ships.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use entities::{location, product};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
-use crate::catalog::ProductKind;
+use crate::catalog::ProductKindRules;
 use crate::error::{DomainResult, ErrorCode, Problems, UserError};
 use crate::money::Currency;
 use crate::orders::status::DeliveryMethod;
@@ -23,7 +23,7 @@ pub(super) struct Goods {
 impl Goods {
     /// The product of a line, if it holds stock (physical goods).
     pub(super) fn stocked(&self, sku: &str) -> Option<&product::Model> {
-        self.products.get(sku).filter(|p| ProductKind::parse(&p.kind).holds_stock())
+        self.products.get(sku).filter(|p| p.kind.holds_stock())
     }
 }
 
@@ -65,7 +65,7 @@ pub(super) async fn load(
                     )),
                     _ => {}
                 }
-                let physical = ProductKind::parse(&p.kind).holds_stock();
+                let physical = p.kind.holds_stock();
                 if physical && delivery_method == DeliveryMethod::Digital {
                     problems.push(UserError::at(
                         "lines",

@@ -45,23 +45,7 @@ pub struct PlaceOrder {
     pub backorder_policy: BackorderPolicy,
 }
 
-/// What happens to units no location can fill when the order is placed.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum BackorderPolicy {
-    /// Refuse the order with OUT_OF_STOCK.
-    Reject,
-    /// Take the order; the units wait and are filled, oldest order first, when stock arrives.
-    Backorder,
-}
-
-impl BackorderPolicy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BackorderPolicy::Reject => "REJECT",
-            BackorderPolicy::Backorder => "BACKORDER",
-        }
-    }
-}
+pub use entities::enums::BackorderPolicy;
 
 #[derive(Debug, Clone)]
 pub(super) struct Address {

@@ -8,7 +8,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend,
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::catalog::ProductKind;
+use crate::catalog::ProductKindRules;
 use crate::error::{DomainError, DomainResult};
 use crate::fulfillment::{LineNeed, create_fulfillment_orders, shares};
 use crate::orders::events::record_event;
@@ -68,8 +68,8 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
         id: Set(order_id),
         number: Set(format_order_number(seq)),
         number_seq: Set(seq),
-        channel: Set(input.channel.as_str().to_owned()),
-        status: Set(OrderStatus::Pending.as_str().to_owned()),
+        channel: Set(input.channel),
+        status: Set(OrderStatus::Pending),
         customer_id: Set(customer.record.id),
         customer_email: Set(contact.email.clone()),
         customer_name: Set(contact.name.clone()),
@@ -83,7 +83,7 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
         ship_country: Set(address.as_ref().map(|a| a.country.clone())),
         ship_latitude: Set(address.as_ref().and_then(|a| a.latitude)),
         ship_longitude: Set(address.as_ref().and_then(|a| a.longitude)),
-        delivery_method: Set(input.delivery_method.as_str().to_owned()),
+        delivery_method: Set(input.delivery_method),
         pickup_location_id: Set(pickup.as_ref().map(|p| p.id)),
         promo_code: Set(promotion.map(|p| p.code.clone())),
         promotion_id: Set(promotion.map(|p| p.id)),
@@ -96,7 +96,7 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
         total_minor: Set(totals.total),
         version: Set(1),
         allow_split: Set(input.allow_split),
-        backorder_policy: Set(input.backorder_policy.as_str().to_owned()),
+        backorder_policy: Set(input.backorder_policy),
         placed_by: Set(actor.label()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -111,7 +111,7 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
         .iter()
         .zip(&line_ids)
         .filter_map(|((sku, qty), id)| {
-            let p = products.get(sku).filter(|p| ProductKind::parse(&p.kind).holds_stock())?;
+            let p = products.get(sku).filter(|p| p.kind.holds_stock())?;
             Some(LineNeed { line_id: *id, product_id: p.id, quantity: *qty })
         })
         .collect();
@@ -121,8 +121,7 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
     }
     for (i, ((sku, qty), line_id)) in checked.lines.iter().zip(&line_ids).enumerate() {
         let Some(p) = products.get(sku) else { continue };
-        let got =
-            if ProductKind::parse(&p.kind).holds_stock() { allocated.get(line_id).copied().unwrap_or(0) } else { *qty };
+        let got = if p.kind.holds_stock() { allocated.get(line_id).copied().unwrap_or(0) } else { *qty };
         order_line::ActiveModel {
             id: Set(*line_id),
             order_id: Set(order_id),
@@ -130,7 +129,7 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
             product_id: Set(p.id),
             sku: Set(p.sku.clone()),
             name: Set(p.name.clone()),
-            product_kind: Set(p.kind.clone()),
+            product_kind: Set(p.kind),
             unit_price_minor: Set(p.price_minor),
             quantity: Set(*qty),
             allocated_quantity: Set(got),

@@ -1,0 +1,178 @@
+//! The string enums stored in columns. Each is written once, here: the domain adds its rules as
+//! traits over these types and the API mirrors them with `#[graphql(remote = "…")]`. The
+//! database stores the SCREAMING_CASE text and refuses any other (CHECK constraints on
+//! PostgreSQL, triggers on SQLite, migration `m20261125_000009_enum_checks`), so a row the code
+//! cannot read is a decode error, never a guessed value.
+use sea_orm::entity::prelude::*;
+
+/// Declares a stored string enum with its text per variant (in the database, in JSON and from
+/// `Display`), and `as_str` for that text.
+macro_rules! string_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(
+            Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, serde::Serialize, serde::Deserialize,
+        )]
+        #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+        pub enum $name {
+            $($(#[$vdoc])* #[sea_orm(string_value = $text)] #[serde(rename = $text)] $variant),*
+        }
+
+        impl $name {
+            /// The stored text, e.g. "PENDING".
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),*
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// An order's status. It follows its fulfilment orders once it is confirmed.
+    OrderStatus {
+        /// Captured and reserved, waiting to be confirmed (payment, fraud check).
+        Pending => "PENDING",
+        /// Confirmed: released to its locations.
+        Confirmed => "CONFIRMED",
+        /// Some fulfilment orders shipped, others not yet.
+        PartiallyShipped => "PARTIALLY_SHIPPED",
+        /// Everything shipped.
+        Shipped => "SHIPPED",
+        /// Everything delivered.
+        Delivered => "DELIVERED",
+        /// Waiting at the store for the customer.
+        ReadyForPickup => "READY_FOR_PICKUP",
+        /// Handed over at the store.
+        PickedUp => "PICKED_UP",
+        /// Cancelled; every reservation was released.
+        Cancelled => "CANCELLED",
+    }
+);
+
+string_enum!(
+    /// A fulfilment order's status.
+    FulfillmentStatus {
+        /// Reserved at its location; the order is not confirmed yet.
+        Pending => "PENDING",
+        /// Released to the location, waiting for it to accept.
+        Released => "RELEASED",
+        /// The location accepted it and is picking.
+        Accepted => "ACCEPTED",
+        /// Packed, waiting for the carrier.
+        Packed => "PACKED",
+        /// Handed to the carrier.
+        Shipped => "SHIPPED",
+        /// Delivered to the customer.
+        Delivered => "DELIVERED",
+        /// Waiting at the store for the customer, who has a pickup code.
+        ReadyForPickup => "READY_FOR_PICKUP",
+        /// Handed to the customer at the store.
+        PickedUp => "PICKED_UP",
+        /// The location could not fulfil it; its lines were re-routed.
+        Rejected => "REJECTED",
+        /// Cancelled with its order.
+        Cancelled => "CANCELLED",
+    }
+);
+
+string_enum!(
+    /// Why an inventory level changed, as recorded in the ledger.
+    MovementKind {
+        /// Stock arrived.
+        Receipt => "RECEIPT",
+        /// A counted correction.
+        Adjustment => "ADJUSTMENT",
+        /// Safety stock was set (quantities unchanged).
+        SafetyStock => "SAFETY_STOCK",
+        /// Units were reserved for an order.
+        Reserve => "RESERVE",
+        /// A reservation was given back.
+        Release => "RELEASE",
+        /// Units left with a shipment.
+        Ship => "SHIP",
+        /// Returned units went back on the shelf.
+        Restock => "RESTOCK",
+        /// Units were written off.
+        WriteOff => "WRITE_OFF",
+        /// Units moved between locations.
+        Transfer => "TRANSFER",
+    }
+);
+
+string_enum!(
+    /// Where an order came from.
+    Channel {
+        /// The web shop.
+        Web => "WEB",
+        /// The mobile app.
+        Mobile => "MOBILE",
+        /// The call centre, by an agent.
+        CallCenter => "CALL_CENTER",
+        /// A store, by an associate.
+        Store => "STORE",
+        /// A marketplace.
+        Marketplace => "MARKETPLACE",
+    }
+);
+
+string_enum!(
+    /// How the customer receives the goods.
+    DeliveryMethod {
+        /// Shipped to the shipping address.
+        Ship => "SHIP",
+        /// Picked up at a store.
+        Pickup => "PICKUP",
+        /// Delivered electronically; only for digital and service products.
+        Digital => "DIGITAL",
+    }
+);
+
+string_enum!(
+    /// The kind of a location (fulfilment node).
+    LocationKind {
+        /// A warehouse.
+        Warehouse => "WAREHOUSE",
+        /// A distribution centre.
+        DistributionCenter => "DISTRIBUTION_CENTER",
+        /// A retail store.
+        Store => "STORE",
+        /// A supplier that ships directly (drop-ship).
+        Supplier => "SUPPLIER",
+    }
+);
+
+string_enum!(
+    /// What a product is; only physical products hold stock and ship.
+    ProductKind {
+        /// Goods that are stocked, picked and shipped.
+        Physical => "PHYSICAL",
+        /// Delivered electronically (e-gift cards, downloads).
+        Digital => "DIGITAL",
+        /// Performed rather than delivered (gift wrapping, installation).
+        Service => "SERVICE",
+    }
+);
+
+string_enum!(
+    /// What happens to units no location can fill when the order is placed.
+    BackorderPolicy {
+        /// Refuse the order with OUT_OF_STOCK.
+        Reject => "REJECT",
+        /// Take the order; the units wait and are filled, oldest order first, when stock arrives.
+        Backorder => "BACKORDER",
+    }
+);
+
+/// Reads stored text that lives outside a typed column (a routing rule's JSON lists, say) as one
+/// of these enums; `None` when it is not one of its values.
+pub fn from_text<E: ActiveEnum<Value = String>>(text: &str) -> Option<E> {
+    E::try_from_value(&text.to_owned()).ok()
+}
