@@ -1,27 +1,8 @@
 //! Every GraphQL enum. Each stored enum is defined once, in `entities::enums`; the enums here
 //! only add the schema descriptions and let async-graphql write the conversions
-//! (`#[graphql(remote = "…")]`), so a value is added in `entities` and here, nowhere else.
+//! (`#[graphql(remote = "…")]`), so a value is added in `entities` and here, nowhere else. The
+//! error codes mirror `domain::ErrorCode` the same way.
 use async_graphql::Enum;
-use domain::ErrorCode as DomainErrorCode;
-
-/// Declares a GraphQL enum (its doc comments are its schema descriptions) as the mirror of a
-/// domain enum with the same variants, and both `From`s between them. Only the error codes still
-/// use it: they are not stored, and moving them to `remote` is its own change.
-macro_rules! mirror {
-    ($(#[$meta:meta])* pub enum $api:ident mirrors $domain:ident { $($(#[$vmeta:meta])* $v:ident,)* }) => {
-        $(#[$meta])*
-        #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-        pub enum $api {
-            $($(#[$vmeta])* $v,)*
-        }
-        impl From<$api> for $domain {
-            fn from(v: $api) -> Self { match v { $($api::$v => $domain::$v),* } }
-        }
-        impl From<$domain> for $api {
-            fn from(v: $domain) -> Self { match v { $($domain::$v => $api::$v),* } }
-        }
-    };
-}
 
 /// Where an order came from.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -171,47 +152,47 @@ pub enum RoutingMode {
     ShipToStore,
 }
 
-mirror! {
-    /// Stable, machine-readable codes of problems the caller can fix. New codes may be added; none
-    /// is ever renamed.
-    pub enum ErrorCode mirrors DomainErrorCode {
-        /// A value is malformed, missing or out of range.
-        InvalidInput,
-        /// An email address is not valid.
-        InvalidEmail,
-        /// A currency is not a supported ISO 4217 code.
-        InvalidCurrency,
-        /// Amounts in different currencies were mixed.
-        CurrencyMismatch,
-        /// No product has this SKU.
-        UnknownSku,
-        /// No location has this code.
-        UnknownLocation,
-        /// The product exists but is not for sale.
-        ProductInactive,
-        /// The location does not offer store pickup.
-        LocationCannotPickup,
-        /// Not enough stock is available to fill the order.
-        OutOfStock,
-        /// The change would leave less on hand than is reserved.
-        InsufficientStock,
-        /// The promo code is unknown, not yet valid, expired or used up.
-        PromoCodeInvalid,
-        /// The object's current state does not allow this change.
-        InvalidState,
-        /// The object changed since the caller read it; reload and retry.
-        StaleVersion,
-        /// An object with this unique code already exists.
-        AlreadyExists,
-        /// This Idempotency-Key was already used with a different request.
-        IdempotencyKeyReused,
-        /// A request with this Idempotency-Key is still executing.
-        IdempotencyKeyInFlight,
-        /// The pickup code does not match.
-        InvalidPickupCode,
-        /// Too many wrong pickup codes were tried: staff must reset the lock (`resetPickupCode`).
-        PickupCodeLocked,
-        /// The object does not exist, or the caller may not see it.
-        NotFound,
-    }
+/// Stable, machine-readable codes of problems the caller can fix. New codes may be added; none
+/// is ever renamed.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "domain::ErrorCode")]
+pub enum ErrorCode {
+    /// A value is malformed, missing or out of range.
+    InvalidInput,
+    /// An email address is not valid.
+    InvalidEmail,
+    /// A currency is not a supported ISO 4217 code.
+    InvalidCurrency,
+    /// Amounts in different currencies were mixed.
+    CurrencyMismatch,
+    /// No product has this SKU.
+    UnknownSku,
+    /// No location has this code.
+    UnknownLocation,
+    /// The product exists but is not for sale.
+    ProductInactive,
+    /// The location does not offer store pickup.
+    LocationCannotPickup,
+    /// Not enough stock is available to fill the order.
+    OutOfStock,
+    /// The change would leave less on hand than is reserved.
+    InsufficientStock,
+    /// The promo code is unknown, not yet valid, expired or used up.
+    PromoCodeInvalid,
+    /// The object's current state does not allow this change.
+    InvalidState,
+    /// The object changed since the caller read it; reload and retry.
+    StaleVersion,
+    /// An object with this unique code already exists.
+    AlreadyExists,
+    /// This Idempotency-Key was already used with a different request.
+    IdempotencyKeyReused,
+    /// A request with this Idempotency-Key is still executing.
+    IdempotencyKeyInFlight,
+    /// The pickup code does not match.
+    InvalidPickupCode,
+    /// Too many wrong pickup codes were tried: staff must reset the lock (`resetPickupCode`).
+    PickupCodeLocked,
+    /// The object does not exist, or the caller may not see it.
+    NotFound,
 }

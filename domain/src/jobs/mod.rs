@@ -1,0 +1,197 @@
+//! Jobs: slow or external work a change causes, as types. A job knows its queue, its kind and
+//! its dedupe key; it is written to the outbox inside the transaction of the change
+//! ([`crate::outbox::enqueue_job`]), moved to a queue by the relay, and run by a worker. No queue
+//! library's types appear here.
+//!
+//! Queues deliver at least once and a dead worker's jobs are re-run, so **every job handler is
+//! idempotent**: it checks its dedupe key or the current state before acting.
+//!
+//! The run record (`job_runs` table) is ours, not the queue's: it holds the attempts, the last error
+//! and the retry budget, so the budget is the same on Redis and SQLite and admins can list jobs.
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The queues jobs run on. Each has its own workers and concurrency.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Queue {
+    Fulfillment,
+    Notification,
+    Returns,
+}
+
+impl Queue {
+    pub const ALL: [Queue; 3] = [Queue::Fulfillment, Queue::Notification, Queue::Returns];
+
+    /// The short name: `fulfillment`, `notification`, `returns`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Queue::Fulfillment => "fulfillment",
+            Queue::Notification => "notification",
+            Queue::Returns => "returns",
+        }
+    }
+
+    /// The name stored on outbox rows (and in the run records).
+    pub fn outbox_name(self) -> &'static str {
+        match self {
+            Queue::Fulfillment => crate::outbox::queue::FULFILLMENT,
+            Queue::Notification => crate::outbox::queue::NOTIFICATION,
+            Queue::Returns => crate::outbox::queue::RETURNS,
+        }
+    }
+
+    /// Reads either spelling: `notification` or `oms.notification`.
+    pub fn parse(s: &str) -> Option<Queue> {
+        let short = s.strip_prefix("oms.").unwrap_or(s);
+        Queue::ALL.into_iter().find(|q| q.name().eq_ignore_ascii_case(short))
+    }
+}
+
+/// The things that happen to an order that the customer is told about by email.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationEvent {
+    OrderConfirmed,
+    OrderBackordered,
+    OrderExpired,
+    OrderShipped,
+    ReadyForPickup,
+    OrderPickedUp,
+    OrderDelivered,
+    OrderCancelled,
+}
+
+impl NotificationEvent {
+    pub const ALL: [NotificationEvent; 8] = [
+        NotificationEvent::OrderConfirmed,
+        NotificationEvent::OrderBackordered,
+        NotificationEvent::OrderExpired,
+        NotificationEvent::OrderShipped,
+        NotificationEvent::ReadyForPickup,
+        NotificationEvent::OrderPickedUp,
+        NotificationEvent::OrderDelivered,
+        NotificationEvent::OrderCancelled,
+    ];
+
+    /// The job kind on the outbox row, which is also the template's name.
+    pub fn kind(self) -> &'static str {
+        match self {
+            NotificationEvent::OrderConfirmed => "order_confirmed",
+            NotificationEvent::OrderBackordered => "order_backordered",
+            NotificationEvent::OrderExpired => "order_expired",
+            NotificationEvent::OrderShipped => "order_shipped",
+            NotificationEvent::ReadyForPickup => "ready_for_pickup",
+            NotificationEvent::OrderPickedUp => "order_picked_up",
+            NotificationEvent::OrderDelivered => "order_delivered",
+            NotificationEvent::OrderCancelled => "order_cancelled",
+        }
+    }
+
+    pub fn parse(kind: &str) -> Option<NotificationEvent> {
+        NotificationEvent::ALL.into_iter().find(|e| e.kind() == kind)
+    }
+
+    /// The GraphQL spelling.
+    pub fn as_upper(self) -> String {
+        self.kind().to_ascii_uppercase()
+    }
+}
+
+/// Tells a customer by email that something happened to their order.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub order_id: Uuid,
+    pub event: NotificationEvent,
+}
+
+/// Every kind of job.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
+pub enum Job {
+    /// Email the customer about an event of their order.
+    Notify(Notification),
+    /// A confirmed order's fulfilment orders were released to their locations: tell them.
+    ReleaseOrder { order_id: Uuid },
+}
+
+/// An outbox row that no job type reads.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum JobParseError {
+    #[error("unknown queue {0:?}")]
+    UnknownQueue(String),
+    #[error("unknown job kind {kind:?} on queue {queue:?}")]
+    UnknownKind { queue: String, kind: String },
+    #[error("bad payload for {kind}: {reason}")]
+    BadPayload { kind: String, reason: String },
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderPayload {
+    order_id: Uuid,
+}
+
+impl Job {
+    pub fn notify(order_id: Uuid, event: NotificationEvent) -> Job {
+        Job::Notify(Notification { order_id, event })
+    }
+
+    pub fn queue(&self) -> Queue {
+        match self {
+            Job::Notify(_) => Queue::Notification,
+            Job::ReleaseOrder { .. } => Queue::Fulfillment,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Job::Notify(n) => n.event.kind(),
+            Job::ReleaseOrder { .. } => "release_order",
+        }
+    }
+
+    /// The order the job is about: jobs of one order keep their order through the relay.
+    pub fn order_id(&self) -> Uuid {
+        match self {
+            Job::Notify(n) => n.order_id,
+            Job::ReleaseOrder { order_id } => *order_id,
+        }
+    }
+
+    /// At most one job per cause: `kind:order`. The same spelling the string calls used, so a
+    /// row written either way dedupes against the other.
+    pub fn dedupe_key(&self) -> String {
+        format!("{}:{}", self.kind(), self.order_id())
+    }
+
+    /// The outbox row's payload.
+    pub fn payload(&self) -> serde_json::Value {
+        serde_json::json!({ "orderId": self.order_id() })
+    }
+
+    /// Reads an outbox row back into its job.
+    pub fn from_row(queue: &str, kind: &str, payload: &str) -> Result<Job, JobParseError> {
+        let q = Queue::parse(queue).ok_or_else(|| JobParseError::UnknownQueue(queue.to_owned()))?;
+        let bad = |reason: String| JobParseError::BadPayload { kind: kind.to_owned(), reason };
+        let order_id = || -> Result<Uuid, JobParseError> {
+            serde_json::from_str::<OrderPayload>(payload).map(|p| p.order_id).map_err(|e| bad(e.to_string()))
+        };
+        let job = match (q, kind) {
+            (Queue::Fulfillment, "release_order") => Job::ReleaseOrder { order_id: order_id()? },
+            (Queue::Notification, kind) => match NotificationEvent::parse(kind) {
+                Some(event) => Job::notify(order_id()?, event),
+                None => return Err(JobParseError::UnknownKind { queue: queue.to_owned(), kind: kind.to_owned() }),
+            },
+            _ => return Err(JobParseError::UnknownKind { queue: queue.to_owned(), kind: kind.to_owned() }),
+        };
+        Ok(job)
+    }
+}
+
+mod runs;
+#[cfg(test)]
+mod tests;
+
+pub use runs::*;
