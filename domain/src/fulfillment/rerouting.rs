@@ -151,6 +151,10 @@ pub(super) async fn reroute(
             .await?;
     }
     let kind = if decision.is_complete() { "REROUTED" } else { "BACKORDERED" };
+    if !decision.is_complete() {
+        let job = crate::jobs::Job::notify(order.id, crate::jobs::NotificationEvent::OrderBackordered);
+        crate::outbox::enqueue_job(txn, &job).await?;
+    }
     follow(txn, order, actor, kind, decision.summary.clone()).await?;
     let mut freed: Vec<Uuid> = needs.iter().map(|n| n.product_id).collect();
     freed.sort();

@@ -365,6 +365,32 @@ async fn cancellations_and_adjustments_fill_waiting_backorders() {
     app.audit().await;
 }
 
+/// A customer whose order waits for stock is told so: an order placed with a backorder queues
+/// one "backordered" email, and so does one that a rejection backorders.
+#[tokio::test]
+async fn a_backordered_order_queues_a_backordered_email() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
+    app.create_product("A", "10.00").await;
+    app.receive("A", "WH-LYON", 1).await;
+    let mut input = ship_to_paris("late@example.com", json!([{ "sku": "A", "quantity": 2 }]));
+    input["backorderPolicy"] = json!("BACKORDER");
+    let waiting = id_of(&app.placed_routed(input).await);
+    assert_eq!(outbox_rows(&app, &format!("order_backordered:{waiting}")).await, 1);
+
+    app.receive("A", "WH-LYON", 2).await;
+    let placed = app.placed_routed(ship_to_paris("now@example.com", json!([{ "sku": "A", "quantity": 1 }]))).await;
+    let id = id_of(&placed);
+    assert_eq!(outbox_rows(&app, &format!("order_backordered:{id}")).await, 0, "in stock: no such email");
+    app.confirm_body(&app.agent(), &id).await;
+    let fo = id_of(&placed["fulfillmentOrders"][0]);
+    let lyon = app.associate_token(&["WH-LYON"]);
+    let body =
+        app.act_body(&lyon, "rejectFulfillmentOrder", json!({ "fulfillmentOrderId": fo, "reason": "no staff" })).await;
+    assert_eq!(body["data"]["rejectFulfillmentOrder"]["userErrors"], json!([]), "{body}");
+    assert_eq!(outbox_rows(&app, &format!("order_backordered:{id}")).await, 1, "backordered by the rejection");
+}
+
 /// A backorder fill follows the routing rules: `allowSplit: false` waits for one location to
 /// hold everything rather than splitting the order.
 #[tokio::test]

@@ -180,6 +180,8 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
         let short: Vec<String> = decision.shortfalls.iter().map(|s| format!("{} × {}", s.quantity, s.sku)).collect();
         let message = format!("Backordered until stock arrives: {}", short.join(", "));
         record_event(txn, order_id, "BACKORDERED", actor, message, None).await?;
+        let job = crate::jobs::Job::notify(order_id, crate::jobs::NotificationEvent::OrderBackordered);
+        crate::outbox::enqueue_job(txn, &job).await?;
     }
     tracing::info!(number = %created.number, total = created.total_minor, "order placed");
     Ok(created)
