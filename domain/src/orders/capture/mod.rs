@@ -64,7 +64,9 @@ async fn place_once(db: &DatabaseConnection, actor: &Actor, input: &PlaceOrder) 
     tracing::Span::current().record("order_id", tracing::field::display(order_id));
     let plan = plan(&txn, actor, order_id, input, &checked, &goods).await?;
     let allocations: Vec<Allocation> = plan.as_ref().map(|p| p.allocations.clone()).unwrap_or_default();
-    let money = price(&txn, input, &checked, &goods, &allocations, promotion.as_ref().map(|(_, d)| *d)).await?;
+    let money =
+        price(&txn, input, &checked, &goods, &allocations, promotion.as_ref().map_or(Discount::None, |(_, d)| *d))
+            .await?;
     // Used up last, after the stock: a promotion is not spent on an order that was refused.
     if let Some((promo, _)) = &promotion {
         promotions::redeem(&txn, promo).await?;
@@ -195,7 +197,7 @@ async fn price(
     checked: &Checked,
     goods: &Goods,
     allocations: &[Allocation],
-    discount: Option<Discount>,
+    discount: Discount,
 ) -> DomainResult<Money> {
     let (products, currency, pickup) = (&goods.products, goods.currency, &goods.pickup);
     let shipment_locations = routing::locations_of(allocations);
@@ -232,7 +234,6 @@ async fn price(
     let tax_ppm = tax::rate_ppm(txn, tax_country.as_deref()).await?;
     let priced: Vec<(i64, i32)> =
         checked.lines.iter().filter_map(|(sku, qty)| products.get(sku).map(|p| (p.price_minor, *qty))).collect();
-    let discount = discount.unwrap_or(Discount::None);
     let totals = pricing::price(&priced, discount, shipping_rates.values().sum(), tax_ppm)?;
     Ok(Money { shipping_rates, totals })
 }
