@@ -146,6 +146,7 @@ fn register(
     let name = settings.queue_name(queue);
     let concurrency = settings.concurrency(queue);
     let poll = settings.poll_interval;
+    let heartbeat = settings.heartbeat;
     let worker = worker_name(&name);
     tracing::info!(worker = %worker, concurrency, "worker registered");
     match backend {
@@ -153,7 +154,7 @@ fn register(
             let conn = conn.clone();
             monitor.register(move |_| {
                 WorkerBuilder::new(worker.clone())
-                    .backend(QueueBackend::redis_storage(&conn, &name, concurrency).poll_with_interval(poll))
+                    .backend(QueueBackend::redis_storage(&conn, &name, concurrency, heartbeat).poll_with_interval(poll))
                     .data(ctx.clone())
                     .concurrency(concurrency)
                     .build(handle)
@@ -163,7 +164,9 @@ fn register(
             let pool = pool.clone();
             monitor.register(move |_| {
                 WorkerBuilder::new(worker.clone())
-                    .backend(QueueBackend::sqlite_storage(&pool, &name, concurrency).poll_with_interval(poll))
+                    .backend(
+                        QueueBackend::sqlite_storage(&pool, &name, concurrency, heartbeat).poll_with_interval(poll),
+                    )
                     .data(ctx.clone())
                     .concurrency(concurrency)
                     .build(handle)

@@ -12,7 +12,7 @@ use domain::jobs::{JobEnvelope, Queue};
 
 use crate::settings::WorkerSettings;
 
-const HEARTBEAT: Duration = Duration::from_secs(10);
+/// A worker silent for this many heartbeats is dead and its jobs go back to the queue.
 const MISSED_HEARTBEATS: usize = 3;
 
 #[derive(Debug, thiserror::Error)]
@@ -68,25 +68,35 @@ impl QueueBackend {
         }
     }
 
-    /// A queue on Redis. A worker that misses 3 heartbeats of 10 s is dead and its jobs go back
-    /// to the queue: within a minute, not apalis's default of 5 minutes.
-    pub fn redis_storage(conn: &ConnectionManager, name: &str, batch: usize) -> RedisStorage<JobEnvelope> {
+    /// A queue on Redis. A worker that misses 3 heartbeats (10 s each by default) is dead and its
+    /// jobs go back to the queue: within a minute, not apalis's default of 5 minutes.
+    pub fn redis_storage(
+        conn: &ConnectionManager,
+        name: &str,
+        batch: usize,
+        heartbeat: Duration,
+    ) -> RedisStorage<JobEnvelope> {
         RedisStorage::new(conn.clone()).with_config(
             apalis_redis::Config::default()
                 .queue(name)
                 .batch_size(batch.max(1))
-                .heartbeat_interval(HEARTBEAT)
+                .heartbeat_interval(heartbeat)
                 .missed_heartbeats(MISSED_HEARTBEATS),
         )
     }
 
     /// A queue in the SQLite file, with the same liveness rule.
-    pub fn sqlite_storage(pool: &sea_orm::sqlx::SqlitePool, name: &str, batch: usize) -> SqliteStorage<JobEnvelope> {
+    pub fn sqlite_storage(
+        pool: &sea_orm::sqlx::SqlitePool,
+        name: &str,
+        batch: usize,
+        heartbeat: Duration,
+    ) -> SqliteStorage<JobEnvelope> {
         SqliteStorage::new(pool).with_config(
             apalis_sqlite::Config::default()
                 .queue(name)
                 .batch_size(batch.max(1))
-                .heartbeat_interval(HEARTBEAT)
+                .heartbeat_interval(heartbeat)
                 .missed_heartbeats(MISSED_HEARTBEATS),
         )
     }
@@ -104,13 +114,13 @@ impl QueueSink {
             QueueBackend::Redis(conn) => QueueSink::Redis(
                 Queue::ALL
                     .into_iter()
-                    .map(|q| (q, QueueBackend::redis_storage(conn, &settings.queue_name(q), 1)))
+                    .map(|q| (q, QueueBackend::redis_storage(conn, &settings.queue_name(q), 1, settings.heartbeat)))
                     .collect(),
             ),
             QueueBackend::Sqlite(pool) => QueueSink::Sqlite(
                 Queue::ALL
                     .into_iter()
-                    .map(|q| (q, QueueBackend::sqlite_storage(pool, &settings.queue_name(q), 1)))
+                    .map(|q| (q, QueueBackend::sqlite_storage(pool, &settings.queue_name(q), 1, settings.heartbeat)))
                     .collect(),
             ),
         }

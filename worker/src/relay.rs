@@ -108,12 +108,14 @@ impl Relay {
                 return;
             }
             let wait = match self.relay_once().await {
-                Ok(n) if n as u64 >= self.batch => {
+                Ok(n) => {
                     failures = 0;
-                    continue;
-                }
-                Ok(_) => {
-                    failures = 0;
+                    if n > 0 {
+                        tracing::debug!(rows = n, "outbox rows relayed");
+                    }
+                    if n as u64 >= self.batch {
+                        continue;
+                    }
                     interval
                 }
                 Err(e) => {

@@ -30,6 +30,9 @@ pub struct WorkerSettings {
     pub templates_dir: Option<PathBuf>,
     /// How long SIGTERM waits for in-flight jobs.
     pub shutdown_timeout: Duration,
+    /// How often a worker tells the queue it is alive. One silent for 3 heartbeats is dead, and
+    /// another worker puts its jobs back in the queue at its next heartbeat.
+    pub heartbeat: Duration,
     pub retry: RetryPolicy,
 }
 
@@ -49,6 +52,9 @@ impl Default for WorkerSettings {
             mail_from: "OMS <orders@oms.localhost>".to_owned(),
             templates_dir: None,
             shutdown_timeout: Duration::from_secs(30),
+            // A dead worker's jobs come back within 40 s (30 s of silence, then at most one
+            // heartbeat of another worker): the "within a minute".
+            heartbeat: Duration::from_secs(10),
             retry: RetryPolicy::default(),
         }
     }
@@ -76,7 +82,8 @@ fn number<T: std::str::FromStr>(name: &'static str, default: T, what: &'static s
 impl WorkerSettings {
     /// Reads `REDIS_URL`, `SMTP_URL`, `OMS_MAIL_DIR`, `OMS_MAIL_FROM`, `OMS_TEMPLATES`,
     /// `OMS_QUEUE_PREFIX`, `OMS_CONCURRENCY_{FULFILLMENT,NOTIFICATION,RETURNS}`,
-    /// `OMS_POLL_INTERVAL_MS`, `OMS_JOB_MAX_ATTEMPTS` and `OMS_SHUTDOWN_TIMEOUT_SECS`.
+    /// `OMS_POLL_INTERVAL_MS`, `OMS_JOB_MAX_ATTEMPTS`, `OMS_SHUTDOWN_TIMEOUT_SECS` and
+    /// `OMS_HEARTBEAT_SECS`.
     pub fn from_env() -> Result<WorkerSettings, SettingsError> {
         let d = WorkerSettings::default();
         let positive = "a positive whole number";
@@ -94,6 +101,10 @@ impl WorkerSettings {
             mail_from: var("OMS_MAIL_FROM").unwrap_or(d.mail_from),
             templates_dir: var("OMS_TEMPLATES").map(PathBuf::from),
             shutdown_timeout: Duration::from_secs(number("OMS_SHUTDOWN_TIMEOUT_SECS", 30u64, positive)?),
+            heartbeat: match number("OMS_HEARTBEAT_SECS", d.heartbeat.as_secs(), positive)? {
+                0 => return Err(SettingsError { name: "OMS_HEARTBEAT_SECS", what: positive, value: "0".into() }),
+                secs => Duration::from_secs(secs),
+            },
             retry: RetryPolicy {
                 max_attempts: number("OMS_JOB_MAX_ATTEMPTS", d.retry.max_attempts, positive)?,
                 ..d.retry

@@ -152,6 +152,16 @@ impl TestApp {
         replica
     }
 
+    /// The database URL, for processes started on this test's database.
+    pub fn database_url(&self) -> &str {
+        &self.settings.database_url
+    }
+
+    /// The signing secret, so processes started by the test accept its tokens.
+    pub fn jwt_secret(&self) -> String {
+        String::from_utf8_lossy(&self.settings.jwt_secret.0).into_owned()
+    }
+
     /// A bearer token for `role`.
     pub fn token(&self, role: Role) -> String {
         self.keys.issue_for(&format!("test-{}", role.as_str()), role, None, Vec::new(), 3600).expect("token")

@@ -2,6 +2,7 @@
 mod documents;
 mod fixtures;
 mod helpers;
+mod processes;
 
 mod access;
 mod capacity;
@@ -19,4 +20,5 @@ mod replicas;
 mod schema;
 mod smoke;
 mod smtp;
+mod worker_processes;
 mod workers;

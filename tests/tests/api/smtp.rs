@@ -1,6 +1,9 @@
 //! A small SMTP server for the tests: it speaks enough of the protocol for lettre (EHLO, MAIL
 //! FROM, RCPT TO, DATA, RSET, NOOP, QUIT), records every message it accepts, and can be told to
-//! refuse the next few messages with a temporary failure.
+//! refuse the next few messages with a temporary failure. Started with a delay, it takes about that
+//! long to answer each message, so a sender can die with work in flight; a sender that hangs up
+//! before the answer has not sent the message (RFC 5321 §3.8: a closed connection cancels the
+//! pending transaction), as with a real server.
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,6 +25,16 @@ impl Mail {
         self.data.lines().find_map(|l| l.strip_prefix("Subject: ")).map(|s| s.trim().to_owned()).unwrap_or_default()
     }
 
+    /// The Message-ID header's value (`<…@oms>`): one per notification, so a message sent twice
+    /// is recognisably the same message.
+    pub fn message_id(&self) -> String {
+        self.data
+            .lines()
+            .find_map(|l| l.split_once(':').filter(|(name, _)| name.eq_ignore_ascii_case("Message-ID")))
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    }
+
     /// The message with quoted-printable soft breaks undone, to search its text.
     pub fn text(&self) -> String {
         self.data.replace("=\r\n", "").replace("=3D", "=")
@@ -32,6 +45,8 @@ impl Mail {
 struct State {
     mails: Vec<Mail>,
     refuse_next: usize,
+    /// How long the server takes to answer a message's data.
+    delay: Duration,
 }
 
 /// A running SMTP listener; it stops with the test's runtime.
@@ -43,9 +58,15 @@ pub struct SmtpServer {
 
 impl SmtpServer {
     pub async fn start() -> SmtpServer {
+        Self::start_with_delay(Duration::ZERO).await
+    }
+
+    /// A server that takes from half to one and a half times `delay` to accept each message, at
+    /// random, so that concurrent senders do not move in step.
+    pub async fn start_with_delay(delay: Duration) -> SmtpServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind SMTP");
         let port = listener.local_addr().expect("addr").port();
-        let state = Arc::new(Mutex::new(State::default()));
+        let state = Arc::new(Mutex::new(State { delay, ..State::default() }));
         let s = state.clone();
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
@@ -84,6 +105,13 @@ impl SmtpServer {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// From half to one and a half times `delay`.
+fn jittered(delay: Duration) -> Duration {
+    let span = u64::try_from(delay.as_micros()).unwrap_or(u64::MAX).max(1);
+    let random = (uuid::Uuid::new_v4().as_u128() % u128::from(span)) as u64;
+    delay / 2 + Duration::from_micros(random)
 }
 
 fn address(arg: &str) -> String {
@@ -136,6 +164,16 @@ async fn session(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) {
                 }
                 let l = line.strip_prefix('.').unwrap_or(&line);
                 data.push_str(l);
+            }
+            let delay = jittered(state.lock().expect("lock").delay);
+            if !delay.is_zero() {
+                let hung_up = tokio::select! {
+                    () = tokio::time::sleep(delay) => false,
+                    read = lines.fill_buf() => read.map_or(true, |b| b.is_empty()),
+                };
+                if hung_up {
+                    return;
+                }
             }
             let mut s = state.lock().expect("lock");
             if s.refuse_next > 0 {

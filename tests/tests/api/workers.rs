@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::helpers::{Backend, TestApp};
 use crate::smtp::SmtpServer;
 
-fn redis_url() -> String {
+pub(crate) fn redis_url() -> String {
     std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
