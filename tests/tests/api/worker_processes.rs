@@ -267,3 +267,39 @@ async fn c_three_relays_and_three_workers_run_each_job_once() {
     assert!(relayed.iter().filter(|n| **n > 0).count() >= 2, "relays that moved rows: {relayed:?}");
     println!("emails sent per process {sent:?}; relay passes that moved rows per process {relayed:?}");
 }
+
+/// Redis restarts with its data (from a snapshot, as with persistence): the workers are still
+/// registered there under their names and look alive. Each worker whose connection broke starts
+/// again, and must not be refused as its own live double (with a heartbeat of 10 min, as here,
+/// that refusal would last 30 min): every job placed while Redis was away runs once it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d_redis_restarted_with_its_data_takes_the_workers_back() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let smtp = SmtpServer::start().await;
+    let mut redis = RedisServer::start().await;
+    stock(&app, 100).await;
+    let oms = Oms::new(app.database_url(), &app.jwt_secret())
+        .with("REDIS_URL", &redis.url())
+        .with("SMTP_URL", &smtp.url())
+        .with("OMS_POLL_INTERVAL_MS", "50")
+        .with("OMS_HEARTBEAT_SECS", "600");
+    let (mut serve, address) = oms.serve("serve").await;
+    let api = Remote::new(address, app.admin());
+    let mut orders = place_and_confirm_remote(&api, (0..5).map(|i| customer("restart", i)).collect()).await;
+    smtp.wait_for(PATIENCE, "the first confirmations", |m| m.len() == 5).await;
+    all_jobs_succeed(&app, 10).await;
+
+    redis.save().await;
+    redis.stop();
+    orders.extend(place_and_confirm_remote(&api, (5..25).map(|i| customer("restart", i)).collect()).await);
+    assert_eq!(undispatched(&app).await, 40, "their jobs wait in the outbox");
+    redis.start_again().await;
+
+    smtp.wait_for(PATIENCE, "every confirmation", |m| m.len() >= orders.len()).await;
+    let runs = all_jobs_succeed(&app, 2 * orders.len()).await;
+    assert!(runs.iter().all(|r| r.attempts == 1), "each job ran once: {runs:?}");
+    let mails = smtp.mails();
+    assert_eq!(one_confirmation_each(&app, &orders, &mails).await, 0, "no message twice");
+    assert!(serve.log_lines_with("restarting worker") > 0, "the outage stopped the workers");
+    assert!(serve.is_running());
+}
