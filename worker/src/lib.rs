@@ -132,6 +132,14 @@ fn worker_name(queue_name: &str) -> String {
     format!("{queue_name}@{host}-{}-{}", std::process::id(), &nonce[..8])
 }
 
+/// The name of one run of a worker. A worker restarted after an error (its Redis connection
+/// broke) takes a new name: under the old one, which Redis may still list with a fresh
+/// heartbeat, it would be refused for three heartbeats, restarting in a tight loop. The old
+/// name's jobs in flight go back to the queue once it misses its heartbeats.
+fn run_name(worker: &str, restarts: usize) -> String {
+    if restarts == 0 { worker.to_owned() } else { format!("{worker}-run{restarts}") }
+}
+
 async fn handle(env: JobEnvelope, ctx: Data<Arc<JobContext>>) -> Result<(), BoxDynError> {
     handlers::run(&ctx.0, env).await.map_err(|e| Box::new(e) as BoxDynError)
 }
@@ -152,8 +160,8 @@ fn register(
     match backend {
         QueueBackend::Redis(conn) => {
             let conn = conn.clone();
-            monitor.register(move |_| {
-                WorkerBuilder::new(worker.clone())
+            monitor.register(move |restarts| {
+                WorkerBuilder::new(run_name(&worker, restarts))
                     .backend(QueueBackend::redis_storage(&conn, &name, concurrency, heartbeat).poll_with_interval(poll))
                     .data(ctx.clone())
                     .concurrency(concurrency)
@@ -162,8 +170,8 @@ fn register(
         }
         QueueBackend::Sqlite(pool) => {
             let pool = pool.clone();
-            monitor.register(move |_| {
-                WorkerBuilder::new(worker.clone())
+            monitor.register(move |restarts| {
+                WorkerBuilder::new(run_name(&worker, restarts))
                     .backend(
                         QueueBackend::sqlite_storage(&pool, &name, concurrency, heartbeat).poll_with_interval(poll),
                     )
