@@ -306,3 +306,33 @@ async fn d_redis_restarted_with_its_data_takes_the_workers_back() {
     assert!(serve.log_lines_with("restarting worker") > 0, "the outage stopped the workers");
     assert!(serve.is_running());
 }
+
+/// An idle worker keeps looking for jobs at its poll interval, even when one look takes longer
+/// than the interval (here 1 ms, shorter than any round trip to Redis): each job placed after
+/// the worker fell idle runs, without waiting for the next heartbeat (here 10 min).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e_an_idle_worker_keeps_looking_for_jobs() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let smtp = SmtpServer::start().await;
+    let keys = RedisKeys::new(redis_url());
+    stock(&app, 10).await;
+    let worker = Oms::new(app.database_url(), &app.jwt_secret())
+        .with("REDIS_URL", &keys.url)
+        .with("OMS_QUEUE_PREFIX", &keys.prefix)
+        .with("SMTP_URL", &smtp.url())
+        .with("OMS_POLL_INTERVAL_MS", "1")
+        .with("OMS_HEARTBEAT_SECS", "600")
+        .worker("worker");
+    eventually(PATIENCE, "the workers to register", || {
+        let ready = worker.log_lines_with("worker registered") >= 3;
+        async move { ready.then_some(()) }
+    })
+    .await;
+    for i in 0..5 {
+        // Idle for a while, then one job.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        place_and_confirm(&app, vec![customer("idle", i)]).await;
+        smtp.wait_for(PATIENCE, &format!("confirmation {}", i + 1), |m| m.len() == i + 1).await;
+    }
+    all_jobs_succeed(&app, 10).await;
+}
