@@ -162,7 +162,10 @@ fn register(
             let conn = conn.clone();
             monitor.register(move |restarts| {
                 WorkerBuilder::new(run_name(&worker, restarts))
-                    .backend(QueueBackend::redis_storage(&conn, &name, concurrency, heartbeat).poll_with_interval(poll))
+                    .backend(
+                        QueueBackend::redis_storage(&conn, &name, concurrency, heartbeat)
+                            .poll_with_strategy(queues::PollEvery::new(poll)),
+                    )
                     .data(ctx.clone())
                     .concurrency(concurrency)
                     .build(handle)
@@ -173,7 +176,8 @@ fn register(
             monitor.register(move |restarts| {
                 WorkerBuilder::new(run_name(&worker, restarts))
                     .backend(
-                        QueueBackend::sqlite_storage(&pool, &name, concurrency, heartbeat).poll_with_interval(poll),
+                        QueueBackend::sqlite_storage(&pool, &name, concurrency, heartbeat)
+                            .poll_with_strategy(queues::PollEvery::new(poll)),
                     )
                     .data(ctx.clone())
                     .concurrency(concurrency)

@@ -2,9 +2,12 @@
 //! own SQLite file otherwise. Every queue is named explicitly (the default name is a Rust type
 //! path, which a refactor would silently change).
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use apalis::prelude::TaskSink;
+use apalis::prelude::{PollSnapshot, PollStrategy, TaskSink};
 use apalis_redis::{ConnectionManager, RedisStorage};
 use apalis_sqlite::SqliteStorage;
 use domain::DatabaseConnection;
@@ -99,6 +102,42 @@ impl QueueBackend {
                 .heartbeat_interval(heartbeat)
                 .missed_heartbeats(MISSED_HEARTBEATS),
         )
+    }
+}
+
+/// How an idle worker looks for jobs: every `interval`, with the next look always armed.
+///
+/// apalis's `poll_with_interval` arms its next timer without polling it, so no waker is
+/// registered on it; when a fetch takes longer than the interval, nothing wakes the idle worker
+/// until its next heartbeat, and a job pushed meanwhile waits that long.
+pub struct PollEvery {
+    interval: Duration,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl PollEvery {
+    pub fn new(interval: Duration) -> PollEvery {
+        PollEvery { interval, timer: None }
+    }
+}
+
+impl Clone for PollEvery {
+    fn clone(&self) -> Self {
+        PollEvery::new(self.interval)
+    }
+}
+
+impl PollStrategy for PollEvery {
+    fn poll_drive(&mut self, cx: &mut Context<'_>, _: &PollSnapshot) -> Poll<Option<()>> {
+        let interval = self.interval;
+        let timer = self.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(interval)));
+        if timer.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        // The next tick, polled at once so that it wakes this worker.
+        timer.as_mut().reset(tokio::time::Instant::now() + interval);
+        let _ = timer.as_mut().poll(cx);
+        Poll::Ready(Some(()))
     }
 }
 
