@@ -156,3 +156,48 @@ pub fn involuntary_switches() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
     status.lines().find_map(|l| l.strip_prefix("nonvoluntary_ctxt_switches:")).and_then(|n| n.trim().parse().ok())
 }
+
+/// CPU time (user + system) spent so far by this process and by the PostgreSQL backends that
+/// serve `database` (their process titles name it), from /proc. Unlike wall time, the CPU a
+/// piece of work costs hardly changes when other work shares the cores, so it tells what the
+/// code costs on a busy machine. Zero where /proc is missing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CpuTime {
+    pub this_process: Duration,
+    pub postgres: Duration,
+}
+
+impl CpuTime {
+    pub fn now(database: &str) -> CpuTime {
+        let mut postgres = Duration::ZERO;
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let title = std::fs::read(path.join("cmdline")).unwrap_or_default();
+                let title = String::from_utf8_lossy(&title);
+                if title.starts_with("postgres:") && title.contains(database) {
+                    postgres += process_cpu(&path.join("stat"));
+                }
+            }
+        }
+        CpuTime { this_process: process_cpu(std::path::Path::new("/proc/self/stat")), postgres }
+    }
+
+    /// What was spent between `earlier` and `self`.
+    pub fn since(&self, earlier: &CpuTime) -> CpuTime {
+        CpuTime {
+            this_process: self.this_process.saturating_sub(earlier.this_process),
+            postgres: self.postgres.saturating_sub(earlier.postgres),
+        }
+    }
+}
+
+/// utime + stime of a /proc/<pid>/stat file, in the kernel's 100 Hz clock ticks.
+fn process_cpu(stat: &std::path::Path) -> Duration {
+    let Ok(text) = std::fs::read_to_string(stat) else { return Duration::ZERO };
+    // Fields after the command name in parentheses: state is the 3rd field, utime the 14th.
+    let Some((_, rest)) = text.rsplit_once(')') else { return Duration::ZERO };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}

@@ -12,7 +12,7 @@ use clap::Parser;
 use domain::auth::Role;
 use domain::jobs::{Job, JobStatus, NotificationEvent, RetryPolicy};
 use oms_api::{Application, Migrations, Settings};
-use oms_bench::{Latencies, human, machine_state};
+use oms_bench::{CpuTime, Latencies, human, machine_state};
 use oms_worker::WorkerSettings;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement, TransactionTrait};
 use serde_json::{Value, json};
@@ -103,7 +103,7 @@ async fn main() -> Res<()> {
     let admin = sea_orm::Database::connect(&args.postgres_url).await?;
     admin.execute_raw(Statement::from_string(sea_orm::DbBackend::Postgres, format!("CREATE DATABASE {name}"))).await?;
     let base = args.postgres_url.rsplit_once('/').map_or(args.postgres_url.as_str(), |(b, _)| b);
-    let result = run(&args, format!("{base}/{name}")).await;
+    let result = run(&args, format!("{base}/{name}"), &name).await;
     admin
         .execute_raw(Statement::from_string(
             sea_orm::DbBackend::Postgres,
@@ -114,7 +114,7 @@ async fn main() -> Res<()> {
     result
 }
 
-async fn run(args: &Args, database_url: String) -> Res<()> {
+async fn run(args: &Args, database_url: String, database: &str) -> Res<()> {
     let settings = Settings {
         database_url,
         bind: "127.0.0.1:0".to_owned(),
@@ -167,6 +167,7 @@ async fn run(args: &Args, database_url: String) -> Res<()> {
     println!("throughput run: {} orders placed in {}", ids.len(), human(started.elapsed()));
     let total = ids.len() * NotificationEvent::ALL.len();
     let mails_before = accepted.lock().map(|a| a.len()).unwrap_or(0);
+    let cpu_before = CpuTime::now(database);
     let t0 = Instant::now();
     let txn = db.begin().await?;
     for id in &ids {
@@ -188,12 +189,24 @@ async fn run(args: &Args, database_url: String) -> Res<()> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     let elapsed = t0.elapsed();
+    let cpu = CpuTime::now(database).since(&cpu_before);
     let mails = accepted.lock().map(|a| a.len()).unwrap_or(0) - mails_before;
     println!(
         "throughput: {done}/{total} notification jobs succeeded, {mails} emails accepted, in {} (outbox commit {}): {:.0} jobs/s",
         human(elapsed),
         human(committed),
         done as f64 / elapsed.as_secs_f64()
+    );
+    // What a job costs in CPU, whatever else runs: the bound on an otherwise idle machine.
+    let per_job = |d: Duration| d / u32::try_from(done.max(1)).unwrap_or(u32::MAX);
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let cost = per_job(cpu.this_process + cpu.postgres);
+    println!(
+        "CPU per job: {} in this process (relay, workers, SMTP listener, the polling) + {} in its PostgreSQL backends = {}: at most {:.0} jobs/s on {cores} idle cores (Redis not counted)",
+        human(per_job(cpu.this_process)),
+        human(per_job(cpu.postgres)),
+        human(cost),
+        cores as f64 / cost.as_secs_f64().max(1e-9)
     );
 
     // 2. Latency at a fixed rate.
