@@ -39,6 +39,8 @@ pub async fn add(manager: &SchemaManager<'_>, table: &str, column: &str, values:
 }
 
 /// Replaces the check on `table.column` with one allowing exactly `values` (the whole list).
+/// Call it from a migration whose `use_transaction` is `Some(true)`: on SQLite the triggers must
+/// be dropped and created on one connection (see `m20261125_000014_order_changed_event`).
 pub async fn replace(manager: &SchemaManager<'_>, table: &str, column: &str, values: &[&str]) -> Result<(), DbErr> {
     let db = manager.get_connection();
     let name = name(table, column);

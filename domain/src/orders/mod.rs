@@ -1,11 +1,13 @@
 //! Orders: capture, the status rules, changes and reading them back.
 mod capture;
+mod change;
 pub(crate) mod events;
 mod lifecycle;
 mod query;
 pub(crate) mod status;
 
 pub use capture::{BackorderPolicy, LineInput, MAX_LINES, PlaceOrder, ShippingAddressInput, place_order};
+pub use change::{Change, ChangedOrder, MAX_CHANGES, OrderChange, commit_order_change, preview_order_change};
 pub use entities::enums::OrderEventKind;
 pub use events::{OrderEventKindRules, record_event};
 pub use lifecycle::{cancel_order, confirm_order};

@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod capacity;
+mod changes;
 mod concurrency;
 mod dom;
 mod edge;
