@@ -374,6 +374,40 @@ async fn a_quantity_decrease_releases_its_stock(backend: Backend) {
 }
 on_both_backends!(a_quantity_decrease_releases_its_stock);
 
+/// Rugs are scarce (two, in Paris): an order holding both gives one up, and the order waiting
+/// for a rug gets it. An order placed to wait for stock takes an added line nothing can fill as a
+/// backorder rather than a refusal.
+#[tokio::test]
+async fn units_given_up_go_to_a_waiting_backorder() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    shop(&app).await;
+    let holder = order(&app, json!([{ "sku": "RUG", "quantity": 2 }])).await;
+    let mut waits = ship_to_paris("bo@example.com", json!([{ "sku": "RUG", "quantity": 1 }]));
+    waits["backorderPolicy"] = json!("BACKORDER");
+    let waiting = app.placed_routed(waits).await;
+    assert_eq!(waiting["lines"][0]["backorderedQuantity"], 1);
+
+    let fewer = json!([{ "changeQuantity": { "orderLineId": line_id(&holder, "RUG"), "quantity": 1 } }]);
+    committed(&app, &holder, 1, fewer).await;
+    let filled = app.routed_order(&id(&waiting)).await;
+    assert_eq!(filled["lines"][0]["allocatedQuantity"], 1, "{filled}");
+    assert_eq!(filled["lines"][0]["backorderedQuantity"], 0);
+    assert_eq!(app.audit().await.reserved, 2);
+
+    // The waiting order adds a vase nobody stocks: it waits for it too.
+    let version = filled["version"].as_i64().expect("version");
+    let vase = committed(&app, &waiting, version, json!([{ "addLine": { "sku": "VASE", "quantity": 1 } }])).await;
+    let line = vase["lines"].as_array().and_then(|l| l.last()).expect("the vase");
+    assert_eq!((line["sku"].as_str(), line["backorderedQuantity"].as_i64()), (Some("VASE"), Some(1)));
+    assert_eq!(kinds(&vase).last(), Some(&"BACKORDERED"));
+    // Removing it gives nothing back to the shelves: it held nothing.
+    let version = vase["version"].as_i64().expect("version");
+    let gone = committed(&app, &waiting, version, json!([{ "removeLine": { "orderLineId": id(line) } }])).await;
+    let line = gone["lines"].as_array().and_then(|l| l.last()).expect("the vase");
+    assert_eq!((line["cancelledQuantity"].as_i64(), line["backorderedQuantity"].as_i64()), (Some(1), Some(0)));
+    assert_eq!(app.audit().await.reserved, 2);
+}
+
 // ---- 5. A new destination ---------------------------------------------------------------------
 
 async fn a_new_destination_reroutes_the_unshipped_lines(backend: Backend) {
@@ -484,6 +518,8 @@ async fn customers_change_their_own_orders_until_fulfilment_starts() {
     let placed = app.placed(&cleo, own_order(json!([{ "sku": "LAMP", "quantity": 1 }]))).await;
     let add = |version: i64| input(&placed, version, json!([{ "addLine": { "sku": "BOOK", "quantity": 1 } }]));
 
+    let shown = preview(&app, &cleo, &placed, 1, json!([{ "addLine": { "sku": "BOOK", "quantity": 1 } }])).await;
+    assert_eq!(shown["preview"]["newRouting"], json!([{ "locationCode": "WH-LILLE", "sku": "BOOK", "quantity": 1 }]));
     let own = app.gql(Some(&cleo), CUSTOMER_COMMIT, add(1)).await;
     assert_eq!(own["data"]["commitOrderChange"]["userErrors"], json!([]), "{own}");
     assert_eq!(own["data"]["commitOrderChange"]["order"]["version"], 2);
