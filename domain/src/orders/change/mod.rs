@@ -68,7 +68,7 @@ pub async fn preview_order_change(
     change: &OrderChange,
 ) -> DomainResult<ChangedOrder> {
     let checked = authorise_and_check(actor, change)?;
-    let (changed, _) = retry_once(|| run(db, actor, change, &checked, false)).await?;
+    let (changed, _) = retry_once(|| run(db, actor, change, &checked, Finish::RollBack)).await?;
     Ok(changed)
 }
 
@@ -81,7 +81,7 @@ pub async fn commit_order_change(
     change: &OrderChange,
 ) -> DomainResult<ChangedOrder> {
     let checked = authorise_and_check(actor, change)?;
-    let (changed, freed) = retry_once(|| run(db, actor, change, &checked, true)).await?;
+    let (changed, freed) = retry_once(|| run(db, actor, change, &checked, Finish::Commit)).await?;
     fill_after(db, &Freed { products: freed, ..Freed::default() }).await;
     tracing::info!(number = %changed.order.number, version = changed.order.version, "order changed");
     Ok(changed)
@@ -96,6 +96,13 @@ fn authorise_and_check(actor: &Actor, change: &OrderChange) -> DomainResult<Chec
     request::check(change)
 }
 
+/// How a change's transaction ends: a commit keeps it, a preview rolls it back.
+#[derive(Debug, Clone, Copy)]
+enum Finish {
+    Commit,
+    RollBack,
+}
+
 /// One attempt: every step in one transaction, committed or (a preview) rolled back. Returns the
 /// order as changed and the products whose stock the change gave back.
 async fn run(
@@ -103,7 +110,7 @@ async fn run(
     actor: &Actor,
     input: &OrderChange,
     checked: &Checked,
-    commit: bool,
+    finish: Finish,
 ) -> DomainResult<(ChangedOrder, Vec<Uuid>)> {
     let txn = begin_write(db).await?;
     let now = Utc::now();
@@ -132,14 +139,7 @@ async fn run(
     let field = if checked.moves() { vec!["changes".to_owned(), index.to_string(), kind.to_owned()] } else { vec![] };
     let field: Vec<&str> = field.iter().map(String::as_str).collect();
     let priced = price::price(&txn, &changed, &plan, &current.fos, decision.as_ref(), &promo, &field).await?;
-    let totals = priced.totals;
-    changed.subtotal_minor = totals.subtotal;
-    changed.discount_minor = totals.discount;
-    changed.shipping_minor = totals.shipping;
-    changed.tax_minor = totals.tax;
-    changed.total_minor = totals.total;
-    changed.promo_code = promo.kept.as_ref().map(|p| p.code.clone());
-    changed.promotion_id = promo.kept.as_ref().map(|p| p.id);
+    priced.apply(&mut changed, &promo);
 
     let message = describe(&order, &changed, checked, &plan);
     let decided = write::Decided {
@@ -153,26 +153,7 @@ async fn run(
     };
     write::write(&txn, actor, decided, now).await?;
 
-    let outcome = ChangedOrder {
-        order: order::Entity::find_by_id(order.id)
-            .one(&txn)
-            .await?
-            .ok_or_else(|| DomainError::not_found(&["orderId"], "order"))?,
-        lines: order_line::Entity::find()
-            .filter(order_line::Column::OrderId.eq(order.id))
-            .order_by_asc(order_line::Column::LineNo)
-            .all(&txn)
-            .await?,
-        from_version: order.version,
-        previous_totals: Totals {
-            subtotal: order.subtotal_minor,
-            discount: order.discount_minor,
-            shipping: order.shipping_minor,
-            tax: order.tax_minor,
-            total: order.total_minor,
-        },
-        decision,
-    };
+    let outcome = read_back(&txn, &order, decision).await?;
     let mut freed: Vec<Uuid> = current
         .fo_lines
         .iter()
@@ -181,12 +162,36 @@ async fn run(
         .collect();
     freed.sort();
     freed.dedup();
-    if commit {
-        txn.commit().await?;
-    } else {
-        txn.rollback().await?;
+    match finish {
+        Finish::Commit => txn.commit().await?,
+        Finish::RollBack => txn.rollback().await?,
     }
     Ok((outcome, freed))
+}
+
+/// The order as the change left it, read in its transaction, with what it was before.
+async fn read_back(
+    txn: &DatabaseTransaction,
+    before: &order::Model,
+    decision: Option<Decision>,
+) -> DomainResult<ChangedOrder> {
+    let order = order::Entity::find_by_id(before.id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| DomainError::not_found(&["orderId"], "order"))?;
+    let lines = order_line::Entity::find()
+        .filter(order_line::Column::OrderId.eq(before.id))
+        .order_by_asc(order_line::Column::LineNo)
+        .all(txn)
+        .await?;
+    let previous_totals = Totals {
+        subtotal: before.subtotal_minor,
+        discount: before.discount_minor,
+        shipping: before.shipping_minor,
+        tax: before.tax_minor,
+        total: before.total_minor,
+    };
+    Ok(ChangedOrder { order, lines, from_version: before.version, previous_totals, decision })
 }
 
 /// Both results, or every problem either found; a fault wins over problems.

@@ -92,6 +92,17 @@ pub(super) struct Priced {
     pub(super) new_shipping: HashMap<Uuid, i64>,
 }
 
+impl Priced {
+    /// Writes the totals and the promotion on the order as it will be.
+    pub(super) fn apply(&self, changed: &mut order::Model, promo: &Promo) {
+        let t = self.totals;
+        (changed.subtotal_minor, changed.discount_minor, changed.shipping_minor) = (t.subtotal, t.discount, t.shipping);
+        (changed.tax_minor, changed.total_minor) = (t.tax, t.total);
+        changed.promo_code = promo.kept.as_ref().map(|p| p.code.clone());
+        changed.promotion_id = promo.kept.as_ref().map(|p| p.id);
+    }
+}
+
 /// Prices the changed order: the units still ordered at their lines' prices, the promotion,
 /// shipping (every shipment kept, and each new one at its location's rate when the goods ship)
 /// and tax where the goods go.
