@@ -12,36 +12,11 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::DomainResult;
-use crate::jobs::NotificationEvent;
+use crate::jobs::{Notification, NotificationEvent};
 use crate::money::Currency;
 use crate::orders::FulfillmentStatus;
 
-/// Where a notification stands.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum NotificationStatus {
-    /// Decided, not yet handed to the mail server (or a send is in progress).
-    Pending,
-    /// The mail server (or the outbox directory) accepted it.
-    Sent,
-    /// The last attempt failed; the job retries within its budget.
-    Failed,
-}
-
-impl NotificationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotificationStatus::Pending => "PENDING",
-            NotificationStatus::Sent => "SENT",
-            NotificationStatus::Failed => "FAILED",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<NotificationStatus> {
-        [NotificationStatus::Pending, NotificationStatus::Sent, NotificationStatus::Failed]
-            .into_iter()
-            .find(|n| n.as_str() == s)
-    }
-}
+pub use entities::enums::NotificationStatus;
 
 /// One line of the order as an email shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -49,6 +24,8 @@ pub struct EmailLine {
     pub sku: String,
     pub name: String,
     pub quantity: i32,
+    /// Units of `quantity` no longer ordered (an order change or a cancellation).
+    pub cancelled: i32,
     pub backordered: i32,
     pub unit_price: String,
     pub total: String,
@@ -104,11 +81,12 @@ pub enum Claim {
 
 /// Claims the (order, event) notification: creates its row on first sight; says to send unless
 /// it was already sent.
-pub async fn claim(db: &DatabaseConnection, order_id: Uuid, event: NotificationEvent) -> DomainResult<Claim> {
+pub async fn claim(db: &DatabaseConnection, notification: &Notification) -> DomainResult<Claim> {
+    let Notification { order_id, event, .. } = *notification;
     let Some(order) = order::Entity::find_by_id(order_id).one(db).await? else {
         return Ok(Claim::NoOrder);
     };
-    let dedupe_key = format!("{}:{}", event.kind(), order_id);
+    let dedupe_key = notification.dedupe_key();
     let now = Utc::now();
     notification::Entity::insert(notification::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -118,7 +96,7 @@ pub async fn claim(db: &DatabaseConnection, order_id: Uuid, event: NotificationE
         recipient: Set(order.customer_email.clone()),
         template: Set(event.kind().to_owned()),
         subject: Set(None),
-        status: Set(NotificationStatus::Pending.as_str().to_owned()),
+        status: Set(NotificationStatus::Pending),
         attempts: Set(0),
         error: Set(None),
         created_at: Set(now),
@@ -134,7 +112,7 @@ pub async fn claim(db: &DatabaseConnection, order_id: Uuid, event: NotificationE
         .col_expr(notification::Column::Attempts, Expr::col(notification::Column::Attempts).add(1))
         .col_expr(notification::Column::UpdatedAt, Expr::value(now))
         .filter(notification::Column::DedupeKey.eq(dedupe_key.as_str()))
-        .filter(notification::Column::Status.ne(NotificationStatus::Sent.as_str()))
+        .filter(notification::Column::Status.ne(NotificationStatus::Sent))
         .exec(db)
         .await?;
     if res.rows_affected == 0 {
@@ -158,7 +136,7 @@ pub async fn claim(db: &DatabaseConnection, order_id: Uuid, event: NotificationE
 pub async fn mark_sent(db: &DatabaseConnection, notification_id: Uuid, subject: &str) -> DomainResult<()> {
     let now = Utc::now();
     notification::Entity::update_many()
-        .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Sent.as_str()))
+        .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Sent))
         .col_expr(notification::Column::Subject, Expr::value(subject))
         .col_expr(notification::Column::Error, Expr::value(Option::<String>::None))
         .col_expr(notification::Column::SentAt, Expr::value(now))
@@ -173,11 +151,11 @@ pub async fn mark_sent(db: &DatabaseConnection, notification_id: Uuid, subject: 
 pub async fn mark_failed(db: &DatabaseConnection, notification_id: Uuid, error: &str) -> DomainResult<()> {
     let error: String = error.chars().take(2000).collect();
     notification::Entity::update_many()
-        .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Failed.as_str()))
+        .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Failed))
         .col_expr(notification::Column::Error, Expr::value(error))
         .col_expr(notification::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(notification::Column::Id.eq(notification_id))
-        .filter(notification::Column::Status.ne(NotificationStatus::Sent.as_str()))
+        .filter(notification::Column::Status.ne(NotificationStatus::Sent))
         .exec(db)
         .await?;
     Ok(())
@@ -212,6 +190,7 @@ async fn email_context(
             sku: l.sku,
             name: l.name,
             quantity: l.quantity,
+            cancelled: l.cancelled_quantity,
             backordered: l.backordered_quantity,
             unit_price: money(l.unit_price_minor),
             total: money(l.line_total_minor),

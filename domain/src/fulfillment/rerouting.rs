@@ -14,7 +14,7 @@ use crate::allocation::{Giveback, Givebacks, plan_and_reserve};
 use crate::auth::Actor;
 use crate::error::{DomainError, DomainResult, ErrorCode, UserError};
 use crate::inventory::Cause;
-use crate::orders::{FulfillmentStatus as FS, record_event};
+use crate::orders::{FulfillmentStatus as FS, OrderEventKind, record_event};
 use crate::routing::{self, Demand, Destination};
 
 /// Checks the short picks of a rejection against what the fulfilment order holds and turns the
@@ -97,7 +97,7 @@ pub(super) async fn reroute(
         },
     };
     let message = format!("{code} rejected its part of {}: {reason}", order.number);
-    record_event(txn, order.id, "FULFILLMENT_REJECTED", actor, message, None).await?;
+    record_event(txn, order.id, OrderEventKind::FulfillmentRejected, actor, message, None).await?;
 
     // What to route again, per order line and per product.
     let needs: Vec<LineNeed> = held
@@ -150,7 +150,7 @@ pub(super) async fn reroute(
             .exec(txn)
             .await?;
     }
-    let kind = if decision.is_complete() { "REROUTED" } else { "BACKORDERED" };
+    let kind = if decision.is_complete() { OrderEventKind::Rerouted } else { OrderEventKind::Backordered };
     if !decision.is_complete() {
         let job = crate::jobs::Job::notify(order.id, crate::jobs::NotificationEvent::OrderBackordered);
         crate::outbox::enqueue_job(txn, &job).await?;

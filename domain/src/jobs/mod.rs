@@ -60,10 +60,12 @@ pub enum NotificationEvent {
     OrderPickedUp,
     OrderDelivered,
     OrderCancelled,
+    /// An agent or the customer changed the order; told once per version it reached.
+    OrderChanged,
 }
 
 impl NotificationEvent {
-    pub const ALL: [NotificationEvent; 8] = [
+    pub const ALL: [NotificationEvent; 9] = [
         NotificationEvent::OrderConfirmed,
         NotificationEvent::OrderBackordered,
         NotificationEvent::OrderExpired,
@@ -72,6 +74,7 @@ impl NotificationEvent {
         NotificationEvent::OrderPickedUp,
         NotificationEvent::OrderDelivered,
         NotificationEvent::OrderCancelled,
+        NotificationEvent::OrderChanged,
     ];
 
     /// The job kind on the outbox row, which is also the template's name.
@@ -85,6 +88,7 @@ impl NotificationEvent {
             NotificationEvent::OrderPickedUp => "order_picked_up",
             NotificationEvent::OrderDelivered => "order_delivered",
             NotificationEvent::OrderCancelled => "order_cancelled",
+            NotificationEvent::OrderChanged => "order_changed",
         }
     }
 
@@ -104,6 +108,20 @@ impl NotificationEvent {
 pub struct Notification {
     pub order_id: Uuid,
     pub event: NotificationEvent,
+    /// The order version an event that may happen many times (an order changed) is about: each
+    /// version is told once. `None` for events that happen once per order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
+}
+
+impl Notification {
+    /// At most one email per cause: `kind:order`, or `kind:order:version` for a repeatable event.
+    pub fn dedupe_key(&self) -> String {
+        match self.version {
+            Some(version) => format!("{}:{}:{version}", self.event.kind(), self.order_id),
+            None => format!("{}:{}", self.event.kind(), self.order_id),
+        }
+    }
 }
 
 /// Every kind of job.
@@ -131,11 +149,19 @@ pub enum JobParseError {
 #[serde(rename_all = "camelCase")]
 struct OrderPayload {
     order_id: Uuid,
+    #[serde(default)]
+    version: Option<i32>,
 }
 
 impl Job {
     pub fn notify(order_id: Uuid, event: NotificationEvent) -> Job {
-        Job::Notify(Notification { order_id, event })
+        Job::Notify(Notification { order_id, event, version: None })
+    }
+
+    /// Emails the customer about an event that may happen many times, once for each `version`
+    /// of the order it produced.
+    pub fn notify_version(order_id: Uuid, event: NotificationEvent, version: i32) -> Job {
+        Job::Notify(Notification { order_id, event, version: Some(version) })
     }
 
     pub fn queue(&self) -> Queue {
@@ -163,25 +189,36 @@ impl Job {
     /// At most one job per cause: `kind:order`. The same spelling the string calls used, so a
     /// row written either way dedupes against the other.
     pub fn dedupe_key(&self) -> String {
-        format!("{}:{}", self.kind(), self.order_id())
+        match self {
+            Job::Notify(n) => n.dedupe_key(),
+            Job::ReleaseOrder { .. } => format!("{}:{}", self.kind(), self.order_id()),
+        }
     }
 
     /// The outbox row's payload.
     pub fn payload(&self) -> serde_json::Value {
-        serde_json::json!({ "orderId": self.order_id() })
+        match self {
+            Job::Notify(Notification { version: Some(version), .. }) => {
+                serde_json::json!({ "orderId": self.order_id(), "version": version })
+            }
+            _ => serde_json::json!({ "orderId": self.order_id() }),
+        }
     }
 
     /// Reads an outbox row back into its job.
     pub fn from_row(queue: &str, kind: &str, payload: &str) -> Result<Job, JobParseError> {
         let q = Queue::parse(queue).ok_or_else(|| JobParseError::UnknownQueue(queue.to_owned()))?;
         let bad = |reason: String| JobParseError::BadPayload { kind: kind.to_owned(), reason };
-        let order_id = || -> Result<Uuid, JobParseError> {
-            serde_json::from_str::<OrderPayload>(payload).map(|p| p.order_id).map_err(|e| bad(e.to_string()))
+        let read = || -> Result<OrderPayload, JobParseError> {
+            serde_json::from_str::<OrderPayload>(payload).map_err(|e| bad(e.to_string()))
         };
         let job = match (q, kind) {
-            (Queue::Fulfillment, "release_order") => Job::ReleaseOrder { order_id: order_id()? },
+            (Queue::Fulfillment, "release_order") => Job::ReleaseOrder { order_id: read()?.order_id },
             (Queue::Notification, kind) => match NotificationEvent::parse(kind) {
-                Some(event) => Job::notify(order_id()?, event),
+                Some(event) => {
+                    let OrderPayload { order_id, version } = read()?;
+                    Job::Notify(Notification { order_id, event, version })
+                }
                 None => return Err(JobParseError::UnknownKind { queue: queue.to_owned(), kind: kind.to_owned() }),
             },
             _ => return Err(JobParseError::UnknownKind { queue: queue.to_owned(), kind: kind.to_owned() }),

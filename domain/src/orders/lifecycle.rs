@@ -6,6 +6,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
+use super::OrderEventKind;
 use super::events::record_event;
 use super::query::visible;
 use super::status::{FulfillmentStatus, FulfillmentStatusRules, OrderStatus};
@@ -89,8 +90,15 @@ async fn confirm_once(
         .filter(fulfillment_order::Column::Status.eq(FulfillmentStatus::Pending))
         .exec(&txn)
         .await?;
-    record_event(&txn, order_id, "ORDER_CONFIRMED", actor, format!("Order {} confirmed", confirmed.number), None)
-        .await?;
+    record_event(
+        &txn,
+        order_id,
+        OrderEventKind::OrderConfirmed,
+        actor,
+        format!("Order {} confirmed", confirmed.number),
+        None,
+    )
+    .await?;
     let payload = serde_json::json!({ "orderId": order_id });
     outbox::enqueue(&txn, queue::FULFILLMENT, "release_order", payload.clone(), format!("release_order:{order_id}"))
         .await?;
@@ -191,7 +199,7 @@ async fn cancel_once(
     record_event(
         &txn,
         order_id,
-        "ORDER_CANCELLED",
+        OrderEventKind::OrderCancelled,
         actor,
         format!("Order {} cancelled: {reason}", cancelled.number),
         Some(serde_json::json!({ "reason": reason })),

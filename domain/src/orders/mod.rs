@@ -1,18 +1,21 @@
 //! Orders: capture, the status rules, changes and reading them back.
 mod capture;
+mod change;
 pub(crate) mod events;
 mod lifecycle;
 mod query;
 pub(crate) mod status;
 
 pub use capture::{BackorderPolicy, LineInput, MAX_LINES, PlaceOrder, ShippingAddressInput, place_order};
-pub use events::record_event;
+pub use change::{Change, ChangedOrder, MAX_CHANGES, OrderChange, commit_order_change, preview_order_change};
+pub use entities::enums::OrderEventKind;
+pub use events::{OrderEventKindRules, record_event};
 pub use lifecycle::{cancel_order, confirm_order};
-pub use query::{CUSTOMER_FACING_EVENTS, check_routing_visible, reject_reason_for, timeline_for};
 pub use query::{
     OrderFilter, events_for_orders, fulfillment_lines_for, fulfillment_orders_for_orders, get_order,
     get_order_by_number, lines_for_orders, list_orders,
 };
+pub use query::{check_routing_visible, reject_reason_for, timeline_for};
 pub use status::{
     Channel, DeliveryMethod, FulfillmentStatus, FulfillmentStatusRules, OrderStatus, OrderStatusRules,
     derive_order_status,

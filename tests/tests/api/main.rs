@@ -6,6 +6,7 @@ mod processes;
 
 mod access;
 mod capacity;
+mod changes;
 mod concurrency;
 mod dom;
 mod edge;
