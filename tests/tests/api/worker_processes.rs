@@ -11,6 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use domain::jobs::JobStatus;
 use entities::{job, notification, outbox_message};
 use futures::StreamExt;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -90,7 +91,7 @@ async fn job_runs(app: &TestApp) -> Vec<job::Model> {
 async fn all_jobs_succeed(app: &TestApp, jobs: usize) -> Vec<job::Model> {
     eventually(PATIENCE, &format!("{jobs} jobs recorded SUCCEEDED"), || async {
         let runs = job_runs(app).await;
-        let done = runs.len() == jobs && runs.iter().all(|r| r.status == "SUCCEEDED");
+        let done = runs.len() == jobs && runs.iter().all(|r| r.status == JobStatus::Succeeded);
         (done && undispatched(app).await == 0).then_some(runs)
     })
     .await
