@@ -11,6 +11,7 @@ mod m20261125_000006_location_capacity;
 mod m20261125_000007_pickup_attempts_and_backorders;
 mod m20261125_000008_jobs_and_notifications;
 mod m20261125_000009_enum_checks;
+mod m20261125_000011_scheduled_fulfilment;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_pickup_attempts_and_backorders::Migration),
             Box::new(m20261125_000008_jobs_and_notifications::Migration),
             Box::new(m20261125_000009_enum_checks::Migration),
+            Box::new(m20261125_000011_scheduled_fulfilment::Migration),
         ]
     }
 }

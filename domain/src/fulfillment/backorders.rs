@@ -1,7 +1,8 @@
 //! Backorders: units an order waits for because nothing could fill them. Whenever stock frees
-//! (a receipt, a positive adjustment, lower safety stock, a cancellation, a rejection), the
-//! waiting orders for those products are offered it, oldest order first, through the router like
-//! any placement: channel rules, ship-from-store, capacity and `allowSplit` apply.
+//! (a receipt, a positive adjustment, lower safety stock, a cancellation, an expiry, a rejection,
+//! a missed acceptance deadline), the change writes a `fill_backorders` job ([`offer`]); the job
+//! offers the stock to the waiting orders for those products, oldest order first, through the
+//! router like any placement: channel rules, ship-from-store, capacity and `allowSplit` apply.
 //!
 //! Each order is filled in its own transaction that locks the order first (see
 //! [`crate::locks`]) and reads what is still backordered at that moment, so two fills at once
@@ -11,7 +12,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use entities::{inventory_level, location, order, order_line};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::creation::{LineNeed, create_fulfillment_orders, shares, status_for_new_work};
@@ -26,7 +27,8 @@ use crate::orders::OrderStatus;
 use crate::{locks, routing};
 
 /// Stock that just freed, and where.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Freed {
     /// The products whose stock freed.
     pub products: Vec<Uuid>,
@@ -38,18 +40,14 @@ pub struct Freed {
     pub except_order: Option<Uuid>,
 }
 
-/// Offers freed stock to the orders waiting for it, after the change that freed it has
-/// committed. A failure is logged, not returned: the change itself succeeded, and the next
-/// change that frees stock offers it again.
-pub async fn fill_after(db: &DatabaseConnection, freed: &Freed) {
+/// Offers freed stock to the orders waiting for it: a job, written in the transaction of the
+/// change that freed it, so the offer exists exactly when the change committed and the change
+/// itself never waits on the queue of waiting orders.
+pub async fn offer<C: ConnectionTrait>(txn: &C, freed: Freed) -> DomainResult<()> {
     if freed.products.is_empty() {
-        return;
+        return Ok(());
     }
-    match fill(db, &Actor::System, freed).await {
-        Ok(0) => {}
-        Ok(filled) => tracing::info!(filled, "backorders filled"),
-        Err(e) => tracing::error!(error = %e, "filling backorders failed; the next stock change retries"),
-    }
+    crate::outbox::enqueue_job(txn, &crate::jobs::Job::fill_backorders(freed)).await
 }
 
 /// Fills what it can of the orders waiting for the freed products, oldest order first; returns

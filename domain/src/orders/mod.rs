@@ -1,13 +1,17 @@
 //! Orders: capture, the status rules, changes and reading them back.
 mod capture;
+pub mod confirmation;
 pub(crate) mod events;
+mod expiry;
 mod lifecycle;
 mod query;
 pub(crate) mod status;
+mod unwinding;
 
 pub use capture::{BackorderPolicy, LineInput, MAX_LINES, PlaceOrder, ShippingAddressInput, place_order};
 pub use events::record_event;
-pub use lifecycle::{cancel_order, confirm_order};
+pub use expiry::expire_due;
+pub use lifecycle::{cancel_order, confirm_automatically, confirm_order};
 pub use query::{CUSTOMER_FACING_EVENTS, check_routing_visible, reject_reason_for, timeline_for};
 pub use query::{
     OrderFilter, events_for_orders, fulfillment_lines_for, fulfillment_orders_for_orders, get_order,
