@@ -250,8 +250,10 @@ async fn a_rejection_reroutes_then_backorders_then_fills_on_receipt(backend: Bac
     assert!(o["events"].as_array().expect("events").iter().any(|e| e["kind"] == "BACKORDERED"), "{o}");
     assert_eq!(app.sum("inventory_levels", "reserved").await, 0);
 
-    // Stock arrives: the backorder is filled and released to the receiving location.
+    // Stock arrives: the backorder is filled (by a job) and released to the receiving location.
+    let workers = app.start_workers();
     app.receive("A", "WH-MARSEILLE", 4).await;
+    app.settle().await;
     let o = app.routed_order(&id).await;
     assert_eq!(o["lines"][0]["backorderedQuantity"], 0, "{o}");
     assert_eq!(o["lines"][0]["allocatedQuantity"], 2);
@@ -287,6 +289,7 @@ async fn a_rejection_reroutes_then_backorders_then_fills_on_receipt(backend: Bac
         "shipped 2, one lost in Lille's short pick"
     );
     assert!(domain::inventory::ledger_discrepancies(&app.db).await.expect("audit").is_empty());
+    workers.stop().await;
 }
 
 on_both_backends!(a_rejection_reroutes_then_backorders_then_fills_on_receipt);
@@ -310,7 +313,9 @@ async fn backorders_fill_oldest_first_and_never_take_held_units() {
     let refused = app.place_routed(ship_to_paris("dom@example.com", json!([{ "sku": "A", "quantity": 1 }]))).await;
     assert_eq!(refused["userErrors"][0]["code"], "OUT_OF_STOCK");
 
+    let workers = app.start_workers();
     app.receive("A", "WH", 3).await;
+    app.settle().await;
     let first = app.routed_order(first["order"]["id"].as_str().expect("id")).await;
     let second = app.routed_order(second["order"]["id"].as_str().expect("id")).await;
     assert_eq!(first["lines"][0]["backorderedQuantity"], 0, "the oldest order is filled first");
@@ -318,6 +323,7 @@ async fn backorders_fill_oldest_first_and_never_take_held_units() {
     assert_eq!(second["lines"][0]["backorderedQuantity"], 1);
     assert_eq!(app.sum("inventory_levels", "reserved").await, 4);
     assert_eq!(app.sum("inventory_levels", "on_hand").await, 4);
+    workers.stop().await;
 }
 
 async fn concurrent_receipts_and_orders_never_double_allocate(backend: Backend) {
@@ -326,6 +332,8 @@ async fn concurrent_receipts_and_orders_never_double_allocate(backend: Backend) 
     app.create_location_at("WH-2", "WAREHOUSE", LILLE, false, true).await;
     app.create_product("A", "10.00").await;
     let agent = app.token(Role::Agent);
+    // The workers fill backorders while receipts and new orders race.
+    let workers = app.start_workers();
     // Twelve backordered orders of one unit each, then receipts and more orders all at once.
     for i in 0..12 {
         let mut input = ship_to_paris("dom@example.com", json!([{ "sku": "A", "quantity": 1 }]));
@@ -347,6 +355,7 @@ async fn concurrent_receipts_and_orders_never_double_allocate(backend: Backend) 
     for body in r.iter().chain(o.iter()) {
         assert!(body.get("errors").is_none(), "no request may fault: {body}");
     }
+    app.settle().await;
     let sold: i64 = o.iter().filter(|b| b["data"]["placeOrder"]["order"].is_object()).count() as i64;
     let allocated = app.sum("order_lines", "allocated_quantity").await;
     assert_eq!(app.sum("inventory_levels", "on_hand").await, 10);
@@ -359,6 +368,7 @@ async fn concurrent_receipts_and_orders_never_double_allocate(backend: Backend) 
         "backorders + fills add up"
     );
     assert!(domain::inventory::ledger_discrepancies(&app.db).await.expect("audit").is_empty());
+    workers.stop().await;
 }
 
 on_both_backends!(concurrent_receipts_and_orders_never_double_allocate, multi_thread);

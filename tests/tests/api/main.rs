@@ -1,4 +1,5 @@
 //! End-to-end tests of the OMS: real server, real PostgreSQL and SQLite, GraphQL over HTTP.
+mod background;
 mod documents;
 mod fixtures;
 mod helpers;
@@ -6,6 +7,7 @@ mod helpers;
 mod access;
 mod capacity;
 mod concurrency;
+mod confirmation;
 mod dom;
 mod edge;
 mod enum_checks;
@@ -16,6 +18,7 @@ mod inventory;
 mod lifecycle;
 mod loaders;
 mod replicas;
+mod scheduled;
 mod schema;
 mod smoke;
 mod smtp;
