@@ -16,32 +16,7 @@ use crate::jobs::NotificationEvent;
 use crate::money::Currency;
 use crate::orders::FulfillmentStatus;
 
-/// Where a notification stands.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum NotificationStatus {
-    /// Decided, not yet handed to the mail server (or a send is in progress).
-    Pending,
-    /// The mail server (or the outbox directory) accepted it.
-    Sent,
-    /// The last attempt failed; the job retries within its budget.
-    Failed,
-}
-
-impl NotificationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotificationStatus::Pending => "PENDING",
-            NotificationStatus::Sent => "SENT",
-            NotificationStatus::Failed => "FAILED",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<NotificationStatus> {
-        [NotificationStatus::Pending, NotificationStatus::Sent, NotificationStatus::Failed]
-            .into_iter()
-            .find(|n| n.as_str() == s)
-    }
-}
+pub use entities::enums::NotificationStatus;
 
 /// One line of the order as an email shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -118,7 +93,7 @@ pub async fn claim(db: &DatabaseConnection, order_id: Uuid, event: NotificationE
         recipient: Set(order.customer_email.clone()),
         template: Set(event.kind().to_owned()),
         subject: Set(None),
-        status: Set(NotificationStatus::Pending.as_str().to_owned()),
+        status: Set(NotificationStatus::Pending),
         attempts: Set(0),
         error: Set(None),
         created_at: Set(now),
@@ -134,7 +109,7 @@ pub async fn claim(db: &DatabaseConnection, order_id: Uuid, event: NotificationE
         .col_expr(notification::Column::Attempts, Expr::col(notification::Column::Attempts).add(1))
         .col_expr(notification::Column::UpdatedAt, Expr::value(now))
         .filter(notification::Column::DedupeKey.eq(dedupe_key.as_str()))
-        .filter(notification::Column::Status.ne(NotificationStatus::Sent.as_str()))
+        .filter(notification::Column::Status.ne(NotificationStatus::Sent))
         .exec(db)
         .await?;
     if res.rows_affected == 0 {
@@ -158,7 +133,7 @@ pub async fn claim(db: &DatabaseConnection, order_id: Uuid, event: NotificationE
 pub async fn mark_sent(db: &DatabaseConnection, notification_id: Uuid, subject: &str) -> DomainResult<()> {
     let now = Utc::now();
     notification::Entity::update_many()
-        .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Sent.as_str()))
+        .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Sent))
         .col_expr(notification::Column::Subject, Expr::value(subject))
         .col_expr(notification::Column::Error, Expr::value(Option::<String>::None))
         .col_expr(notification::Column::SentAt, Expr::value(now))
@@ -173,11 +148,11 @@ pub async fn mark_sent(db: &DatabaseConnection, notification_id: Uuid, subject: 
 pub async fn mark_failed(db: &DatabaseConnection, notification_id: Uuid, error: &str) -> DomainResult<()> {
     let error: String = error.chars().take(2000).collect();
     notification::Entity::update_many()
-        .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Failed.as_str()))
+        .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Failed))
         .col_expr(notification::Column::Error, Expr::value(error))
         .col_expr(notification::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(notification::Column::Id.eq(notification_id))
-        .filter(notification::Column::Status.ne(NotificationStatus::Sent.as_str()))
+        .filter(notification::Column::Status.ne(NotificationStatus::Sent))
         .exec(db)
         .await?;
     Ok(())

@@ -6,6 +6,7 @@
 //! the hex is HMAC-SHA256 with the location's secret over `"{t}.{body}"`. A receiver recomputes
 //! it and refuses old timestamps, so a captured request cannot be replayed later.
 use chrono::Utc;
+use entities::enums::WebhookDeliveryStatus;
 use entities::{
     fulfillment_order, fulfillment_order_line, location, location_webhook, order, order_line, webhook_delivery,
 };
@@ -134,7 +135,7 @@ pub async fn claim_release_deliveries(db: &DatabaseConnection, order_id: Uuid) -
             event: Set(RELEASED.to_owned()),
             dedupe_key: Set(key.clone()),
             url: Set(hook.url.clone()),
-            status: Set("PENDING".to_owned()),
+            status: Set(WebhookDeliveryStatus::Pending),
             attempts: Set(0),
             response_status: Set(None),
             error: Set(None),
@@ -150,7 +151,7 @@ pub async fn claim_release_deliveries(db: &DatabaseConnection, order_id: Uuid) -
             .col_expr(webhook_delivery::Column::Url, Expr::value(hook.url.clone()))
             .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now))
             .filter(webhook_delivery::Column::DedupeKey.eq(key.as_str()))
-            .filter(webhook_delivery::Column::Status.ne("DELIVERED"))
+            .filter(webhook_delivery::Column::Status.ne(WebhookDeliveryStatus::Delivered))
             .exec(db)
             .await?;
         if claimed.rows_affected == 0 {
@@ -222,7 +223,10 @@ pub async fn record_delivery(
     let delivered = error.is_none() && status.is_some_and(|s| (200..300).contains(&s));
     let now = Utc::now();
     let mut q = webhook_delivery::Entity::update_many()
-        .col_expr(webhook_delivery::Column::Status, Expr::value(if delivered { "DELIVERED" } else { "FAILED" }))
+        .col_expr(
+            webhook_delivery::Column::Status,
+            Expr::value(if delivered { WebhookDeliveryStatus::Delivered } else { WebhookDeliveryStatus::Failed }),
+        )
         .col_expr(webhook_delivery::Column::ResponseStatus, Expr::value(status.map(i32::from)))
         .col_expr(webhook_delivery::Column::Error, Expr::value(error.map(|e| e.chars().take(2000).collect::<String>())))
         .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now));

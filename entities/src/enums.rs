@@ -171,6 +171,85 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// What an entry of an order's timeline records.
+    OrderEventKind {
+        /// The order was captured.
+        OrderPlaced => "ORDER_PLACED",
+        /// The order was confirmed and released to its locations.
+        OrderConfirmed => "ORDER_CONFIRMED",
+        /// The order was cancelled.
+        OrderCancelled => "ORDER_CANCELLED",
+        /// Nobody confirmed the order in time: it was cancelled and its stock released.
+        OrderExpired => "ORDER_EXPIRED",
+        /// Some units wait for stock.
+        Backordered => "BACKORDERED",
+        /// Units that waited for stock were allocated.
+        BackorderFilled => "BACKORDER_FILLED",
+        /// A location accepted its fulfilment order.
+        FulfillmentAccepted => "FULFILLMENT_ACCEPTED",
+        /// A location packed its fulfilment order.
+        FulfillmentPacked => "FULFILLMENT_PACKED",
+        /// A location shipped its fulfilment order.
+        FulfillmentShipped => "FULFILLMENT_SHIPPED",
+        /// A fulfilment order was delivered.
+        FulfillmentDelivered => "FULFILLMENT_DELIVERED",
+        /// A location rejected its fulfilment order (or short-picked it).
+        FulfillmentRejected => "FULFILLMENT_REJECTED",
+        /// A location did not accept its fulfilment order by its deadline: it was routed
+        /// elsewhere, as a rejection would be.
+        FulfillmentTimedOut => "FULFILLMENT_TIMED_OUT",
+        /// Rejected units were routed to other locations.
+        Rerouted => "REROUTED",
+        /// The order waits at the store for the customer.
+        ReadyForPickup => "READY_FOR_PICKUP",
+        /// The order was handed over at the store.
+        PickedUp => "PICKED_UP",
+        /// The store issued a new pickup code.
+        PickupCodeReset => "PICKUP_CODE_RESET",
+    }
+);
+
+string_enum!(
+    /// Where a job stands, in our own run record.
+    JobStatus {
+        /// Handed to a queue, waiting for a worker.
+        Queued => "QUEUED",
+        /// A worker is on it.
+        Running => "RUNNING",
+        /// Failed; waits out its backoff in the outbox, then runs again.
+        Retrying => "RETRYING",
+        /// Done.
+        Succeeded => "SUCCEEDED",
+        /// Failed past its budget; kept with its last error until an admin retries it.
+        Failed => "FAILED",
+    }
+);
+
+string_enum!(
+    /// What became of an email.
+    NotificationStatus {
+        /// Decided, not yet handed to the mail server (or a send is in progress).
+        Pending => "PENDING",
+        /// The mail server (or the outbox directory) accepted it.
+        Sent => "SENT",
+        /// The last attempt failed; the job retries within its budget.
+        Failed => "FAILED",
+    }
+);
+
+string_enum!(
+    /// What became of a webhook POST.
+    WebhookDeliveryStatus {
+        /// Not yet answered with a 2xx.
+        Pending => "PENDING",
+        /// The receiver answered with a 2xx.
+        Delivered => "DELIVERED",
+        /// The last attempt failed; the job retries within its budget.
+        Failed => "FAILED",
+    }
+);
+
 /// Reads stored text that lives outside a typed column (a routing rule's JSON lists, say) as one
 /// of these enums; `None` when it is not one of its values.
 pub fn from_text<E: ActiveEnum<Value = String>>(text: &str) -> Option<E> {

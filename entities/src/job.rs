@@ -1,6 +1,8 @@
 //! One job's run record: its status, attempts and last error, keyed by the outbox dedupe key.
 use sea_orm::entity::prelude::*;
 
+use crate::enums::JobStatus;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "job_runs")]
 pub struct Model {
@@ -11,7 +13,7 @@ pub struct Model {
     pub queue: String,
     pub kind: String,
     pub payload: String,
-    pub status: String,
+    pub status: JobStatus,
     pub attempts: i32,
     pub max_attempts: i32,
     pub last_error: Option<String>,

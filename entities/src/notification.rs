@@ -1,6 +1,8 @@
 //! An email the system decided to send: to whom, from which template, and what became of it.
 use sea_orm::entity::prelude::*;
 
+use crate::enums::NotificationStatus;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "notifications")]
 pub struct Model {
@@ -13,7 +15,7 @@ pub struct Model {
     pub recipient: String,
     pub template: String,
     pub subject: Option<String>,
-    pub status: String,
+    pub status: NotificationStatus,
     pub attempts: i32,
     pub error: Option<String>,
     pub created_at: DateTimeUtc,

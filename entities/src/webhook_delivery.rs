@@ -1,6 +1,8 @@
 //! One webhook POST about a fulfilment order: where, what became of it.
 use sea_orm::entity::prelude::*;
 
+use crate::enums::WebhookDeliveryStatus;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "webhook_deliveries")]
 pub struct Model {
@@ -12,7 +14,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub dedupe_key: String,
     pub url: String,
-    pub status: String,
+    pub status: WebhookDeliveryStatus,
     pub attempts: i32,
     pub response_status: Option<i32>,
     pub error: Option<String>,

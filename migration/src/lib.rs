@@ -2,6 +2,7 @@
 //! portable schema helpers are used (no arrays, no native enums: enums are short strings).
 pub use sea_orm_migration::prelude::*;
 
+pub mod checks;
 mod m20261125_000001_catalog_and_inventory;
 mod m20261125_000002_orders;
 mod m20261125_000003_platform;
@@ -11,6 +12,7 @@ mod m20261125_000006_location_capacity;
 mod m20261125_000007_pickup_attempts_and_backorders;
 mod m20261125_000008_jobs_and_notifications;
 mod m20261125_000009_enum_checks;
+mod m20261125_000010_event_kind_and_run_status_checks;
 mod m20261125_000011_scheduled_fulfilment;
 
 pub struct Migrator;
@@ -28,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_pickup_attempts_and_backorders::Migration),
             Box::new(m20261125_000008_jobs_and_notifications::Migration),
             Box::new(m20261125_000009_enum_checks::Migration),
+            Box::new(m20261125_000010_event_kind_and_run_status_checks::Migration),
             Box::new(m20261125_000011_scheduled_fulfilment::Migration),
         ]
     }

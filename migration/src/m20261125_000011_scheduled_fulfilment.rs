@@ -1,10 +1,33 @@
 //! Scheduled fulfilment work: how each channel's orders are confirmed (at once, or by an agent)
 //! and how long an unconfirmed order may hold its stock; how long a location's associates have
-//! to accept a released fulfilment order, and when each one was released.
+//! to accept a released fulfilment order, and when each one was released. Two new timeline
+//! kinds: ORDER_EXPIRED and FULFILLMENT_TIMED_OUT.
 use sea_orm_migration::{prelude::*, schema::*};
+
+use crate::checks;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
+
+/// Every timeline kind: migration 000010's list and the two the scheduled jobs write.
+const ORDER_EVENT_KINDS: &[&str] = &[
+    "ORDER_PLACED",
+    "ORDER_CONFIRMED",
+    "ORDER_CANCELLED",
+    "ORDER_EXPIRED",
+    "BACKORDERED",
+    "BACKORDER_FILLED",
+    "FULFILLMENT_ACCEPTED",
+    "FULFILLMENT_PACKED",
+    "FULFILLMENT_SHIPPED",
+    "FULFILLMENT_DELIVERED",
+    "FULFILLMENT_REJECTED",
+    "FULFILLMENT_TIMED_OUT",
+    "REROUTED",
+    "READY_FOR_PICKUP",
+    "PICKED_UP",
+    "PICKUP_CODE_RESET",
+];
 
 #[derive(DeriveIden)]
 enum ChannelConfirmationRules {
@@ -95,6 +118,7 @@ impl MigrationTrait for Migration {
              WHERE status = 'RELEASED'",
         )
         .await?;
+        checks::replace(manager, "order_events", "kind", ORDER_EVENT_KINDS).await?;
         Ok(())
     }
 }

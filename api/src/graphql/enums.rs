@@ -196,3 +196,54 @@ pub enum ErrorCode {
     /// The object does not exist, or the caller may not see it.
     NotFound,
 }
+
+/// What an entry of an order's timeline records.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entities::enums::OrderEventKind")]
+pub enum OrderEventKind {
+    /// The order was captured.
+    OrderPlaced,
+    /// The order was confirmed and released to its locations.
+    OrderConfirmed,
+    /// The order was cancelled.
+    OrderCancelled,
+    /// Nobody confirmed the order in time: it was cancelled and its stock released.
+    OrderExpired,
+    /// Some units wait for stock.
+    Backordered,
+    /// Units that waited for stock were allocated.
+    BackorderFilled,
+    /// A location accepted its fulfilment order.
+    FulfillmentAccepted,
+    /// A location packed its fulfilment order.
+    FulfillmentPacked,
+    /// A location shipped its fulfilment order.
+    FulfillmentShipped,
+    /// A fulfilment order was delivered.
+    FulfillmentDelivered,
+    /// A location rejected its fulfilment order (or short-picked it).
+    FulfillmentRejected,
+    /// A location did not accept its fulfilment order by its deadline: it was routed elsewhere,
+    /// as a rejection would be.
+    FulfillmentTimedOut,
+    /// Rejected units were routed to other locations.
+    Rerouted,
+    /// The order waits at the store for the customer.
+    ReadyForPickup,
+    /// The order was handed over at the store.
+    PickedUp,
+    /// The store issued a new pickup code.
+    PickupCodeReset,
+}
+
+/// What became of a webhook POST.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entities::enums::WebhookDeliveryStatus")]
+pub enum WebhookDeliveryStatus {
+    /// Not yet answered with a 2xx.
+    Pending,
+    /// The receiver answered with a 2xx.
+    Delivered,
+    /// The last attempt failed; it is retried within the job's budget.
+    Failed,
+}

@@ -1,6 +1,6 @@
 //! Background jobs, for admins: list them by status and queue, and retry a failed one.
 use async_graphql::{Context, Enum, ID, InputObject, Object};
-use domain::jobs::{self, JobFilter as DomainFilter, JobStatus as DomainStatus, Queue as DomainQueue};
+use domain::jobs::{self, JobFilter as DomainFilter, Queue as DomainQueue};
 use entities::job;
 use uuid::Uuid;
 
@@ -9,7 +9,7 @@ use super::errors::{ApiResult, respond};
 
 /// Where a job's run stands.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(remote = "domain::jobs::JobStatus")]
+#[graphql(remote = "entities::enums::JobStatus")]
 pub enum JobStatus {
     /// Handed to its queue, waiting for a worker.
     Queued,
@@ -78,7 +78,7 @@ impl Job {
 
     /// Where the run stands.
     async fn status(&self) -> JobStatus {
-        DomainStatus::parse(&self.0.status).unwrap_or(DomainStatus::Queued).into()
+        self.0.status.into()
     }
 
     /// How many times it has started.

@@ -8,26 +8,11 @@ use super::enums::LocationKind;
 use super::errors::{ApiError, ApiResult, respond};
 use super::loaders::loaders;
 
-/// A postal address with coordinates.
-#[derive(SimpleObject, Clone, Debug)]
+/// A postal address with coordinates: read on a location, given (as `AddressInput`) when
+/// creating or moving one.
+#[derive(SimpleObject, InputObject, Clone, Debug)]
+#[graphql(input_name = "AddressInput")]
 pub struct Address {
-    /// Street and number.
-    pub line1: String,
-    /// City.
-    pub city: String,
-    /// Postal code.
-    pub postal_code: String,
-    /// ISO 3166-1 alpha-2 country code.
-    pub country: String,
-    /// Latitude in degrees.
-    pub latitude: f64,
-    /// Longitude in degrees.
-    pub longitude: f64,
-}
-
-/// A postal address with coordinates, as given.
-#[derive(InputObject, Clone, Debug)]
-pub struct AddressInput {
     /// Street and number.
     pub line1: String,
     /// City.
@@ -42,8 +27,8 @@ pub struct AddressInput {
     pub longitude: f64,
 }
 
-impl From<AddressInput> for DomainAddress {
-    fn from(a: AddressInput) -> Self {
+impl From<Address> for DomainAddress {
+    fn from(a: Address) -> Self {
         DomainAddress {
             line1: a.line1,
             city: a.city,
@@ -136,7 +121,7 @@ pub struct CreateLocationInput {
     /// What kind of node it is.
     pub kind: LocationKind,
     /// Where it is.
-    pub address: AddressInput,
+    pub address: Address,
     /// Whether it ships orders to customers.
     #[graphql(default = true)]
     pub can_ship: bool,
@@ -174,7 +159,7 @@ pub struct UpdateLocationInput {
     /// A new kind.
     pub kind: Option<LocationKind>,
     /// A new address.
-    pub address: Option<AddressInput>,
+    pub address: Option<Address>,
     /// Whether it ships orders.
     pub can_ship: Option<bool>,
     /// Whether customers can pick up here.

@@ -1,11 +1,10 @@
 //! The emails sent about an order, as `Order.notifications` shows them.
 use async_graphql::{Enum, ID, Object};
-use domain::notifications::NotificationStatus as DomainStatus;
 use entities::notification;
 
 /// Where an email stands.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(remote = "domain::notifications::NotificationStatus")]
+#[graphql(remote = "entities::enums::NotificationStatus")]
 pub enum NotificationStatus {
     /// Decided; not yet accepted by the mail server.
     Pending,
@@ -49,7 +48,7 @@ impl Notification {
 
     /// Where it stands.
     async fn status(&self) -> NotificationStatus {
-        DomainStatus::parse(&self.0.status).unwrap_or(DomainStatus::Pending).into()
+        self.0.status.into()
     }
 
     /// How many times sending was attempted.

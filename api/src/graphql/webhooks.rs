@@ -6,6 +6,7 @@ use entities::{location_webhook, webhook_delivery};
 use uuid::Uuid;
 
 use super::common::{parts, payload};
+use super::enums::WebhookDeliveryStatus;
 use super::errors::{ApiResult, respond};
 
 /// A location's webhook. The secret is never shown again.
@@ -55,9 +56,9 @@ impl WebhookDelivery {
         &self.0.url
     }
 
-    /// PENDING, DELIVERED or FAILED (retried with backoff within the job's budget).
-    async fn status(&self) -> &str {
-        &self.0.status
+    /// Where the delivery stands (a failed one is retried with backoff within the job's budget).
+    async fn status(&self) -> WebhookDeliveryStatus {
+        self.0.status.into()
     }
 
     /// How many POSTs were tried.

@@ -23,7 +23,7 @@ use crate::auth::Actor;
 use crate::db::{begin_write, retry_once};
 use crate::error::DomainResult;
 use crate::inventory::available;
-use crate::orders::OrderStatus;
+use crate::orders::{OrderEventKind, OrderStatus};
 use crate::{locks, routing};
 
 /// Stock that just freed, and where.
@@ -197,7 +197,7 @@ async fn fill_order(
     .await?;
     routing::record_decision(&txn, order_id, routing::trigger::BACKORDER_FILL, &decision).await?;
     let summary = format!("Backordered units of {} filled: {}", order.number, decision.summary);
-    follow(&txn, &order, actor, "BACKORDER_FILLED", summary).await?;
+    follow(&txn, &order, actor, OrderEventKind::BackorderFilled, summary).await?;
     txn.commit().await?;
     Ok(Some(decision.allocations.iter().map(|a| (a.product_id, a.quantity)).collect()))
 }

@@ -18,7 +18,7 @@ use crate::auth::Actor;
 use crate::db::{begin_write, retry_once};
 use crate::error::{DomainError, DomainResult};
 use crate::locks;
-use crate::orders::FulfillmentStatus as FS;
+use crate::orders::{FulfillmentStatus as FS, OrderEventKind};
 
 /// The longest deadline an admin may set: a week.
 pub const MAX_ACCEPTANCE_DEADLINE_MINUTES: i32 = 7 * 24 * 60;
@@ -99,7 +99,7 @@ async fn time_out(
     let reason = format!("not accepted within {minutes} minutes");
     let fo = move_fo(&txn, &fo, &[FS::Released], FS::Rejected, |m| m.reject_reason = Set(Some(reason.clone()))).await?;
     let why = Why {
-        kind: "FULFILLMENT_TIMED_OUT",
+        kind: OrderEventKind::FulfillmentTimedOut,
         message: format!("{code} did not accept its part of {} within {minutes} minutes", order.number),
         release_reason: format!("{code} did not accept it within {minutes} minutes"),
         write_off_reason: String::new(),

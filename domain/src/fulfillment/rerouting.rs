@@ -15,7 +15,7 @@ use crate::allocation::{Giveback, Givebacks, plan_and_reserve};
 use crate::auth::Actor;
 use crate::error::{DomainError, DomainResult, ErrorCode, UserError};
 use crate::inventory::Cause;
-use crate::orders::{FulfillmentStatus as FS, record_event};
+use crate::orders::{FulfillmentStatus as FS, OrderEventKind, record_event};
 use crate::routing::{self, Demand, Destination};
 
 /// Checks the short picks of a rejection against what the fulfilment order holds and turns the
@@ -68,7 +68,7 @@ fn givebacks_for(
 pub(super) struct Why {
     /// The timeline entry: FULFILLMENT_REJECTED, or FULFILLMENT_TIMED_OUT for a missed
     /// acceptance deadline.
-    pub kind: &'static str,
+    pub kind: OrderEventKind,
     pub message: String,
     /// On the ledger's release movements.
     pub release_reason: String,
@@ -162,7 +162,7 @@ pub(super) async fn reroute(
             .exec(txn)
             .await?;
     }
-    let kind = if decision.is_complete() { "REROUTED" } else { "BACKORDERED" };
+    let kind = if decision.is_complete() { OrderEventKind::Rerouted } else { OrderEventKind::Backordered };
     if !decision.is_complete() {
         let job = crate::jobs::Job::notify(order.id, crate::jobs::NotificationEvent::OrderBackordered);
         crate::outbox::enqueue_job(txn, &job).await?;

@@ -18,7 +18,9 @@ use crate::db::{begin_write, retry_once};
 use crate::error::{DomainError, DomainResult, ErrorCode};
 use crate::inventory::{self, Cause};
 use crate::jobs::{Job, NotificationEvent};
-use crate::orders::{DeliveryMethod, FulfillmentStatus as FS, OrderStatus, derive_order_status, record_event};
+use crate::orders::{
+    DeliveryMethod, FulfillmentStatus as FS, OrderEventKind, OrderStatus, derive_order_status, record_event,
+};
 use crate::outbox;
 use crate::{locks, validate};
 
@@ -71,7 +73,7 @@ pub(crate) async fn follow(
     txn: &DatabaseTransaction,
     order: &order::Model,
     actor: &Actor,
-    kind: &str,
+    kind: OrderEventKind,
     message: String,
 ) -> DomainResult<()> {
     let fos =
@@ -216,13 +218,19 @@ async fn act_once(
         Action::Accept => {
             let fo = move_fo(&txn, &fo, &[FS::Released], FS::Accepted, |m| m.accepted_at = Set(Some(now))).await?;
             let message = format!("{code} accepted its part of {}", order.number);
-            follow(&txn, &order, actor, "FULFILLMENT_ACCEPTED", message).await?;
+            follow(&txn, &order, actor, OrderEventKind::FulfillmentAccepted, message).await?;
             fo
         }
         Action::Pack => {
             let fo = move_fo(&txn, &fo, &[FS::Accepted], FS::Packed, |m| m.packed_at = Set(Some(now))).await?;
-            follow(&txn, &order, actor, "FULFILLMENT_PACKED", format!("{code} packed its part of {}", order.number))
-                .await?;
+            follow(
+                &txn,
+                &order,
+                actor,
+                OrderEventKind::FulfillmentPacked,
+                format!("{code} packed its part of {}", order.number),
+            )
+            .await?;
             fo
         }
         Action::Ship { carrier, tracking_number } => {
@@ -237,7 +245,7 @@ async fn act_once(
             .await?;
             ship_units(&txn, &fo, &order, actor).await?;
             let message = format!("{code} shipped its part of {} with {carrier}, tracking {tracking}", order.number);
-            follow(&txn, &order, actor, "FULFILLMENT_SHIPPED", message).await?;
+            follow(&txn, &order, actor, OrderEventKind::FulfillmentShipped, message).await?;
             fo
         }
         Action::Deliver => {
@@ -250,7 +258,7 @@ async fn act_once(
             }
             let fo = move_fo(&txn, &fo, &[FS::Shipped], FS::Delivered, |m| m.delivered_at = Set(Some(now))).await?;
             let message = format!("{}'s shipment from {code} was delivered", order.number);
-            follow(&txn, &order, actor, "FULFILLMENT_DELIVERED", message).await?;
+            follow(&txn, &order, actor, OrderEventKind::FulfillmentDelivered, message).await?;
             fo
         }
         Action::ReadyForPickup => {
@@ -270,7 +278,14 @@ async fn act_once(
                 m.pickup_attempts = Set(0);
             })
             .await?;
-            follow(&txn, &order, actor, "READY_FOR_PICKUP", format!("{} is ready for pickup", order.number)).await?;
+            follow(
+                &txn,
+                &order,
+                actor,
+                OrderEventKind::ReadyForPickup,
+                format!("{} is ready for pickup", order.number),
+            )
+            .await?;
             fo
         }
         Action::CompletePickup { pickup_code } => {
@@ -302,14 +317,21 @@ async fn act_once(
             if !shipped_already {
                 ship_units(&txn, &fo, &order, actor).await?;
             }
-            follow(&txn, &order, actor, "PICKED_UP", format!("{} was handed over at the store", order.number)).await?;
+            follow(
+                &txn,
+                &order,
+                actor,
+                OrderEventKind::PickedUp,
+                format!("{} was handed over at the store", order.number),
+            )
+            .await?;
             fo
         }
         Action::ResetPickupCode => {
             let fo =
                 move_fo(&txn, &fo, &[FS::ReadyForPickup], FS::ReadyForPickup, |m| m.pickup_attempts = Set(0)).await?;
             let message = format!("The pickup code of {} was unlocked by staff", order.number);
-            follow(&txn, &order, actor, "PICKUP_CODE_RESET", message).await?;
+            follow(&txn, &order, actor, OrderEventKind::PickupCodeReset, message).await?;
             fo
         }
         Action::Reject { reason, short } => {
@@ -319,7 +341,7 @@ async fn act_once(
             })
             .await?;
             let why = Why {
-                kind: "FULFILLMENT_REJECTED",
+                kind: OrderEventKind::FulfillmentRejected,
                 message: format!("{code} rejected its part of {}: {reason}", order.number),
                 release_reason: format!("rejected by {code}: {reason}"),
                 write_off_reason: format!("short pick at {code}: {reason}"),

@@ -16,38 +16,7 @@ use crate::pagination::{Page, PageRequest, into_page};
 
 use super::*;
 
-/// Where a job's run stands.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum JobStatus {
-    /// Handed to a queue, waiting for a worker.
-    Queued,
-    /// A worker is on it.
-    Running,
-    /// Failed; waits out its backoff in the outbox, then runs again.
-    Retrying,
-    Succeeded,
-    /// Failed past its budget; kept with its last error until an admin retries it.
-    Failed,
-}
-
-impl JobStatus {
-    pub const ALL: [JobStatus; 5] =
-        [JobStatus::Queued, JobStatus::Running, JobStatus::Retrying, JobStatus::Succeeded, JobStatus::Failed];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::Queued => "QUEUED",
-            JobStatus::Running => "RUNNING",
-            JobStatus::Retrying => "RETRYING",
-            JobStatus::Succeeded => "SUCCEEDED",
-            JobStatus::Failed => "FAILED",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<JobStatus> {
-        JobStatus::ALL.into_iter().find(|j| j.as_str() == s)
-    }
-}
+pub use entities::enums::JobStatus;
 
 /// The retry budget: how many runs a job gets and how long it waits between them.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -124,7 +93,7 @@ fn new_run(env: &JobEnvelope, policy: &RetryPolicy, status: JobStatus, error: Op
         queue: Set(env.queue.clone()),
         kind: Set(env.kind.clone()),
         payload: Set(env.payload.clone()),
-        status: Set(status.as_str().to_owned()),
+        status: Set(status),
         attempts: Set(0),
         max_attempts: Set(policy.max_attempts),
         last_error: Set(error),
@@ -158,10 +127,10 @@ pub async fn record_dispatch<C: ConnectionTrait>(
         .exec_without_returning(db)
         .await?;
     job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::value(JobStatus::Queued.as_str()))
+        .col_expr(job::Column::Status, Expr::value(JobStatus::Queued))
         .col_expr(job::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(job::Column::DedupeKey.is_in(envs.iter().map(|e| e.dedupe_key.as_str())))
-        .filter(job::Column::Status.eq(JobStatus::Retrying.as_str()))
+        .filter(job::Column::Status.eq(JobStatus::Retrying))
         .exec(db)
         .await?;
     Ok(())
@@ -189,11 +158,11 @@ pub async fn begin_run(db: &DatabaseConnection, env: &JobEnvelope, policy: &Retr
     insert_run(db, env, policy).await?;
     let dedupe_key = env.dedupe_key.as_str();
     let res = job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::value(JobStatus::Running.as_str()))
+        .col_expr(job::Column::Status, Expr::value(JobStatus::Running))
         .col_expr(job::Column::Attempts, Expr::col(job::Column::Attempts).add(1))
         .col_expr(job::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(job::Column::DedupeKey.eq(dedupe_key))
-        .filter(job::Column::Status.is_not_in([JobStatus::Succeeded.as_str(), JobStatus::Failed.as_str()]))
+        .filter(job::Column::Status.is_not_in([JobStatus::Succeeded, JobStatus::Failed]))
         .exec(db)
         .await?;
     if res.rows_affected == 0 {
@@ -208,7 +177,7 @@ pub async fn begin_run(db: &DatabaseConnection, env: &JobEnvelope, policy: &Retr
 pub async fn succeed_run(db: &DatabaseConnection, dedupe_key: &str) -> DomainResult<()> {
     let now = Utc::now();
     job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::value(JobStatus::Succeeded.as_str()))
+        .col_expr(job::Column::Status, Expr::value(JobStatus::Succeeded))
         .col_expr(job::Column::UpdatedAt, Expr::value(now))
         .col_expr(job::Column::FinishedAt, Expr::value(now))
         .col_expr(job::Column::NextRunAt, Expr::value(Option::<DateTime<Utc>>::None))
@@ -238,7 +207,7 @@ pub async fn fail_run(
     active.last_error = Set(Some(error));
     active.updated_at = Set(now);
     let status = if permanent || run.attempts >= run.max_attempts {
-        active.status = Set(JobStatus::Failed.as_str().to_owned());
+        active.status = Set(JobStatus::Failed);
         active.finished_at = Set(Some(now));
         active.next_run_at = Set(None);
         JobStatus::Failed
@@ -246,7 +215,7 @@ pub async fn fail_run(
         let wait =
             chrono::Duration::from_std(policy.backoff(run.attempts)).unwrap_or_else(|_| chrono::Duration::zero());
         let at = now + wait;
-        active.status = Set(JobStatus::Retrying.as_str().to_owned());
+        active.status = Set(JobStatus::Retrying);
         active.next_run_at = Set(Some(at));
         rearm(&txn, dedupe_key, Some(at)).await?;
         JobStatus::Retrying
@@ -287,7 +256,7 @@ pub async fn list_jobs(
     let limit = page.limit()?;
     let mut q = job::Entity::find().order_by_asc(job::Column::Id);
     if let Some(status) = filter.status {
-        q = q.filter(job::Column::Status.eq(status.as_str()));
+        q = q.filter(job::Column::Status.eq(status));
     }
     if let Some(queue) = filter.queue {
         q = q.filter(job::Column::Queue.eq(queue.outbox_name()));
@@ -309,7 +278,7 @@ pub async fn retry_job(db: &DatabaseConnection, actor: &Actor, job_id: Uuid) -> 
     let Some(run) = job::Entity::find_by_id(job_id).lock_exclusive().one(&txn).await? else {
         return Err(DomainError::not_found(&["jobId"], "the job"));
     };
-    if run.status != JobStatus::Failed.as_str() {
+    if run.status != JobStatus::Failed {
         return Err(DomainError::rejected(
             &["jobId"],
             ErrorCode::InvalidState,
@@ -318,7 +287,7 @@ pub async fn retry_job(db: &DatabaseConnection, actor: &Actor, job_id: Uuid) -> 
     }
     let now = Utc::now();
     let mut active = run.clone().into_active_model();
-    active.status = Set(JobStatus::Retrying.as_str().to_owned());
+    active.status = Set(JobStatus::Retrying);
     active.attempts = Set(0);
     active.finished_at = Set(None);
     active.next_run_at = Set(Some(now));

@@ -1,5 +1,6 @@
 //! The order's timeline: every change, who made it and why.
 use chrono::Utc;
+use entities::enums::OrderEventKind;
 use entities::order_event;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use uuid::Uuid;
@@ -10,7 +11,7 @@ use crate::error::DomainResult;
 pub async fn record_event<C: ConnectionTrait>(
     txn: &C,
     order_id: Uuid,
-    kind: &str,
+    kind: OrderEventKind,
     actor: &Actor,
     message: String,
     data: Option<serde_json::Value>,
@@ -18,7 +19,7 @@ pub async fn record_event<C: ConnectionTrait>(
     order_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         order_id: Set(order_id),
-        kind: Set(kind.to_owned()),
+        kind: Set(kind),
         actor_role: Set(actor.role_label().to_owned()),
         actor_id: Set(actor.label()),
         message: Set(message),
@@ -28,4 +29,37 @@ pub async fn record_event<C: ConnectionTrait>(
     .insert(txn)
     .await?;
     Ok(())
+}
+
+/// What the customer is told about each kind of timeline entry.
+pub trait OrderEventKindRules {
+    /// The customer's wording for an entry they see; `None` for an entry that stays internal
+    /// (rejections, re-routing, acceptance and packing are how the business handled the order).
+    /// The stored messages are written for staff and may carry routing summaries, location
+    /// codes or an agent's reason, so a customer never sees them.
+    fn customer_message(self) -> Option<&'static str>;
+}
+
+impl OrderEventKindRules for OrderEventKind {
+    fn customer_message(self) -> Option<&'static str> {
+        use OrderEventKind as K;
+        match self {
+            K::OrderPlaced => Some("Order placed"),
+            K::OrderConfirmed => Some("Order confirmed"),
+            K::OrderCancelled => Some("Order cancelled"),
+            K::OrderExpired => Some("Order cancelled: it was not confirmed in time"),
+            K::FulfillmentShipped => Some("Part of the order has shipped"),
+            K::FulfillmentDelivered => Some("Part of the order was delivered"),
+            K::ReadyForPickup => Some("Ready for pickup at the store"),
+            K::PickedUp => Some("Picked up at the store"),
+            K::Backordered => Some("Some items are backordered until stock arrives"),
+            K::BackorderFilled => Some("Backordered items are now allocated"),
+            K::FulfillmentAccepted
+            | K::FulfillmentPacked
+            | K::FulfillmentRejected
+            | K::FulfillmentTimedOut
+            | K::Rerouted
+            | K::PickupCodeReset => None,
+        }
+    }
 }

@@ -12,6 +12,7 @@ use entities::order;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
+use super::OrderEventKind;
 use super::confirmation::load_rules;
 use super::events::record_event;
 use super::lifecycle::transition;
@@ -82,7 +83,7 @@ async fn expire_once(
     record_event(
         &txn,
         order_id,
-        "ORDER_EXPIRED",
+        OrderEventKind::OrderExpired,
         &actor,
         format!("Order {} expired: not confirmed within {minutes} minutes", expired.number),
         Some(serde_json::json!({ "expireAfterMinutes": minutes })),

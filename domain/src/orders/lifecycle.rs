@@ -6,6 +6,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use super::OrderEventKind;
 use super::events::record_event;
 use super::query::visible;
 use super::status::{FulfillmentStatus, OrderStatus};
@@ -91,8 +92,15 @@ async fn confirm_once(
         .filter(fulfillment_order::Column::Status.eq(FulfillmentStatus::Pending))
         .exec(&txn)
         .await?;
-    record_event(&txn, order_id, "ORDER_CONFIRMED", actor, format!("Order {} confirmed", confirmed.number), None)
-        .await?;
+    record_event(
+        &txn,
+        order_id,
+        OrderEventKind::OrderConfirmed,
+        actor,
+        format!("Order {} confirmed", confirmed.number),
+        None,
+    )
+    .await?;
     outbox::enqueue_job(&txn, &Job::ReleaseOrder { order_id }).await?;
     outbox::enqueue_job(&txn, &Job::notify(order_id, NotificationEvent::OrderConfirmed)).await?;
     txn.commit().await?;
@@ -156,7 +164,7 @@ async fn cancel_once(
     record_event(
         &txn,
         order_id,
-        "ORDER_CANCELLED",
+        OrderEventKind::OrderCancelled,
         actor,
         format!("Order {} cancelled: {reason}", cancelled.number),
         Some(serde_json::json!({ "reason": reason })),

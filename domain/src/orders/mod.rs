@@ -9,14 +9,15 @@ pub(crate) mod status;
 mod unwinding;
 
 pub use capture::{BackorderPolicy, LineInput, MAX_LINES, PlaceOrder, ShippingAddressInput, place_order};
-pub use events::record_event;
+pub use entities::enums::OrderEventKind;
+pub use events::{OrderEventKindRules, record_event};
 pub use expiry::expire_due;
 pub use lifecycle::{cancel_order, confirm_automatically, confirm_order};
-pub use query::{CUSTOMER_FACING_EVENTS, check_routing_visible, reject_reason_for, timeline_for};
 pub use query::{
     OrderFilter, events_for_orders, fulfillment_lines_for, fulfillment_orders_for_orders, get_order,
     get_order_by_number, lines_for_orders, list_orders,
 };
+pub use query::{check_routing_visible, reject_reason_for, timeline_for};
 pub use status::{
     Channel, DeliveryMethod, FulfillmentStatus, FulfillmentStatusRules, OrderStatus, OrderStatusRules,
     derive_order_status,

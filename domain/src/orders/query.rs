@@ -6,6 +6,7 @@ use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
+use super::events::OrderEventKindRules;
 use super::status::{Channel, OrderStatus};
 use crate::auth::{Actor, Role};
 use crate::error::{DomainError, DomainResult};
@@ -161,39 +162,6 @@ pub async fn events_for_orders(db: &DatabaseConnection, order_ids: &[Uuid]) -> D
         .await?)
 }
 
-/// The timeline entries a customer sees: what happened to their order, not how the business
-/// handled it (rejections, re-routing, acceptance and packing stay internal).
-pub const CUSTOMER_FACING_EVENTS: &[&str] = &[
-    "ORDER_PLACED",
-    "ORDER_CONFIRMED",
-    "ORDER_CANCELLED",
-    "ORDER_EXPIRED",
-    "FULFILLMENT_SHIPPED",
-    "FULFILLMENT_DELIVERED",
-    "READY_FOR_PICKUP",
-    "PICKED_UP",
-    "BACKORDERED",
-    "BACKORDER_FILLED",
-];
-
-/// What a customer is told for a customer-facing entry. The stored messages are written for
-/// staff and may carry routing summaries, location codes or an agent's reason: never shown.
-fn customer_message(kind: &str) -> &'static str {
-    match kind {
-        "ORDER_PLACED" => "Order placed",
-        "ORDER_CONFIRMED" => "Order confirmed",
-        "ORDER_CANCELLED" => "Order cancelled",
-        "ORDER_EXPIRED" => "Order cancelled: it was not confirmed in time",
-        "FULFILLMENT_SHIPPED" => "Part of the order has shipped",
-        "FULFILLMENT_DELIVERED" => "Part of the order was delivered",
-        "READY_FOR_PICKUP" => "Ready for pickup at the store",
-        "PICKED_UP" => "Picked up at the store",
-        "BACKORDERED" => "Some items are backordered until stock arrives",
-        "BACKORDER_FILLED" => "Backordered items are now allocated",
-        _ => "Order updated",
-    }
-}
-
 /// An order's timeline as `actor` may see it. Staff and associates see every entry as stored;
 /// anyone else (a customer reading their own order) sees the customer-facing entries only, in
 /// customer wording, with the role of who acted in place of their name.
@@ -203,9 +171,9 @@ pub fn timeline_for(actor: &Actor, events: Vec<order_event::Model>) -> Vec<order
     }
     events
         .into_iter()
-        .filter(|e| CUSTOMER_FACING_EVENTS.contains(&e.kind.as_str()))
-        .map(|e| order_event::Model {
-            message: customer_message(&e.kind).to_owned(),
+        .filter_map(|e| e.kind.customer_message().map(|m| (m, e)))
+        .map(|(message, e)| order_event::Model {
+            message: message.to_owned(),
             actor_id: e.actor_role.clone(),
             data: None,
             ..e
@@ -227,12 +195,13 @@ pub fn check_routing_visible(actor: &Actor) -> DomainResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::orders::OrderEventKind;
 
-    fn event(kind: &str) -> order_event::Model {
+    fn event(kind: OrderEventKind) -> order_event::Model {
         order_event::Model {
             id: Uuid::now_v7(),
             order_id: Uuid::nil(),
-            kind: kind.to_owned(),
+            kind,
             actor_role: "associate".to_owned(),
             actor_id: "bob.picker".to_owned(),
             message: format!("{kind} at WH-LYON: Bob dropped it"),
@@ -249,7 +218,11 @@ mod tests {
             customer_id: Some(Uuid::now_v7()),
             locations: vec![],
         };
-        let events = vec![event("ORDER_PLACED"), event("FULFILLMENT_REJECTED"), event("REROUTED")];
+        let events = vec![
+            event(OrderEventKind::OrderPlaced),
+            event(OrderEventKind::FulfillmentRejected),
+            event(OrderEventKind::Rerouted),
+        ];
         let seen = timeline_for(&customer, events.clone());
         assert_eq!(seen.len(), 1);
         assert_eq!(seen[0].actor_id, "associate");

@@ -1,12 +1,15 @@
 //! The database refuses enum values the code cannot read (migration `m20261125_000009_enum_checks`):
 //! its lists are written out in the migration, so this proves they match `entities::enums`.
 //! Every variant of every enum can be stored, and an unknown value is refused, on both backends.
+use chrono::Utc;
 use entities::enums::{
-    BackorderPolicy, Channel, DeliveryMethod, FulfillmentStatus, LocationKind, MovementKind, OrderStatus, ProductKind,
+    BackorderPolicy, Channel, DeliveryMethod, FulfillmentStatus, JobStatus, LocationKind, MovementKind,
+    NotificationStatus, OrderEventKind, OrderStatus, ProductKind, WebhookDeliveryStatus,
 };
-use entities::inventory_movement;
+use entities::{fulfillment_order, inventory_movement, job, notification, order, webhook_delivery};
 use sea_orm::sea_query::{Query, Value as SqlValue};
 use sea_orm::{ActiveEnum, ConnectionTrait, EntityTrait, Iterable, ModelTrait};
+use sea_orm::{ActiveModelTrait, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -66,6 +69,9 @@ async fn every_enum_value_is_stored_and_unknown_ones_are_refused(backend: Backen
     check_updates(&app, "locations", "kind", texts::<LocationKind>()).await;
     check_updates(&app, "products", "kind", texts::<ProductKind>()).await;
     check_updates(&app, "order_lines", "product_kind", texts::<ProductKind>()).await;
+    check_updates(&app, "order_events", "kind", texts::<OrderEventKind>()).await;
+    app.confirm_by_hand("WEB").await;
+    check_updates(&app, "channel_confirmation_rules", "channel", texts::<Channel>()).await;
 
     let row = inventory_movement::Entity::find().one(&app.db).await.expect("ledger").expect("a ledger row");
     for kind in texts::<MovementKind>() {
@@ -74,3 +80,76 @@ async fn every_enum_value_is_stored_and_unknown_ones_are_refused(backend: Backen
     assert!(!insert_movement(&app, &row, "NOT_A_VALUE").await, "an unknown ledger kind was stored");
 }
 on_both_backends!(every_enum_value_is_stored_and_unknown_ones_are_refused);
+
+/// The run records of jobs, emails and webhook deliveries: one row each, every status stored,
+/// an unknown one refused.
+async fn run_statuses_are_checked(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_product("ENUM-2", "10.00").await;
+    app.create_location("WH-ENUM2", false, 1, "0.00").await;
+    app.receive("ENUM-2", "WH-ENUM2", 5).await;
+    let placed = app.place_order(&app.agent(), "enum2@example.com", json!([{ "sku": "ENUM-2", "quantity": 1 }])).await;
+    assert_eq!(placed["userErrors"], json!([]), "{placed}");
+    let order = order::Entity::find().one(&app.db).await.expect("orders").expect("an order");
+    let fo = fulfillment_order::Entity::find().one(&app.db).await.expect("fos").expect("a fulfilment order");
+    let now = Utc::now();
+    job::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        dedupe_key: Set(format!("enum-check:{}", order.id)),
+        queue: Set("oms.notification".into()),
+        kind: Set("order_confirmed".into()),
+        payload: Set("{}".into()),
+        status: Set(JobStatus::Queued),
+        attempts: Set(0),
+        max_attempts: Set(1),
+        last_error: Set(None),
+        next_run_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        finished_at: Set(None),
+    }
+    .insert(&app.db)
+    .await
+    .expect("a job run");
+    notification::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        order_id: Set(order.id),
+        event: Set("order_confirmed".into()),
+        dedupe_key: Set(format!("enum-check:{}", order.id)),
+        recipient: Set("enum2@example.com".into()),
+        template: Set("order_confirmed".into()),
+        subject: Set(None),
+        status: Set(NotificationStatus::Pending),
+        attempts: Set(0),
+        error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        sent_at: Set(None),
+    }
+    .insert(&app.db)
+    .await
+    .expect("a notification");
+    webhook_delivery::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        fulfillment_order_id: Set(fo.id),
+        location_id: Set(fo.location_id),
+        event: Set("fulfillment_order.released".into()),
+        dedupe_key: Set(format!("enum-check:{}", order.id)),
+        url: Set("http://127.0.0.1:9/hook".into()),
+        status: Set(WebhookDeliveryStatus::Pending),
+        attempts: Set(0),
+        response_status: Set(None),
+        error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        delivered_at: Set(None),
+    }
+    .insert(&app.db)
+    .await
+    .expect("a webhook delivery");
+
+    check_updates(&app, "job_runs", "status", texts::<JobStatus>()).await;
+    check_updates(&app, "notifications", "status", texts::<NotificationStatus>()).await;
+    check_updates(&app, "webhook_deliveries", "status", texts::<WebhookDeliveryStatus>()).await;
+}
+on_both_backends!(run_statuses_are_checked);

@@ -1,9 +1,10 @@
 //! Who ordered and where it goes, as given on the order.
-use async_graphql::SimpleObject;
+use async_graphql::{InputObject, SimpleObject};
 use entities::order;
 
-/// Where the order ships to.
-#[derive(SimpleObject, Clone, Debug)]
+/// Where an order ships to: read on the order, given (as `ShippingAddressInput`) when placing it.
+#[derive(SimpleObject, InputObject, Clone, Debug)]
+#[graphql(input_name = "ShippingAddressInput")]
 pub struct ShippingAddress {
     /// Recipient's name.
     pub name: Option<String>,
@@ -17,11 +18,11 @@ pub struct ShippingAddress {
     pub region: Option<String>,
     /// Postal code.
     pub postal_code: String,
-    /// ISO 3166-1 alpha-2 country code.
+    /// ISO 3166-1 alpha-2 country code, e.g. "FR".
     pub country: String,
-    /// Latitude, when known.
+    /// Latitude, when known (used for routing).
     pub latitude: Option<f64>,
-    /// Longitude, when known.
+    /// Longitude, when known (used for routing).
     pub longitude: Option<f64>,
 }
 

@@ -3,6 +3,7 @@
 use async_graphql::{ID, InputObject};
 use domain::orders::{LineInput, OrderFilter as DomainFilter, PlaceOrder, ShippingAddressInput as DomainAddress};
 
+use super::contact::ShippingAddress;
 use crate::graphql::customers::CustomerInput;
 use crate::graphql::enums::{BackorderPolicy, Channel, DeliveryMethod, OrderStatus};
 
@@ -22,31 +23,8 @@ impl OrderLineInput {
     }
 }
 
-/// Where to ship an order.
-#[derive(InputObject)]
-pub struct ShippingAddressInput {
-    /// Recipient's name.
-    pub name: Option<String>,
-    /// Street and number.
-    pub line1: String,
-    /// Apartment, floor, building.
-    pub line2: Option<String>,
-    /// City.
-    pub city: String,
-    /// State, province or region.
-    pub region: Option<String>,
-    /// Postal code.
-    pub postal_code: String,
-    /// ISO 3166-1 alpha-2 country code, e.g. "FR".
-    pub country: String,
-    /// Latitude, when the storefront knows it (used for routing).
-    pub latitude: Option<f64>,
-    /// Longitude, when the storefront knows it.
-    pub longitude: Option<f64>,
-}
-
-impl From<ShippingAddressInput> for DomainAddress {
-    fn from(a: ShippingAddressInput) -> Self {
+impl From<ShippingAddress> for DomainAddress {
+    fn from(a: ShippingAddress) -> Self {
         DomainAddress {
             name: a.name,
             line1: a.line1,
@@ -72,7 +50,7 @@ pub struct PlaceOrderInput {
     /// What to order (1 to 200 lines; the same SKU may appear on several lines).
     pub lines: Vec<OrderLineInput>,
     /// Where to ship; required for SHIP.
-    pub shipping_address: Option<ShippingAddressInput>,
+    pub shipping_address: Option<ShippingAddress>,
     /// How the customer receives the goods.
     #[graphql(default_with = "DeliveryMethod::Ship")]
     pub delivery_method: DeliveryMethod,

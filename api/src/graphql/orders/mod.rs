@@ -11,9 +11,7 @@ use async_graphql::{Context, ID, Object};
 use domain::orders::{self, OrderFilter as DomainFilter};
 
 pub use contact::{OrderContact, ShippingAddress};
-pub use inputs::{
-    CancelOrderInput, ConfirmOrderInput, OrderFilter, OrderLineInput, PlaceOrderInput, ShippingAddressInput,
-};
+pub use inputs::{CancelOrderInput, ConfirmOrderInput, OrderFilter, OrderLineInput, PlaceOrderInput};
 pub use order::{Order, OrderConnection, OrderEdge};
 pub use order_event::OrderEvent;
 pub use order_line::OrderLine;

@@ -2,6 +2,8 @@
 use async_graphql::{ID, Object};
 use entities::order_event;
 
+use crate::graphql::enums::OrderEventKind;
+
 /// One entry of an order's timeline.
 #[derive(Clone, Debug)]
 pub struct OrderEvent(pub order_event::Model);
@@ -14,9 +16,9 @@ impl OrderEvent {
         self.0.id.to_string().into()
     }
 
-    /// What happened, e.g. ORDER_PLACED, ORDER_CONFIRMED, ORDER_CANCELLED.
-    async fn kind(&self) -> &str {
-        &self.0.kind
+    /// What happened.
+    async fn kind(&self) -> OrderEventKind {
+        self.0.kind.into()
     }
 
     /// The role of who did it: customer, agent, associate, admin or system.

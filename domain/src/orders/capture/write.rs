@@ -11,6 +11,7 @@ use crate::auth::Actor;
 use crate::catalog::ProductKindRules;
 use crate::error::{DomainError, DomainResult};
 use crate::fulfillment::{LineNeed, create_fulfillment_orders, shares};
+use crate::orders::OrderEventKind;
 use crate::orders::events::record_event;
 use crate::orders::status::{FulfillmentStatus, OrderStatus};
 use crate::routing::{self, Allocation};
@@ -164,7 +165,7 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
     record_event(
         txn,
         order_id,
-        "ORDER_PLACED",
+        OrderEventKind::OrderPlaced,
         actor,
         format!(
             "Order {} placed on {} with {} line(s), shipping from {} location(s)",
@@ -179,7 +180,7 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
     if let Some(decision) = plan.filter(|d| !d.is_complete()) {
         let short: Vec<String> = decision.shortfalls.iter().map(|s| format!("{} × {}", s.quantity, s.sku)).collect();
         let message = format!("Backordered until stock arrives: {}", short.join(", "));
-        record_event(txn, order_id, "BACKORDERED", actor, message, None).await?;
+        record_event(txn, order_id, OrderEventKind::Backordered, actor, message, None).await?;
         let job = crate::jobs::Job::notify(order_id, crate::jobs::NotificationEvent::OrderBackordered);
         crate::outbox::enqueue_job(txn, &job).await?;
     }
