@@ -172,7 +172,7 @@ pub(super) async fn reroute(
     products.sort();
     products.dedup();
     // This order was just routed as well as it can be: the offer is for the others waiting.
-    backorders::offer(txn, Freed { products, arrived_at: None, except_order: Some(order.id) }).await
+    backorders::offer(txn, Freed { products, except_order: Some(order.id), ..Freed::default() }).await
 }
 
 /// Units per product (lines of one SKU add up), with the SKU for explanations.

@@ -130,7 +130,7 @@ pub async fn receive(
 /// Offers the stock that just freed at a place to the orders waiting for its product: a job,
 /// written in the change's transaction (a receipt never holds its level across the queue).
 async fn offer_to_backorders<C: ConnectionTrait>(txn: &C, place: &Place) -> DomainResult<()> {
-    let freed = Freed { products: vec![place.product.id], arrived_at: Some(place.location.id), except_order: None };
+    let freed = Freed { products: vec![place.product.id], arrived_at: Some(place.location.id), ..Freed::default() };
     backorders::offer(txn, freed).await
 }
 

@@ -42,8 +42,12 @@ fn backoff_doubles_and_caps() {
 #[test]
 fn every_job_round_trips_through_its_outbox_row() {
     let order_id = Uuid::now_v7();
-    let freed =
-        Freed { products: vec![Uuid::now_v7(), Uuid::now_v7()], arrived_at: Some(Uuid::now_v7()), except_order: None };
+    let freed = Freed {
+        products: vec![Uuid::now_v7(), Uuid::now_v7()],
+        arrived_at: Some(Uuid::now_v7()),
+        freed_at: Some(chrono::Utc::now()),
+        ..Freed::default()
+    };
     let tick = Tick::at(ScheduledTask::ExpireOrders, std::time::Duration::from_secs(60), chrono::Utc::now());
     for job in
         [Job::ReleaseOrder { order_id }, Job::AutoConfirm { order_id }, Job::fill_backorders(freed), Job::Tick(tick)]

@@ -294,6 +294,48 @@ async fn a_rejection_reroutes_then_backorders_then_fills_on_receipt(backend: Bac
 
 on_both_backends!(a_rejection_reroutes_then_backorders_then_fills_on_receipt);
 
+/// A fill job may run long after the change that wrote it (the workers were down). Stock that
+/// arrived at a location before it rejected an order is no news to that location: the order is
+/// not sent back there. Stock arriving after the rejection is, and the location is asked again.
+async fn a_receipt_older_than_a_rejection_does_not_send_the_order_back(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.confirm_by_hand("WEB").await;
+    app.create_location_at("WH-LILLE", "WAREHOUSE", LILLE, false, true).await;
+    app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
+    app.create_product("A", "10.00").await;
+    // The workers are down: this receipt's fill job waits in the outbox.
+    app.receive("A", "WH-LILLE", 2).await;
+    let placed = app.placed_routed(ship_to_paris("dom@example.com", json!([{ "sku": "A", "quantity": 2 }]))).await;
+    let id = placed["id"].as_str().expect("id").to_owned();
+    app.confirm(&app.agent(), &id).await;
+    let lille = app.associate_token(&["WH-LILLE"]);
+    let fo = fo_id(&placed, 0);
+    let rejected =
+        app.act(&lille, "rejectFulfillmentOrder", json!({ "fulfillmentOrderId": fo, "reason": "no staff" })).await;
+    assert_eq!(rejected["userErrors"], json!([]), "{rejected}");
+    assert_eq!(app.routed_order(&id).await["lines"][0]["backorderedQuantity"], 2);
+
+    // The workers come back and run the old receipt's job: Lille is not asked again.
+    let workers = app.start_workers();
+    app.settle().await;
+    let o = app.routed_order(&id).await;
+    assert_eq!(o["lines"][0]["backorderedQuantity"], 2, "sent back to the location that rejected it: {o}");
+
+    // New stock at Lille: the new stock may be what it lacked, so it is asked again.
+    app.receive("A", "WH-LILLE", 2).await;
+    app.settle().await;
+    let o = app.routed_order(&id).await;
+    assert_eq!(o["lines"][0]["backorderedQuantity"], 0, "{o}");
+    let live: Vec<&Value> =
+        o["fulfillmentOrders"].as_array().expect("fos").iter().filter(|f| f["status"] == "RELEASED").collect();
+    assert_eq!(live.len(), 1, "{o}");
+    assert_eq!(live[0]["location"]["code"], "WH-LILLE");
+    app.audit().await;
+    workers.stop().await;
+}
+
+on_both_backends!(a_receipt_older_than_a_rejection_does_not_send_the_order_back);
+
 #[tokio::test]
 async fn backorders_fill_oldest_first_and_never_take_held_units() {
     let app = TestApp::spawn(Backend::Postgres).await;

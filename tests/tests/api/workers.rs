@@ -135,7 +135,9 @@ async fn postgres_redis_a_customer_gets_one_email_per_event() {
     assert!(shipped.contains("Colissimo") && shipped.contains("6A12345"), "{shipped}");
     assert!(mails[0].text().contains("2 x Product MUG"), "{}", mails[0].data);
 
-    // The order shows what was sent, to whom, and when; its customer sees the same.
+    // The order shows what was sent, to whom, and when; its customer sees the same. The server
+    // accepts a mail before the worker records it, and the job after that: wait for both.
+    app.settle().await;
     let data = app.admin_data(ORDER_MAIL, json!({ "id": id })).await;
     let sent = data["order"]["notifications"].as_array().expect("notifications").clone();
     let mut events: Vec<&str> = sent.iter().map(|n| n["event"].as_str().unwrap_or_default()).collect();
@@ -179,11 +181,20 @@ async fn postgres_redis_a_retried_notification_sends_once() {
     confirm(&app, &id).await;
     smtp.wait_for(Duration::from_secs(20), "the confirmation after a retry", |m| m.len() == 1).await;
 
-    let data = app.admin_data(ORDER_MAIL, json!({ "id": id })).await;
-    let n = &data["order"]["notifications"][0];
-    assert_eq!((n["status"].as_str(), n["attempts"].as_i64()), (Some("SENT"), Some(2)), "{n}");
-    let job =
-        jobs_with_status(&app, "SUCCEEDED").await.into_iter().find(|j| j["kind"] == "order_confirmed").expect("job");
+    // The server accepted it before the worker records it: wait for the record.
+    let n = app
+        .eventually("the notification recorded as sent", || async {
+            let data = app.admin_data(ORDER_MAIL, json!({ "id": id })).await;
+            let n = data["order"]["notifications"][0].clone();
+            (n["status"] == "SENT").then_some(n)
+        })
+        .await;
+    assert_eq!(n["attempts"], 2, "{n}");
+    let job = app
+        .eventually("the job recorded as succeeded", || async {
+            jobs_with_status(&app, "SUCCEEDED").await.into_iter().find(|j| j["kind"] == "order_confirmed")
+        })
+        .await;
     assert_eq!(job["attempts"], 2, "{job}");
     assert!(job["lastError"].as_str().unwrap_or_default().contains("451"), "the first failure is kept: {job}");
 
