@@ -3,7 +3,8 @@
 //! order, and route again when a reservation loses a race to another order.
 use std::collections::BTreeMap;
 
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use entities::inventory_level;
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
 use crate::auth::Actor;
@@ -34,7 +35,8 @@ pub struct Givebacks {
 /// Routes `request` and reserves the plan, re-planning when a reservation loses a race.
 /// `accept` sees each plan before anything is reserved: `Ok(false)` gives up (nothing is
 /// written, `None` is returned), an error refuses. `givebacks` are applied in the same
-/// level-id-ordered pass as the reservations (see [`crate::locks`]).
+/// level-id-ordered pass as the reservations (see [`crate::locks`]), and the router counts them
+/// as available: an order moving its own units (a changed address) may take them again.
 pub async fn plan_and_reserve(
     txn: &DatabaseTransaction,
     request: &routing::Request,
@@ -46,7 +48,10 @@ pub async fn plan_and_reserve(
     let product_ids: Vec<Uuid> = request.demands.iter().map(|d| d.product_id).collect();
     let rules = routing::load_rules(txn).await?;
     for attempt in 1..=MAX_PLAN_ATTEMPTS {
-        let network = routing::load_network(txn, &product_ids).await?;
+        let mut network = routing::load_network(txn, &product_ids).await?;
+        if let Some(g) = givebacks {
+            credit(txn, &mut network, &g.items).await?;
+        }
         let decision = routing::route(request, &network, &rules);
         if !accept(&decision)? {
             return Ok(None);
@@ -61,6 +66,32 @@ pub async fn plan_and_reserve(
         ErrorCode::OutOfStock,
         "the stock for this order is being taken by other orders; try again",
     ))
+}
+
+/// Counts units given back as available at their levels, as they will be once the pass has
+/// released them (less what is written off), so the router sees the stock as it will be.
+async fn credit(txn: &DatabaseTransaction, network: &mut routing::Network, items: &[Giveback]) -> DomainResult<()> {
+    // Per level: (units released, units written off).
+    let mut back: BTreeMap<Uuid, (i32, i32)> = BTreeMap::new();
+    for g in items {
+        let entry = back.entry(g.level_id).or_default();
+        *entry = (entry.0 + g.quantity, entry.1 + g.written_off);
+    }
+    let levels = inventory_level::Entity::find()
+        .filter(inventory_level::Column::Id.is_in(back.keys().copied()))
+        .all(txn)
+        .await?;
+    for level in levels {
+        let (released, written_off) = back.get(&level.id).copied().unwrap_or_default();
+        let after = inventory_level::Model {
+            on_hand: level.on_hand - written_off,
+            reserved: level.reserved - released,
+            ..level.clone()
+        };
+        let available = inventory::available(&after);
+        network.stock.insert((level.location_id, level.product_id), routing::Stock { level_id: level.id, available });
+    }
+    Ok(())
 }
 
 /// One level's part of a pass: what is given back and what is reserved there.

@@ -12,7 +12,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::DomainResult;
-use crate::jobs::NotificationEvent;
+use crate::jobs::{Notification, NotificationEvent};
 use crate::money::Currency;
 use crate::orders::FulfillmentStatus;
 
@@ -24,6 +24,8 @@ pub struct EmailLine {
     pub sku: String,
     pub name: String,
     pub quantity: i32,
+    /// Units of `quantity` no longer ordered (an order change or a cancellation).
+    pub cancelled: i32,
     pub backordered: i32,
     pub unit_price: String,
     pub total: String,
@@ -79,11 +81,12 @@ pub enum Claim {
 
 /// Claims the (order, event) notification: creates its row on first sight; says to send unless
 /// it was already sent.
-pub async fn claim(db: &DatabaseConnection, order_id: Uuid, event: NotificationEvent) -> DomainResult<Claim> {
+pub async fn claim(db: &DatabaseConnection, notification: &Notification) -> DomainResult<Claim> {
+    let Notification { order_id, event, .. } = *notification;
     let Some(order) = order::Entity::find_by_id(order_id).one(db).await? else {
         return Ok(Claim::NoOrder);
     };
-    let dedupe_key = format!("{}:{}", event.kind(), order_id);
+    let dedupe_key = notification.dedupe_key();
     let now = Utc::now();
     notification::Entity::insert(notification::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -187,6 +190,7 @@ async fn email_context(
             sku: l.sku,
             name: l.name,
             quantity: l.quantity,
+            cancelled: l.cancelled_quantity,
             backordered: l.backordered_quantity,
             unit_price: money(l.unit_price_minor),
             total: money(l.line_total_minor),

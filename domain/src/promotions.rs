@@ -143,17 +143,25 @@ pub async fn check<C: ConnectionTrait>(
     if promo.usage_limit.is_some_and(|limit| promo.used_count >= limit) {
         return Err(invalid(code, "has been used up"));
     }
-    let discount = match (promo.percent_off_ppm, promo.amount_off_minor) {
-        (Some(ppm), _) => Discount::PercentPpm(ppm),
-        (None, Some(amount)) => {
-            if promo.currency.as_deref() != Some(currency.code()) {
-                return Err(invalid(code, &format!("does not apply to orders in {}", currency.code())));
-            }
-            Discount::Amount(amount)
-        }
-        (None, None) => Discount::None,
-    };
+    if promo.percent_off_ppm.is_none()
+        && promo.amount_off_minor.is_some()
+        && promo.currency.as_deref() != Some(currency.code())
+    {
+        return Err(invalid(code, &format!("does not apply to orders in {}", currency.code())));
+    }
+    let discount = discount_of(&promo);
     Ok((promo, discount))
+}
+
+/// What a promotion takes off an order: a percentage, or an amount (in the currency [`check`]
+/// accepted it for). An order keeps the promotion it redeemed when the code later expires, so a
+/// changed order is re-priced with this, not with [`check`].
+pub fn discount_of(promo: &promotion::Model) -> Discount {
+    match (promo.percent_off_ppm, promo.amount_off_minor) {
+        (Some(ppm), _) => Discount::PercentPpm(ppm),
+        (None, Some(amount)) => Discount::Amount(amount),
+        (None, None) => Discount::None,
+    }
 }
 
 /// Uses the code once. The conditional update is what makes the limit hold when two orders take

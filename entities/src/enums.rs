@@ -207,6 +207,8 @@ string_enum!(
         PickedUp => "PICKED_UP",
         /// The store issued a new pickup code.
         PickupCodeReset => "PICKUP_CODE_RESET",
+        /// An agent or the customer changed the order (lines, address, delivery, promo code).
+        OrderChanged => "ORDER_CHANGED",
     }
 );
 

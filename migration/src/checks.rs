@@ -40,10 +40,12 @@ pub async fn add(manager: &SchemaManager<'_>, table: &str, column: &str, values:
 
 /// Replaces the check on `table.column` with one allowing exactly `values` (the whole list).
 ///
-/// On one connection, in one transaction: SQLite migrations otherwise run each statement on any
-/// pooled connection, and one whose schema cache predates the triggers takes `DROP TRIGGER IF
-/// EXISTS` for a no-op (nothing in it checks the schema), so the `CREATE` that follows finds the
-/// trigger still there. Reading the schema first makes the connection load the current one.
+/// On one connection, in one transaction (a savepoint when the migration already runs in one,
+/// as `m20261125_000014_order_changed_event` does): SQLite migrations otherwise run each
+/// statement on any pooled connection, and one whose schema cache predates the triggers takes
+/// `DROP TRIGGER IF EXISTS` for a no-op (nothing in it checks the schema), so the `CREATE` that
+/// follows finds the trigger still there. Reading the schema first makes the connection load the
+/// current one.
 pub async fn replace(manager: &SchemaManager<'_>, table: &str, column: &str, values: &[&str]) -> Result<(), DbErr> {
     let txn = manager.begin().await?;
     let db = txn.get_connection();

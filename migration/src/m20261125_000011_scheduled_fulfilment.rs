@@ -9,7 +9,8 @@ use crate::checks;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// Every timeline kind: migration 000010's list and the two the scheduled jobs write.
+/// Every timeline kind: migration 000014's list (which runs before this one) and the two the
+/// scheduled jobs write.
 const ORDER_EVENT_KINDS: &[&str] = &[
     "ORDER_PLACED",
     "ORDER_CONFIRMED",
@@ -27,6 +28,7 @@ const ORDER_EVENT_KINDS: &[&str] = &[
     "READY_FOR_PICKUP",
     "PICKED_UP",
     "PICKUP_CODE_RESET",
+    "ORDER_CHANGED",
 ];
 
 #[derive(DeriveIden)]

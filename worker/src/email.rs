@@ -10,7 +10,7 @@ use minijinja::{AutoEscape, Environment};
 
 /// The built-in templates, one file per event. A file of the same name in `OMS_TEMPLATES`
 /// replaces one.
-const DEFAULTS: [(&str, &str); 8] = [
+const DEFAULTS: [(&str, &str); 9] = [
     ("order_confirmed", include_str!("../templates/order_confirmed.j2")),
     ("order_backordered", include_str!("../templates/order_backordered.j2")),
     ("order_expired", include_str!("../templates/order_expired.j2")),
@@ -19,6 +19,7 @@ const DEFAULTS: [(&str, &str); 8] = [
     ("order_picked_up", include_str!("../templates/order_picked_up.j2")),
     ("order_delivered", include_str!("../templates/order_delivered.j2")),
     ("order_cancelled", include_str!("../templates/order_cancelled.j2")),
+    ("order_changed", include_str!("../templates/order_changed.j2")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -194,6 +195,7 @@ mod tests {
                 sku: "MUG".into(),
                 name: "Mug & saucer".into(),
                 quantity: 2,
+                cancelled: 0,
                 backordered: 0,
                 unit_price: "5.00 EUR".into(),
                 total: "10.00 EUR".into(),

@@ -234,6 +234,8 @@ pub enum OrderEventKind {
     PickedUp,
     /// The store issued a new pickup code.
     PickupCodeReset,
+    /// An agent or the customer changed the order (lines, address, delivery, promo code).
+    OrderChanged,
 }
 
 /// What became of a webhook POST.

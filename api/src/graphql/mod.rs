@@ -45,6 +45,7 @@ pub struct MutationRoot(
     locations::LocationMutation,
     inventory::InventoryMutation,
     orders::OrderMutation,
+    orders::OrderChangeMutation,
     customers::CustomerMutation,
     pricing::PricingMutation,
     routing::RoutingMutation,

@@ -61,7 +61,8 @@ pub struct RoutingShortfall {
 pub struct RoutingDecision {
     /// The decision's id; null for a simulation.
     pub id: Option<ID>,
-    /// What caused it: PLACEMENT, REROUTE or BACKORDER_FILL (SIMULATION for a simulation).
+    /// What caused it: PLACEMENT, REROUTE, BACKORDER_FILL or ORDER_CHANGE (SIMULATION for a
+    /// simulation).
     pub trigger: String,
     /// When (RFC 3339); null for a simulation.
     pub created_at: Option<chrono::DateTime<chrono::Utc>>,

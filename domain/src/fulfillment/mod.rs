@@ -17,5 +17,8 @@ mod rerouting;
 mod transitions;
 
 pub use access::list_for_locations;
+pub(crate) use creation::status_for_new_work;
 pub use creation::{LineNeed, create_fulfillment_orders, shares};
+pub(crate) use rerouting::{demands_of, destination_of, rejected_locations};
+pub(crate) use transitions::follow;
 pub use transitions::{Action, MAX_PICKUP_ATTEMPTS, act};

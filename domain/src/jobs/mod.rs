@@ -62,10 +62,12 @@ pub enum NotificationEvent {
     OrderPickedUp,
     OrderDelivered,
     OrderCancelled,
+    /// An agent or the customer changed the order; told once per version it reached.
+    OrderChanged,
 }
 
 impl NotificationEvent {
-    pub const ALL: [NotificationEvent; 8] = [
+    pub const ALL: [NotificationEvent; 9] = [
         NotificationEvent::OrderConfirmed,
         NotificationEvent::OrderBackordered,
         NotificationEvent::OrderExpired,
@@ -74,6 +76,7 @@ impl NotificationEvent {
         NotificationEvent::OrderPickedUp,
         NotificationEvent::OrderDelivered,
         NotificationEvent::OrderCancelled,
+        NotificationEvent::OrderChanged,
     ];
 
     /// The job kind on the outbox row, which is also the template's name.
@@ -87,6 +90,7 @@ impl NotificationEvent {
             NotificationEvent::OrderPickedUp => "order_picked_up",
             NotificationEvent::OrderDelivered => "order_delivered",
             NotificationEvent::OrderCancelled => "order_cancelled",
+            NotificationEvent::OrderChanged => "order_changed",
         }
     }
 
@@ -106,6 +110,20 @@ impl NotificationEvent {
 pub struct Notification {
     pub order_id: Uuid,
     pub event: NotificationEvent,
+    /// The order version an event that may happen many times (an order changed) is about: each
+    /// version is told once. `None` for events that happen once per order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
+}
+
+impl Notification {
+    /// At most one email per cause: `kind:order`, or `kind:order:version` for a repeatable event.
+    pub fn dedupe_key(&self) -> String {
+        match self.version {
+            Some(version) => format!("{}:{}:{version}", self.event.kind(), self.order_id),
+            None => format!("{}:{}", self.event.kind(), self.order_id),
+        }
+    }
 }
 
 /// Every kind of job.
@@ -139,6 +157,8 @@ pub enum JobParseError {
 #[serde(rename_all = "camelCase")]
 struct OrderPayload {
     order_id: Uuid,
+    #[serde(default)]
+    version: Option<i32>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -151,7 +171,13 @@ struct FillPayload {
 
 impl Job {
     pub fn notify(order_id: Uuid, event: NotificationEvent) -> Job {
-        Job::Notify(Notification { order_id, event })
+        Job::Notify(Notification { order_id, event, version: None })
+    }
+
+    /// Emails the customer about an event that may happen many times, once for each `version`
+    /// of the order it produced.
+    pub fn notify_version(order_id: Uuid, event: NotificationEvent, version: i32) -> Job {
+        Job::Notify(Notification { order_id, event, version: Some(version) })
     }
 
     /// Backorders to fill with stock one change freed; a fresh cause, so each change gets its
@@ -193,9 +219,8 @@ impl Job {
     /// freeing change, `tick:task:period start` per period.
     pub fn dedupe_key(&self) -> String {
         match self {
-            Job::Notify(Notification { order_id, .. })
-            | Job::ReleaseOrder { order_id }
-            | Job::AutoConfirm { order_id } => format!("{}:{order_id}", self.kind()),
+            Job::Notify(n) => n.dedupe_key(),
+            Job::ReleaseOrder { order_id } | Job::AutoConfirm { order_id } => format!("{}:{order_id}", self.kind()),
             Job::FillBackorders { cause, .. } => format!("{}:{cause}", self.kind()),
             Job::Tick(t) => t.dedupe_key(),
         }
@@ -204,6 +229,9 @@ impl Job {
     /// The outbox row's payload.
     pub fn payload(&self) -> serde_json::Value {
         match self {
+            Job::Notify(Notification { order_id, version: Some(version), .. }) => {
+                serde_json::json!({ "orderId": order_id, "version": version })
+            }
             Job::Notify(Notification { order_id, .. })
             | Job::ReleaseOrder { order_id }
             | Job::AutoConfirm { order_id } => serde_json::json!({ "orderId": order_id }),
@@ -219,13 +247,13 @@ impl Job {
     pub fn from_row(queue: &str, kind: &str, payload: &str) -> Result<Job, JobParseError> {
         let q = Queue::parse(queue).ok_or_else(|| JobParseError::UnknownQueue(queue.to_owned()))?;
         let bad = |reason: String| JobParseError::BadPayload { kind: kind.to_owned(), reason };
-        let order_id = || -> Result<Uuid, JobParseError> {
-            serde_json::from_str::<OrderPayload>(payload).map(|p| p.order_id).map_err(|e| bad(e.to_string()))
+        let read = || -> Result<OrderPayload, JobParseError> {
+            serde_json::from_str::<OrderPayload>(payload).map_err(|e| bad(e.to_string()))
         };
         let unknown = || JobParseError::UnknownKind { queue: queue.to_owned(), kind: kind.to_owned() };
         let job = match (q, kind) {
-            (Queue::Fulfillment, "release_order") => Job::ReleaseOrder { order_id: order_id()? },
-            (Queue::Fulfillment, "auto_confirm_order") => Job::AutoConfirm { order_id: order_id()? },
+            (Queue::Fulfillment, "release_order") => Job::ReleaseOrder { order_id: read()?.order_id },
+            (Queue::Fulfillment, "auto_confirm_order") => Job::AutoConfirm { order_id: read()?.order_id },
             (Queue::Fulfillment, "fill_backorders") => {
                 let p = serde_json::from_str::<FillPayload>(payload).map_err(|e| bad(e.to_string()))?;
                 Job::FillBackorders { cause: p.cause, freed: p.freed }
@@ -235,7 +263,10 @@ impl Job {
                 None => return Err(unknown()),
             },
             (Queue::Notification, kind) => match NotificationEvent::parse(kind) {
-                Some(event) => Job::notify(order_id()?, event),
+                Some(event) => {
+                    let OrderPayload { order_id, version } = read()?;
+                    Job::Notify(Notification { order_id, event, version })
+                }
                 None => return Err(unknown()),
             },
             _ => return Err(unknown()),

@@ -31,6 +31,17 @@ fn a_job_round_trips_through_its_outbox_row() {
 }
 
 #[test]
+fn a_repeatable_notification_is_told_once_per_version() {
+    let id = Uuid::now_v7();
+    let first = Job::notify_version(id, NotificationEvent::OrderChanged, 2);
+    let second = Job::notify_version(id, NotificationEvent::OrderChanged, 3);
+    assert_eq!(first.dedupe_key(), format!("order_changed:{id}:2"));
+    assert_ne!(first.dedupe_key(), second.dedupe_key());
+    let back = Job::from_row(first.queue().outbox_name(), first.kind(), &first.payload().to_string());
+    assert_eq!(back, Ok(first));
+}
+
+#[test]
 fn backoff_doubles_and_caps() {
     let p = RetryPolicy::default();
     assert_eq!(p.backoff(1).as_secs(), 5);

@@ -54,6 +54,7 @@ impl OrderEventKindRules for OrderEventKind {
             K::PickedUp => Some("Picked up at the store"),
             K::Backordered => Some("Some items are backordered until stock arrives"),
             K::BackorderFilled => Some("Backordered items are now allocated"),
+            K::OrderChanged => Some("Order changed"),
             K::FulfillmentAccepted
             | K::FulfillmentPacked
             | K::FulfillmentRejected

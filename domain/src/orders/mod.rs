@@ -1,5 +1,6 @@
 //! Orders: capture, the status rules, changes and reading them back.
 mod capture;
+mod change;
 pub mod confirmation;
 pub(crate) mod events;
 mod expiry;
@@ -9,6 +10,7 @@ pub(crate) mod status;
 mod unwinding;
 
 pub use capture::{BackorderPolicy, LineInput, MAX_LINES, PlaceOrder, ShippingAddressInput, place_order};
+pub use change::{Change, ChangedOrder, MAX_CHANGES, OrderChange, commit_order_change, preview_order_change};
 pub use entities::enums::OrderEventKind;
 pub use events::{OrderEventKindRules, record_event};
 pub use expiry::expire_due;

@@ -31,6 +31,8 @@ pub mod trigger {
     pub const PLACEMENT: &str = "PLACEMENT";
     pub const REROUTE: &str = "REROUTE";
     pub const BACKORDER_FILL: &str = "BACKORDER_FILL";
+    /// An agent or the customer changed the order: new units, or a new destination.
+    pub const ORDER_CHANGE: &str = "ORDER_CHANGE";
 }
 
 /// Loads the network for these products: every location, their stock of the products (one

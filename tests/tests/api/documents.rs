@@ -53,3 +53,36 @@ pub fn fulfillment_action(mutation: &str) -> String {
         "mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ fulfillmentOrder {{ id status pickupCode carrier trackingNumber }} userErrors {{ field code message }} }} }}"
     )
 }
+
+/// What the change stories read of a line and of the money, in a preview and in a committed order
+/// alike, so the two can be compared.
+const CHANGED_LINE_FIELDS: &str =
+    "lines { id lineNo sku quantity allocatedQuantity backorderedQuantity cancelledQuantity lineTotal { amount } }
+    totals { subtotal { amount currency } discount { amount } shipping { amount } tax { amount } total { amount } }";
+
+/// `previewOrderChange` answering with the whole preview.
+pub fn preview_order_change() -> String {
+    format!(
+        "mutation($input: OrderChangeInput!) {{ previewOrderChange(input: $input) {{
+            preview {{ orderId number expectedVersion status deliveryMethod shippingAddress {{ city country }}
+                pickupLocation {{ code }} promoCode {CHANGED_LINE_FIELDS}
+                previousTotals {{ total {{ amount }} }} balanceDifference {{ amount currency }}
+                newRouting {{ locationCode sku quantity }} }}
+            userErrors {{ field code message }} }} }}"
+    )
+}
+
+/// `commitOrderChange` answering with the changed order, its fulfilment orders and timeline.
+pub fn commit_order_change() -> String {
+    format!(
+        "mutation($input: OrderChangeInput!) {{ commitOrderChange(input: $input) {{
+            order {{ id number version status deliveryMethod shippingAddress {{ city country }}
+                pickupLocation {{ code }} promoCode {CHANGED_LINE_FIELDS}
+                fulfillmentOrders {{ status location {{ code }} lines {{ quantity }} }}
+                routingDecisions {{ trigger mode allocations {{ locationCode sku quantity }} }}
+                events {{ kind actorRole }} }}
+            balanceDifference {{ amount currency }}
+            newRouting {{ locationCode sku quantity }}
+            userErrors {{ field code message }} }} }}"
+    )
+}

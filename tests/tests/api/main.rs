@@ -6,6 +6,7 @@ mod helpers;
 
 mod access;
 mod capacity;
+mod changes;
 mod concurrency;
 mod confirmation;
 mod dom;

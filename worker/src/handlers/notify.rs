@@ -6,14 +6,13 @@ use domain::notifications::{self, Claim};
 use super::{HandlerError, JobContext};
 
 pub async fn handle(ctx: &JobContext, n: &Notification) -> Result<(), HandlerError> {
-    let (notification_id, recipient, template, context) =
-        match notifications::claim(&ctx.db, n.order_id, n.event).await? {
-            Claim::AlreadySent => return Ok(()),
-            Claim::NoOrder => return Err(HandlerError::Permanent(format!("order {} does not exist", n.order_id))),
-            Claim::Send { notification_id, recipient, template, context } => {
-                (notification_id, recipient, template, context)
-            }
-        };
+    let (notification_id, recipient, template, context) = match notifications::claim(&ctx.db, n).await? {
+        Claim::AlreadySent => return Ok(()),
+        Claim::NoOrder => return Err(HandlerError::Permanent(format!("order {} does not exist", n.order_id))),
+        Claim::Send { notification_id, recipient, template, context } => {
+            (notification_id, recipient, template, context)
+        }
+    };
     let result = match ctx.templates.render(&template, &context) {
         Ok(mail) => ctx.mailer.send(&recipient, &notification_id.to_string(), &mail).await.map(|()| mail.subject),
         Err(e) => Err(e),

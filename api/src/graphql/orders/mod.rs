@@ -1,5 +1,6 @@
-//! Orders: capture, reading them back, confirming and cancelling. One file per GraphQL type;
+//! Orders: capture, reading them back, confirming, cancelling and changing. One file per GraphQL type;
 //! the query and mutation roots here.
+mod change;
 mod contact;
 mod inputs;
 mod order;
@@ -10,6 +11,7 @@ mod totals;
 use async_graphql::{Context, ID, Object};
 use domain::orders::{self, OrderFilter as DomainFilter};
 
+pub use change::OrderChangeMutation;
 pub use contact::{OrderContact, ShippingAddress};
 pub use inputs::{CancelOrderInput, ConfirmOrderInput, OrderFilter, OrderLineInput, PlaceOrderInput};
 pub use order::{Order, OrderConnection, OrderEdge};

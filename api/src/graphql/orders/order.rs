@@ -102,8 +102,8 @@ impl Order {
 
     /// The order's timeline, oldest first. Staff and associates see every change, who made it
     /// and why; a customer sees the customer-facing entries only (placed, confirmed, cancelled,
-    /// shipped, delivered, ready for pickup, picked up, backordered, backorder filled), in
-    /// customer wording, with the role of who acted (`actor` is the role, not a name).
+    /// shipped, delivered, ready for pickup, picked up, backordered, backorder filled, changed),
+    /// in customer wording, with the role of who acted (`actor` is the role, not a name).
     async fn events(&self, ctx: &Context<'_>) -> ApiResult<Vec<OrderEvent>> {
         let (_, actor) = parts(ctx)?;
         let events = loaders(ctx)?.events_by_order.load_one(self.0.id).await?;

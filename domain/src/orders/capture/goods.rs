@@ -11,28 +11,31 @@ use crate::error::{DomainResult, ErrorCode, Problems, UserError};
 use crate::money::Currency;
 use crate::orders::status::DeliveryMethod;
 
-use super::request::Checked;
-
 /// The products of an order by SKU, the order's currency and its pickup store.
-pub(super) struct Goods {
-    pub(super) products: HashMap<String, product::Model>,
-    pub(super) currency: Currency,
-    pub(super) pickup: Option<location::Model>,
+pub(crate) struct Goods {
+    pub(crate) products: HashMap<String, product::Model>,
+    pub(crate) currency: Currency,
+    pub(crate) pickup: Option<location::Model>,
 }
 
 impl Goods {
     /// The product of a line, if it holds stock (physical goods).
-    pub(super) fn stocked(&self, sku: &str) -> Option<&product::Model> {
+    pub(crate) fn stocked(&self, sku: &str) -> Option<&product::Model> {
         self.products.get(sku).filter(|p| p.kind.holds_stock())
     }
 }
 
-pub(super) async fn load(
+/// Loads the goods of `lines` (SKU, units) and the pickup store. `currency` is the order's when
+/// it is already fixed (an order being changed): every line must then be priced in it, even
+/// when there are none.
+pub(crate) async fn load(
     txn: &DatabaseTransaction,
-    checked: &Checked,
+    lines: &[(String, i32)],
+    pickup_code: Option<&str>,
     delivery_method: DeliveryMethod,
+    currency: Option<Currency>,
 ) -> DomainResult<Goods> {
-    let skus: Vec<&str> = checked.lines.iter().map(|(s, _)| s.as_str()).collect();
+    let skus: Vec<&str> = lines.iter().map(|(s, _)| s.as_str()).collect();
     let products: HashMap<String, product::Model> = product::Entity::find()
         .filter(product::Column::Sku.is_in(skus.iter().copied()))
         .all(txn)
@@ -41,8 +44,8 @@ pub(super) async fn load(
         .map(|p| (p.sku.clone(), p))
         .collect();
     let mut problems = Problems::default();
-    let mut currency: Option<Currency> = None;
-    for (i, (sku, _)) in checked.lines.iter().enumerate() {
+    let mut currency = currency;
+    for (i, (sku, _)) in lines.iter().enumerate() {
         match products.get(sku) {
             None => problems.push(crate::catalog::unknown_sku_on_line(i, sku)),
             Some(p) if !p.active => problems.push(UserError::at(
@@ -80,7 +83,7 @@ pub(super) async fn load(
     }
 
     // The pickup store, if any.
-    let pickup: Option<location::Model> = match &checked.pickup_code {
+    let pickup: Option<location::Model> = match pickup_code {
         None => None,
         Some(code) => match crate::locations::find_by_code(txn, code).await? {
             None => {

@@ -21,12 +21,13 @@ use crate::pricing::{self, Discount};
 use crate::routing::{self, Allocation, Demand, Destination};
 use crate::{promotions, tax};
 
-mod goods;
-mod request;
+pub(crate) mod goods;
+pub(crate) mod request;
 mod write;
 
 pub use request::{BackorderPolicy, LineInput, MAX_LINES, PlaceOrder, ShippingAddressInput};
 
+use crate::money::Currency;
 use goods::Goods;
 use request::{Checked, check_request};
 
@@ -51,7 +52,7 @@ async fn place_once(db: &DatabaseConnection, actor: &Actor, input: &PlaceOrder) 
     let txn = begin_write(db).await?;
     let now = Utc::now();
 
-    let goods = goods::load(&txn, &checked, input.delivery_method).await?;
+    let goods = goods::load(&txn, &checked.lines, checked.pickup_code.as_deref(), input.delivery_method, None).await?;
 
     // The promotion is checked now, for a quick answer, and used up last, after the stock.
     let promotion = match &checked.promo_code {
@@ -183,6 +184,36 @@ async fn plan(
     plan_and_reserve(txn, &request, order_id, actor, None, refuse_shortfalls).await
 }
 
+/// The shipping rate of each of `locations`, in minor units of `currency`. A rate in another
+/// currency is never silently free: the order is refused (on `field`), as nothing here converts
+/// currencies.
+pub(crate) async fn shipping_rates(
+    txn: &DatabaseTransaction,
+    locations: &[Uuid],
+    currency: Currency,
+    field: &[&str],
+) -> DomainResult<HashMap<Uuid, i64>> {
+    crate::locations::find_by_ids(txn, locations)
+        .await?
+        .into_iter()
+        .map(|l| {
+            if l.shipping_rate_minor != 0 && l.shipping_currency != currency.code() {
+                return Err(DomainError::rejected(
+                    field,
+                    ErrorCode::CurrencyMismatch,
+                    format!(
+                        "{} would ship this order but charges shipping in {}, not {}",
+                        l.code,
+                        l.shipping_currency,
+                        currency.code()
+                    ),
+                ));
+            }
+            Ok((l.id, l.shipping_rate_minor))
+        })
+        .collect()
+}
+
 /// What the order costs: shipping per location and the totals.
 struct Money {
     shipping_rates: HashMap<Uuid, i64>,
@@ -202,27 +233,7 @@ async fn price(
     let (products, currency, pickup) = (&goods.products, goods.currency, &goods.pickup);
     let shipment_locations = routing::locations_of(allocations);
     let shipping_rates: HashMap<Uuid, i64> = if input.delivery_method == DeliveryMethod::Ship {
-        crate::locations::find_by_ids(txn, &shipment_locations)
-            .await?
-            .into_iter()
-            .map(|l| {
-                // A rate in another currency is never silently free: the order is refused, as
-                // nothing here converts currencies.
-                if l.shipping_rate_minor != 0 && l.shipping_currency != currency.code() {
-                    return Err(DomainError::rejected(
-                        &["shippingAddress"],
-                        ErrorCode::CurrencyMismatch,
-                        format!(
-                            "{} would ship this order but charges shipping in {}, not {}",
-                            l.code,
-                            l.shipping_currency,
-                            currency.code()
-                        ),
-                    ));
-                }
-                Ok((l.id, l.shipping_rate_minor))
-            })
-            .collect::<DomainResult<_>>()?
+        shipping_rates(txn, &shipment_locations, currency, &["shippingAddress"]).await?
     } else {
         HashMap::new()
     };

@@ -47,20 +47,22 @@ pub struct PlaceOrder {
 
 pub use entities::enums::BackorderPolicy;
 
+/// A checked shipping address.
 #[derive(Debug, Clone)]
-pub(super) struct Address {
-    pub(super) name: Option<String>,
-    pub(super) line1: String,
-    pub(super) line2: Option<String>,
-    pub(super) city: String,
-    pub(super) region: Option<String>,
-    pub(super) postal_code: String,
-    pub(super) country: String,
-    pub(super) latitude: Option<f64>,
-    pub(super) longitude: Option<f64>,
+pub(crate) struct Address {
+    pub(crate) name: Option<String>,
+    pub(crate) line1: String,
+    pub(crate) line2: Option<String>,
+    pub(crate) city: String,
+    pub(crate) region: Option<String>,
+    pub(crate) postal_code: String,
+    pub(crate) country: String,
+    pub(crate) latitude: Option<f64>,
+    pub(crate) longitude: Option<f64>,
 }
 
-fn parse_address(problems: &mut Problems, a: &ShippingAddressInput) -> Option<Address> {
+/// Checks a shipping address, reporting problems under `shippingAddress.<field>`.
+pub(crate) fn parse_address(problems: &mut Problems, a: &ShippingAddressInput) -> Option<Address> {
     let f = |name: &'static str| ["shippingAddress", name];
     let name = problems.take(validate::optional_text(&f("name"), a.name.as_deref(), 200));
     let line1 = problems.take(validate::text(&f("line1"), &a.line1, 200));
