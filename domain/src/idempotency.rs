@@ -16,7 +16,7 @@
 use chrono::{DateTime, Duration, Utc};
 use entities::idempotency_record;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -195,14 +195,45 @@ pub async fn abandon(db: &DatabaseConnection, lease: &Lease) -> DomainResult<()>
     Ok(())
 }
 
-/// Deletes records past their retention; returns how many. A request still executing under a
-/// live lease keeps its record whatever its age. Scheduled by the workers.
+/// How many records one purge statement deletes: short statements, so a large backlog never
+/// holds a long lock on the table.
+pub const PURGE_BATCH: u64 = 1000;
+
+/// Deletes records past their retention, in batches; returns how many. A request still executing
+/// under a live lease keeps its record whatever its age. Run by the scheduled
+/// `purge_idempotency_keys` job.
 pub async fn purge_expired(db: &DatabaseConnection) -> DomainResult<u64> {
     use idempotency_record::Column as R;
-    let now = Utc::now();
-    let not_running =
-        Condition::any().add(R::Status.ne(IN_FLIGHT)).add(R::LeaseExpiresAt.is_null()).add(R::LeaseExpiresAt.lte(now));
-    let result =
-        idempotency_record::Entity::delete_many().filter(R::ExpiresAt.lte(now)).filter(not_running).exec(db).await?;
-    Ok(result.rows_affected)
+    let mut purged = 0;
+    loop {
+        let now = Utc::now();
+        let not_running = Condition::any()
+            .add(R::Status.ne(IN_FLIGHT))
+            .add(R::LeaseExpiresAt.is_null())
+            .add(R::LeaseExpiresAt.lte(now));
+        let batch: Vec<Uuid> = idempotency_record::Entity::find()
+            .select_only()
+            .column(R::Id)
+            .filter(R::ExpiresAt.lte(now))
+            .filter(not_running.clone())
+            .limit(PURGE_BATCH)
+            .into_tuple()
+            .all(db)
+            .await?;
+        if batch.is_empty() {
+            return Ok(purged);
+        }
+        let read = batch.len() as u64;
+        // The conditions again: a key taken over since it was read is live, not expired.
+        purged += idempotency_record::Entity::delete_many()
+            .filter(R::Id.is_in(batch))
+            .filter(R::ExpiresAt.lte(now))
+            .filter(not_running)
+            .exec(db)
+            .await?
+            .rows_affected;
+        if read < PURGE_BATCH {
+            return Ok(purged);
+        }
+    }
 }

@@ -42,6 +42,8 @@ pub struct NewLocation {
     /// Flat shipping rate per shipment from this location; zero when absent.
     pub shipping_rate: Option<(Decimal, String)>,
     pub active: bool,
+    /// Minutes its associates have to accept a released fulfilment order; none when `None`.
+    pub acceptance_deadline_minutes: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -57,6 +59,8 @@ pub struct LocationChanges {
     pub priority: Option<i32>,
     pub shipping_rate: Option<(Decimal, String)>,
     pub active: Option<bool>,
+    /// `Some(None)` removes the deadline.
+    pub acceptance_deadline_minutes: Option<Option<i32>>,
 }
 
 /// The address, validated.
@@ -106,6 +110,19 @@ fn check_priority(value: i32) -> Result<i32, UserError> {
     }
 }
 
+fn check_deadline(value: Option<i32>) -> Result<Option<i32>, UserError> {
+    let max = crate::fulfillment::deadlines::MAX_ACCEPTANCE_DEADLINE_MINUTES;
+    if value.is_none_or(|v| (1..=max).contains(&v)) {
+        Ok(value)
+    } else {
+        Err(UserError::new(
+            &["acceptanceDeadlineMinutes"],
+            ErrorCode::InvalidInput,
+            format!("the acceptance deadline must be between 1 and {max} minutes, or null for none"),
+        ))
+    }
+}
+
 fn require_admin(actor: &Actor) -> DomainResult<()> {
     if actor.is_admin() { Ok(()) } else { Err(DomainError::Forbidden) }
 }
@@ -122,12 +139,13 @@ pub async fn create_location(
     let address = parse_address(&mut problems, &input.address);
     let capacity = problems.take(check_capacity(input.daily_capacity));
     let priority = problems.take(check_priority(input.priority));
+    let deadline = problems.take(check_deadline(input.acceptance_deadline_minutes));
     let rate = match &input.shipping_rate {
         Some((amount, currency)) => problems.take(parse_amount(&["shippingRate"], *amount, currency)),
         None => crate::money::Currency::parse("EUR").map(|c| (c, 0)),
     };
-    let (code, name, address, capacity, priority, (currency, rate_minor)) =
-        problems.finish((|| Some((code?, name?, address?, capacity?, priority?, rate?)))())?;
+    let (code, name, address, capacity, priority, (currency, rate_minor), deadline) =
+        problems.finish((|| Some((code?, name?, address?, capacity?, priority?, rate?, deadline?)))())?;
     let now = Utc::now();
     let model = location::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -150,6 +168,7 @@ pub async fn create_location(
         active: Set(input.active),
         processing_days: Set(1),
         cutoff_hour: Set(14),
+        acceptance_deadline_minutes: Set(deadline),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -198,6 +217,11 @@ pub async fn update_location(
     {
         model.shipping_rate_minor = Set(minor);
         model.shipping_currency = Set(cur.code().to_owned());
+    }
+    if let Some(d) = changes.acceptance_deadline_minutes
+        && let Some(d) = problems.take(check_deadline(d))
+    {
+        model.acceptance_deadline_minutes = Set(d);
     }
     problems.into_result()?;
     if let Some(kind) = changes.kind {

@@ -14,7 +14,7 @@
 //! Rows a transaction creates are its own and take no place in the order. No transaction locks
 //! two orders: work over many orders (filling backorders) takes one order per transaction, so a
 //! level is never held across a queue of waiting orders. A receipt or an adjustment locks its
-//! level only and fills backorders after it commits.
+//! level only and writes a job that fills backorders once it has committed.
 //!
 //! On SQLite, writers are serialised by IMMEDIATE transactions and the order holds trivially.
 //! Should PostgreSQL still abort a transaction (40P01, 40001), [`crate::db::retry_once`] runs it

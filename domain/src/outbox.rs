@@ -15,25 +15,15 @@ pub mod queue {
     pub const RETURNS: &str = "oms.returns";
 }
 
-/// Writes a typed job to the outbox inside the caller's transaction, once per dedupe key.
+/// Writes a job to the outbox inside the caller's transaction, once per dedupe key: writing it
+/// again (a retried change, a second replica's tick) does nothing.
 pub async fn enqueue_job<C: ConnectionTrait>(txn: &C, job: &Job) -> DomainResult<()> {
-    enqueue(txn, job.queue().outbox_name(), job.kind(), job.payload(), job.dedupe_key()).await
-}
-
-/// Adds a job once per `dedupe_key`: writing it again (a retried change) does nothing.
-pub async fn enqueue<C: ConnectionTrait>(
-    txn: &C,
-    queue: &str,
-    kind: &str,
-    payload: serde_json::Value,
-    dedupe_key: String,
-) -> DomainResult<()> {
     outbox_message::Entity::insert(outbox_message::ActiveModel {
         id: Set(Uuid::now_v7()),
-        queue: Set(queue.to_owned()),
-        kind: Set(kind.to_owned()),
-        payload: Set(payload.to_string()),
-        dedupe_key: Set(dedupe_key),
+        queue: Set(job.queue().outbox_name().to_owned()),
+        kind: Set(job.kind().to_owned()),
+        payload: Set(job.payload().to_string()),
+        dedupe_key: Set(job.dedupe_key()),
         created_at: Set(Utc::now()),
         dispatched_at: Set(None),
         available_at: Set(None),

@@ -180,6 +180,8 @@ string_enum!(
         OrderConfirmed => "ORDER_CONFIRMED",
         /// The order was cancelled.
         OrderCancelled => "ORDER_CANCELLED",
+        /// Nobody confirmed the order in time: it was cancelled and its stock released.
+        OrderExpired => "ORDER_EXPIRED",
         /// Some units wait for stock.
         Backordered => "BACKORDERED",
         /// Units that waited for stock were allocated.
@@ -194,6 +196,9 @@ string_enum!(
         FulfillmentDelivered => "FULFILLMENT_DELIVERED",
         /// A location rejected its fulfilment order (or short-picked it).
         FulfillmentRejected => "FULFILLMENT_REJECTED",
+        /// A location did not accept its fulfilment order by its deadline: it was routed
+        /// elsewhere, as a rejection would be.
+        FulfillmentTimedOut => "FULFILLMENT_TIMED_OUT",
         /// Rejected units were routed to other locations.
         Rerouted => "REROUTED",
         /// The order waits at the store for the customer.

@@ -17,6 +17,8 @@ pub struct Model {
     pub pickup_attempts: i32,
     pub ship_to_location_id: Option<Uuid>,
     pub reject_reason: Option<String>,
+    /// When it was released to its location: its acceptance deadline counts from then.
+    pub released_at: Option<DateTimeUtc>,
     pub accepted_at: Option<DateTimeUtc>,
     pub packed_at: Option<DateTimeUtc>,
     pub shipped_at: Option<DateTimeUtc>,

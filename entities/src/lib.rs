@@ -1,5 +1,6 @@
 //! sea-orm entities: one module per table, data only. Business rules live in `domain`.
 
+pub mod channel_confirmation_rule;
 pub mod customer;
 pub mod enums;
 pub mod fulfillment_order;

@@ -28,6 +28,9 @@ pub struct Model {
     pub active: bool,
     pub processing_days: i32,
     pub cutoff_hour: i32,
+    /// Minutes its associates have to accept a released fulfilment order before it is routed
+    /// elsewhere; no deadline when `None`.
+    pub acceptance_deadline_minutes: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

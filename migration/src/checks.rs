@@ -39,13 +39,20 @@ pub async fn add(manager: &SchemaManager<'_>, table: &str, column: &str, values:
 }
 
 /// Replaces the check on `table.column` with one allowing exactly `values` (the whole list).
-/// Call it from a migration whose `use_transaction` is `Some(true)`: on SQLite the triggers must
-/// be dropped and created on one connection (see `m20261125_000014_order_changed_event`).
+///
+/// On one connection, in one transaction (a savepoint when the migration already runs in one,
+/// as `m20261125_000014_order_changed_event` does): SQLite migrations otherwise run each
+/// statement on any pooled connection, and one whose schema cache predates the triggers takes
+/// `DROP TRIGGER IF EXISTS` for a no-op (nothing in it checks the schema), so the `CREATE` that
+/// follows finds the trigger still there. Reading the schema first makes the connection load the
+/// current one.
 pub async fn replace(manager: &SchemaManager<'_>, table: &str, column: &str, values: &[&str]) -> Result<(), DbErr> {
-    let db = manager.get_connection();
+    let txn = manager.begin().await?;
+    let db = txn.get_connection();
     let name = name(table, column);
-    match manager.get_database_backend() {
+    match txn.get_database_backend() {
         DatabaseBackend::Sqlite => {
+            db.execute_unprepared("SELECT count(*) FROM sqlite_master").await?;
             db.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {name}_insert")).await?;
             db.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {name}_update")).await?;
         }
@@ -53,5 +60,6 @@ pub async fn replace(manager: &SchemaManager<'_>, table: &str, column: &str, val
             db.execute_unprepared(&format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}")).await?;
         }
     }
-    add(manager, table, column, values).await
+    add(&txn, table, column, values).await?;
+    txn.commit().await
 }

@@ -13,6 +13,7 @@ mod m20261125_000007_pickup_attempts_and_backorders;
 mod m20261125_000008_jobs_and_notifications;
 mod m20261125_000009_enum_checks;
 mod m20261125_000010_event_kind_and_run_status_checks;
+mod m20261125_000011_scheduled_fulfilment;
 mod m20261125_000014_order_changed_event;
 
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000009_enum_checks::Migration),
             Box::new(m20261125_000010_event_kind_and_run_status_checks::Migration),
             Box::new(m20261125_000014_order_changed_event::Migration),
+            Box::new(m20261125_000011_scheduled_fulfilment::Migration),
         ]
     }
 }

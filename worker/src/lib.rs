@@ -1,5 +1,6 @@
-//! The job workers: the outbox relay, the apalis worker pool over the `fulfillment`,
-//! `notification` and `returns` queues, and one handler per job kind (`handlers/`).
+//! The job workers: the outbox relay, the scheduler of periodic work (`scheduler`), the apalis
+//! worker pool over the `fulfillment`, `notification` and `returns` queues, and one handler per
+//! job kind (`handlers/`).
 //!
 //! Jobs are delivered at least once (a dead worker's jobs are re-enqueued after missed
 //! heartbeats; a relay may push a row again after a failed commit), so every handler is
@@ -17,11 +18,13 @@ pub mod email;
 pub mod handlers;
 pub mod queues;
 pub mod relay;
+pub mod scheduler;
 pub mod settings;
 
 pub use handlers::JobContext;
 pub use queues::{QueueBackend, QueueSink};
 pub use relay::Relay;
+pub use scheduler::Schedule;
 pub use settings::WorkerSettings;
 
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +104,7 @@ async fn run(
     };
     let relay = Relay::new(ctx.db.clone(), QueueSink::new(&backend, &settings), settings.relay_batch, settings.retry);
     let relay_task = tokio::spawn(relay.run(settings.relay_interval, rx.clone()));
+    let scheduler_task = tokio::spawn(scheduler::run(ctx.db.clone(), settings.schedule, rx.clone()));
 
     let mut monitor = Monitor::new().shutdown_timeout(settings.shutdown_timeout).should_restart(|_, _| true);
     for queue in Queue::ALL {
@@ -115,6 +119,7 @@ async fn run(
         .await
         .map_err(|e| PoolError::Monitor(e.to_string()));
     let _ = relay_task.await;
+    let _ = scheduler_task.await;
     tracing::info!("worker pool stopped");
     result
 }

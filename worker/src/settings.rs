@@ -2,7 +2,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use domain::jobs::{Queue, RetryPolicy};
+use domain::jobs::{Queue, RetryPolicy, ScheduledTask};
+
+use crate::scheduler::Schedule;
 
 /// How the pool runs.
 #[derive(Clone, Debug)]
@@ -34,6 +36,8 @@ pub struct WorkerSettings {
     /// another worker puts its jobs back in the queue at its next heartbeat.
     pub heartbeat: Duration,
     pub retry: RetryPolicy,
+    /// How often scheduled work runs (the ticks this process writes).
+    pub schedule: Schedule,
 }
 
 impl Default for WorkerSettings {
@@ -56,6 +60,7 @@ impl Default for WorkerSettings {
             // heartbeat of another worker): the "within a minute".
             heartbeat: Duration::from_secs(10),
             retry: RetryPolicy::default(),
+            schedule: Schedule::default(),
         }
     }
 }
@@ -79,11 +84,40 @@ fn number<T: std::str::FromStr>(name: &'static str, default: T, what: &'static s
     }
 }
 
+/// The environment variable that sets a scheduled task's period in seconds.
+pub fn tick_variable(task: ScheduledTask) -> &'static str {
+    match task {
+        ScheduledTask::ExpireOrders => "OMS_TICK_EXPIRE_ORDERS_SECS",
+        ScheduledTask::AcceptanceDeadlines => "OMS_TICK_ACCEPTANCE_DEADLINES_SECS",
+        ScheduledTask::PurgeIdempotencyKeys => "OMS_TICK_PURGE_IDEMPOTENCY_KEYS_SECS",
+    }
+}
+
+fn schedule_from_env(defaults: &Schedule) -> Result<Schedule, SettingsError> {
+    let period = |task: ScheduledTask| -> Result<Option<Duration>, SettingsError> {
+        let name = tick_variable(task);
+        let what = "a whole number of seconds from 0 (off) to 86400";
+        let default = defaults.period(task).map_or(0, |p| p.as_secs());
+        let secs: u64 = number(name, default, what)?;
+        if Duration::from_secs(secs) > domain::jobs::MAX_PERIOD {
+            return Err(SettingsError { name, what, value: secs.to_string() });
+        }
+        Ok((secs > 0).then(|| Duration::from_secs(secs)))
+    };
+    Ok(Schedule {
+        expire_orders: period(ScheduledTask::ExpireOrders)?,
+        acceptance_deadlines: period(ScheduledTask::AcceptanceDeadlines)?,
+        purge_idempotency_keys: period(ScheduledTask::PurgeIdempotencyKeys)?,
+    })
+}
+
 impl WorkerSettings {
     /// Reads `REDIS_URL`, `SMTP_URL`, `OMS_MAIL_DIR`, `OMS_MAIL_FROM`, `OMS_TEMPLATES`,
     /// `OMS_QUEUE_PREFIX`, `OMS_CONCURRENCY_{FULFILLMENT,NOTIFICATION,RETURNS}`,
-    /// `OMS_POLL_INTERVAL_MS`, `OMS_JOB_MAX_ATTEMPTS`, `OMS_SHUTDOWN_TIMEOUT_SECS` and
-    /// `OMS_HEARTBEAT_SECS`.
+    /// `OMS_POLL_INTERVAL_MS`, `OMS_JOB_MAX_ATTEMPTS`, `OMS_SHUTDOWN_TIMEOUT_SECS`,
+    /// `OMS_HEARTBEAT_SECS` and the periods of scheduled work,
+    /// `OMS_TICK_{EXPIRE_ORDERS,ACCEPTANCE_DEADLINES,PURGE_IDEMPOTENCY_KEYS}_SECS` (0: this process
+    /// schedules none of it).
     pub fn from_env() -> Result<WorkerSettings, SettingsError> {
         let d = WorkerSettings::default();
         let positive = "a positive whole number";
@@ -109,6 +143,7 @@ impl WorkerSettings {
                 max_attempts: number("OMS_JOB_MAX_ATTEMPTS", d.retry.max_attempts, positive)?,
                 ..d.retry
             },
+            schedule: schedule_from_env(&d.schedule)?,
         };
         for (name, n) in [
             ("OMS_CONCURRENCY_FULFILLMENT", s.concurrency_fulfillment),

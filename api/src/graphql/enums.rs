@@ -207,6 +207,8 @@ pub enum OrderEventKind {
     OrderConfirmed,
     /// The order was cancelled.
     OrderCancelled,
+    /// Nobody confirmed the order in time: it was cancelled and its stock released.
+    OrderExpired,
     /// Some units wait for stock.
     Backordered,
     /// Units that waited for stock were allocated.
@@ -221,6 +223,9 @@ pub enum OrderEventKind {
     FulfillmentDelivered,
     /// A location rejected its fulfilment order (or short-picked it).
     FulfillmentRejected,
+    /// A location did not accept its fulfilment order by its deadline: it was routed elsewhere,
+    /// as a rejection would be.
+    FulfillmentTimedOut,
     /// Rejected units were routed to other locations.
     Rerouted,
     /// The order waits at the store for the customer.

@@ -27,7 +27,8 @@ pub enum JobStatus {
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "domain::jobs::Queue")]
 pub enum JobQueue {
-    /// Releasing fulfilment orders and other fulfilment work.
+    /// Fulfilment work: releases, automatic confirmations, backorder fills and the scheduled
+    /// ticks (expiry, acceptance deadlines, purging).
     Fulfillment,
     /// Customer emails.
     Notification,

@@ -69,6 +69,9 @@ pub struct Location {
     pub shipping_rate: Money,
     /// Whether it takes part in routing.
     pub active: bool,
+    /// Minutes its associates have to accept a released fulfilment order before it is routed
+    /// elsewhere, as a rejection would be; no deadline when null.
+    pub acceptance_deadline_minutes: Option<i32>,
 }
 
 impl From<location::Model> for Location {
@@ -93,6 +96,7 @@ impl From<location::Model> for Location {
             daily_capacity: l.daily_capacity,
             priority: l.priority,
             active: l.active,
+            acceptance_deadline_minutes: l.acceptance_deadline_minutes,
         }
     }
 }
@@ -138,6 +142,9 @@ pub struct CreateLocationInput {
     /// Whether it takes part in routing.
     #[graphql(default = true)]
     pub active: bool,
+    /// Minutes (1 to 10 080) its associates have to accept a released fulfilment order before it
+    /// is routed elsewhere; no deadline when omitted or null.
+    pub acceptance_deadline_minutes: Option<i32>,
 }
 
 payload!(CreateLocationPayload, location: Location, "createLocation");
@@ -167,6 +174,8 @@ pub struct UpdateLocationInput {
     pub shipping_rate: Option<MoneyInput>,
     /// Whether it takes part in routing.
     pub active: Option<bool>,
+    /// A new acceptance deadline in minutes (1 to 10 080); null removes it, omitted keeps it.
+    pub acceptance_deadline_minutes: async_graphql::MaybeUndefined<i32>,
 }
 
 payload!(UpdateLocationPayload, location: Location, "updateLocation");
@@ -225,6 +234,7 @@ impl LocationMutation {
             priority: input.priority,
             shipping_rate: input.shipping_rate.map(|m| (m.amount.0, m.currency)),
             active: input.active,
+            acceptance_deadline_minutes: input.acceptance_deadline_minutes,
         };
         respond(locations::create_location(db, actor, new).await)
     }
@@ -243,15 +253,21 @@ impl LocationMutation {
             can_ship: input.can_ship,
             can_pickup: input.can_pickup,
             accepts_returns: input.accepts_returns,
-            daily_capacity: match input.daily_capacity {
-                async_graphql::MaybeUndefined::Undefined => None,
-                async_graphql::MaybeUndefined::Null => Some(None),
-                async_graphql::MaybeUndefined::Value(c) => Some(Some(c)),
-            },
+            daily_capacity: maybe(input.daily_capacity),
             priority: input.priority,
             shipping_rate: input.shipping_rate.map(|m| (m.amount.0, m.currency)),
             active: input.active,
+            acceptance_deadline_minutes: maybe(input.acceptance_deadline_minutes),
         };
         respond(locations::update_location(db, actor, &input.code, changes).await)
+    }
+}
+
+/// An optional input that can also be cleared: omitted keeps (`None`), null clears (`Some(None)`).
+fn maybe<T>(value: async_graphql::MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        async_graphql::MaybeUndefined::Undefined => None,
+        async_graphql::MaybeUndefined::Null => Some(None),
+        async_graphql::MaybeUndefined::Value(v) => Some(Some(v)),
     }
 }

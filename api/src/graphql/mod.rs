@@ -1,6 +1,7 @@
 //! The GraphQL schema: one query root and one mutation root, merged from one object per area.
 pub mod catalog;
 pub mod common;
+pub mod confirmation;
 pub mod customers;
 pub mod enums;
 pub mod errors;
@@ -30,6 +31,7 @@ pub struct QueryRoot(
     customers::CustomerQuery,
     pricing::PricingQuery,
     routing::RoutingQuery,
+    confirmation::ConfirmationQuery,
     fulfillment::FulfillmentQuery,
     promise::PromiseQueryRoot,
     jobs::JobQuery,
@@ -47,6 +49,7 @@ pub struct MutationRoot(
     customers::CustomerMutation,
     pricing::PricingMutation,
     routing::RoutingMutation,
+    confirmation::ConfirmationMutation,
     fulfillment::FulfillmentMutation,
     jobs::JobMutation,
     webhooks::WebhookMutation,

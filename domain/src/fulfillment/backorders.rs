@@ -1,55 +1,58 @@
 //! Backorders: units an order waits for because nothing could fill them. Whenever stock frees
-//! (a receipt, a positive adjustment, lower safety stock, a cancellation, a rejection), the
-//! waiting orders for those products are offered it, oldest order first, through the router like
-//! any placement: channel rules, ship-from-store, capacity and `allowSplit` apply.
+//! (a receipt, a positive adjustment, lower safety stock, a cancellation, an expiry, a rejection,
+//! a missed acceptance deadline), the change writes a `fill_backorders` job ([`offer`]); the job
+//! offers the stock to the waiting orders for those products, oldest order first, through the
+//! router like any placement: channel rules, ship-from-store, capacity and `allowSplit` apply.
 //!
 //! Each order is filled in its own transaction that locks the order first (see
 //! [`crate::locks`]) and reads what is still backordered at that moment, so two fills at once
 //! never claim the same units and never skip any; no level is held across the queue.
 use std::collections::HashMap;
 
-use chrono::Utc;
-use entities::{inventory_level, location, order, order_line};
+use chrono::{DateTime, Utc};
+use entities::{fulfillment_order, inventory_level, location, order, order_line};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::creation::{LineNeed, create_fulfillment_orders, shares, status_for_new_work};
-use super::rerouting::{demands_of, destination_of, rejected_locations};
+use super::rerouting::{demands_of, destination_of};
 use super::transitions::follow;
 use crate::allocation::plan_and_reserve;
 use crate::auth::Actor;
 use crate::db::{begin_write, retry_once};
 use crate::error::DomainResult;
 use crate::inventory::available;
-use crate::orders::{OrderEventKind, OrderStatus};
+use crate::orders::{FulfillmentStatus, OrderEventKind, OrderStatus};
 use crate::{locks, routing};
 
 /// Stock that just freed, and where.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Freed {
     /// The products whose stock freed.
     pub products: Vec<Uuid>,
     /// The location where new stock arrived (a receipt, an adjustment): a location that
-    /// rejected an order before is asked again only when stock arrives there, as that new stock
-    /// is what was missing.
+    /// rejected an order is asked again only for stock that arrived there after the rejection,
+    /// as that new stock may be what was missing.
     pub arrived_at: Option<Uuid>,
     /// The order whose rejection freed the stock: it was just routed away from there.
     pub except_order: Option<Uuid>,
+    /// When the change that freed it committed (stamped by [`offer`]). The job may run much
+    /// later: a location that rejected an order after this time already knew of this stock.
+    #[serde(default)]
+    pub freed_at: Option<DateTime<Utc>>,
 }
 
-/// Offers freed stock to the orders waiting for it, after the change that freed it has
-/// committed. A failure is logged, not returned: the change itself succeeded, and the next
-/// change that frees stock offers it again.
-pub async fn fill_after(db: &DatabaseConnection, freed: &Freed) {
+/// Offers freed stock to the orders waiting for it: a job, written in the transaction of the
+/// change that freed it, so the offer exists exactly when the change committed and the change
+/// itself never waits on the queue of waiting orders.
+pub async fn offer<C: ConnectionTrait>(txn: &C, freed: Freed) -> DomainResult<()> {
     if freed.products.is_empty() {
-        return;
+        return Ok(());
     }
-    match fill(db, &Actor::System, freed).await {
-        Ok(0) => {}
-        Ok(filled) => tracing::info!(filled, "backorders filled"),
-        Err(e) => tracing::error!(error = %e, "filling backorders failed; the next stock change retries"),
-    }
+    let freed = Freed { freed_at: freed.freed_at.or_else(|| Some(Utc::now())), ..freed };
+    crate::outbox::enqueue_job(txn, &crate::jobs::Job::fill_backorders(freed)).await
 }
 
 /// Fills what it can of the orders waiting for the freed products, oldest order first; returns
@@ -88,7 +91,7 @@ pub async fn fill(db: &DatabaseConnection, actor: &Actor, freed: &Freed) -> Doma
         if !wants.iter().any(|p| free.get(p).is_some_and(|n| *n > 0)) {
             continue;
         }
-        if let Some(took) = retry_once(|| fill_order(db, actor, order_id, freed.arrived_at)).await? {
+        if let Some(took) = retry_once(|| fill_order(db, actor, order_id, freed)).await? {
             filled += 1;
             for (product_id, units) in took {
                 if let Some(n) = free.get_mut(&product_id) {
@@ -129,7 +132,7 @@ async fn fill_order(
     db: &DatabaseConnection,
     actor: &Actor,
     order_id: Uuid,
-    arrived_at: Option<Uuid>,
+    freed: &Freed,
 ) -> DomainResult<Option<Vec<(Uuid, i32)>>> {
     let txn = begin_write(db).await?;
     let Some(order) = locks::order(&txn, order_id).await? else { return Ok(None) };
@@ -159,7 +162,7 @@ async fn fill_order(
         destination: destination_of(&order),
         channel: order.channel.as_str().to_owned(),
         allow_split: order.allow_split,
-        excluded: rejected_locations(&txn, order_id).await?.into_iter().filter(|l| Some(*l) != arrived_at).collect(),
+        excluded: not_asked_again(&txn, order_id, freed).await?,
     };
     // An order that must ship in one piece waits until one location can take all of it.
     let whole = !order.allow_split;
@@ -202,4 +205,19 @@ async fn fill_order(
     follow(&txn, &order, actor, OrderEventKind::BackorderFilled, summary).await?;
     txn.commit().await?;
     Ok(Some(decision.allocations.iter().map(|a| (a.product_id, a.quantity)).collect()))
+}
+
+/// The locations a fill does not ask: every one that rejected part of this order, except the
+/// one where the freed stock arrived if it rejected before the stock came (the new stock may be
+/// what it lacked). A rejection after the arrival was made knowing of that stock.
+async fn not_asked_again<C: ConnectionTrait>(db: &C, order_id: Uuid, freed: &Freed) -> DomainResult<Vec<Uuid>> {
+    let rejected = fulfillment_order::Entity::find()
+        .filter(fulfillment_order::Column::OrderId.eq(order_id))
+        .filter(fulfillment_order::Column::Status.eq(FulfillmentStatus::Rejected))
+        .all(db)
+        .await?;
+    let news_to = |f: &fulfillment_order::Model| {
+        Some(f.location_id) == freed.arrived_at && freed.freed_at.is_none_or(|at| f.updated_at <= at)
+    };
+    Ok(rejected.iter().filter(|f| !news_to(f)).map(|f| f.location_id).collect())
 }

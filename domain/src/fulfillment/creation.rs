@@ -52,6 +52,7 @@ pub async fn create_fulfillment_orders<C: ConnectionTrait>(
             tracking_number: Set(None),
             ship_to_location_id: Set(ship_to),
             capacity_day: Set(capacity_days.get(&a.location_id).copied()),
+            released_at: Set((status == FS::Released).then_some(now)),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()

@@ -7,10 +7,12 @@
 //! - `access`: who may see and work on a location's fulfilment orders, and their queue;
 //! - `transitions`: the steps of a fulfilment order's life;
 //! - `rerouting`: a rejection given back and routed elsewhere;
+//! - `deadlines`: fulfilment orders not accepted in time, routed elsewhere as a rejection is;
 //! - `backorders`: waiting units filled whenever stock frees.
 mod access;
 pub mod backorders;
 mod creation;
+pub mod deadlines;
 mod rerouting;
 mod transitions;
 

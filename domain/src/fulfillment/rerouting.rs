@@ -8,6 +8,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use super::backorders::{self, Freed};
 use super::creation::{LineNeed, create_fulfillment_orders, status_for_new_work};
 use super::transitions::{follow, held_lines};
 use crate::allocation::{Giveback, Givebacks, plan_and_reserve};
@@ -62,19 +63,31 @@ fn givebacks_for(
     Ok(items)
 }
 
+/// Why a fulfilment order is routed away from its location, as the timeline and the ledger
+/// say it.
+pub(super) struct Why {
+    /// The timeline entry: FULFILLMENT_REJECTED, or FULFILLMENT_TIMED_OUT for a missed
+    /// acceptance deadline.
+    pub kind: OrderEventKind,
+    pub message: String,
+    /// On the ledger's release movements.
+    pub release_reason: String,
+    /// On the ledger's write-offs of short picks.
+    pub write_off_reason: String,
+}
+
 /// A rejected fulfilment order: its reservation is given back (short picks written off), and its
 /// lines are routed again without any location that rejected this order before, in one pass
-/// over the levels. What nothing can fill is backordered, and the order records why. Returns
-/// the products whose stock was freed.
+/// over the levels. What nothing can fill is backordered, and the order records why. The freed
+/// stock is offered to other orders' backorders (a job).
 pub(super) async fn reroute(
     txn: &DatabaseTransaction,
     fo: &fulfillment_order::Model,
     order: &order::Model,
     actor: &Actor,
-    code: &str,
-    reason: &str,
+    why: &Why,
     short: &[(String, i32)],
-) -> DomainResult<Vec<Uuid>> {
+) -> DomainResult<()> {
     let held = held_lines(txn, fo.id).await?;
     let order_lines: HashMap<Uuid, order_line::Model> = order_line::Entity::find()
         .filter(order_line::Column::Id.is_in(held.iter().map(|l| l.order_line_id)))
@@ -86,18 +99,17 @@ pub(super) async fn reroute(
     let givebacks = Givebacks {
         items: givebacks_for(&held, &order_lines, short)?,
         cause: Cause {
-            reason: Some(format!("rejected by {code}: {reason}")),
+            reason: Some(why.release_reason.clone()),
             reference: Some(order.number.clone()),
             order_id: Some(order.id),
         },
         write_off_cause: Cause {
-            reason: Some(format!("short pick at {code}: {reason}")),
+            reason: Some(why.write_off_reason.clone()),
             reference: Some(order.number.clone()),
             order_id: Some(order.id),
         },
     };
-    let message = format!("{code} rejected its part of {}: {reason}", order.number);
-    record_event(txn, order.id, OrderEventKind::FulfillmentRejected, actor, message, None).await?;
+    record_event(txn, order.id, why.kind, actor, why.message.clone(), None).await?;
 
     // What to route again, per order line and per product.
     let needs: Vec<LineNeed> = held
@@ -156,10 +168,11 @@ pub(super) async fn reroute(
         crate::outbox::enqueue_job(txn, &job).await?;
     }
     follow(txn, order, actor, kind, decision.summary.clone()).await?;
-    let mut freed: Vec<Uuid> = needs.iter().map(|n| n.product_id).collect();
-    freed.sort();
-    freed.dedup();
-    Ok(freed)
+    let mut products: Vec<Uuid> = needs.iter().map(|n| n.product_id).collect();
+    products.sort();
+    products.dedup();
+    // This order was just routed as well as it can be: the offer is for the others waiting.
+    backorders::offer(txn, Freed { products, except_order: Some(order.id), ..Freed::default() }).await
 }
 
 /// Units per product (lines of one SKU add up), with the SKU for explanations.

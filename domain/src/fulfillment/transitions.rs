@@ -12,22 +12,23 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::access::{Duty, authorise, location_code};
-use super::rerouting::reroute;
+use super::rerouting::{Why, reroute};
 use crate::auth::Actor;
 use crate::db::{begin_write, retry_once};
 use crate::error::{DomainError, DomainResult, ErrorCode};
 use crate::inventory::{self, Cause};
+use crate::jobs::{Job, NotificationEvent};
 use crate::orders::{
     DeliveryMethod, FulfillmentStatus as FS, OrderEventKind, OrderStatus, derive_order_status, record_event,
 };
-use crate::outbox::{self, queue};
+use crate::outbox;
 use crate::{locks, validate};
 
 /// Wrong pickup codes tried before the code locks until staff reset it.
 pub const MAX_PICKUP_ATTEMPTS: i32 = 5;
 
 /// Moves a fulfilment order from one of `from` to `to`, or says why it cannot.
-async fn move_fo(
+pub(super) async fn move_fo(
     txn: &DatabaseTransaction,
     fo: &fulfillment_order::Model,
     from: &[FS],
@@ -100,15 +101,14 @@ pub(crate) async fn follow(
     record_event(txn, order.id, kind, actor, message, None).await?;
     if status != current {
         let notify = match status {
-            OrderStatus::Shipped => Some("order_shipped"),
-            OrderStatus::Delivered => Some("order_delivered"),
-            OrderStatus::ReadyForPickup => Some("ready_for_pickup"),
-            OrderStatus::PickedUp => Some("order_picked_up"),
+            OrderStatus::Shipped => Some(NotificationEvent::OrderShipped),
+            OrderStatus::Delivered => Some(NotificationEvent::OrderDelivered),
+            OrderStatus::ReadyForPickup => Some(NotificationEvent::ReadyForPickup),
+            OrderStatus::PickedUp => Some(NotificationEvent::OrderPickedUp),
             _ => None,
         };
-        if let Some(kind) = notify {
-            let payload = serde_json::json!({ "orderId": order.id });
-            outbox::enqueue(txn, queue::NOTIFICATION, kind, payload, format!("{kind}:{}", order.id)).await?;
+        if let Some(event) = notify {
+            outbox::enqueue_job(txn, &Job::notify(order.id, event)).await?;
         }
     }
     Ok(())
@@ -187,15 +187,8 @@ impl Action {
     }
 }
 
-/// What an action did: the fulfilment order as it now is, and the products whose stock it
-/// freed (backorders may wait for them).
-struct Acted {
-    fulfillment_order: fulfillment_order::Model,
-    freed: Vec<Uuid>,
-}
-
 /// Applies an action to a fulfilment order, in one transaction with the order's status, the
-/// ledger, the timeline and the outbox. Stock a rejection frees is then offered to backorders.
+/// ledger, the timeline and the outbox. Stock a rejection frees is offered to backorders (a job).
 #[tracing::instrument(skip(db, actor), fields(fulfillment_order_id = %fo_id))]
 pub async fn act(
     db: &DatabaseConnection,
@@ -203,17 +196,15 @@ pub async fn act(
     fo_id: Uuid,
     action: Action,
 ) -> DomainResult<fulfillment_order::Model> {
-    let acted = retry_once(|| act_once(db, actor, fo_id, action.clone())).await?;
-    let freed = crate::fulfillment::backorders::Freed {
-        products: acted.freed,
-        arrived_at: None,
-        except_order: Some(acted.fulfillment_order.order_id),
-    };
-    crate::fulfillment::backorders::fill_after(db, &freed).await;
-    Ok(acted.fulfillment_order)
+    retry_once(|| act_once(db, actor, fo_id, action.clone())).await
 }
 
-async fn act_once(db: &DatabaseConnection, actor: &Actor, fo_id: Uuid, action: Action) -> DomainResult<Acted> {
+async fn act_once(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    fo_id: Uuid,
+    action: Action,
+) -> DomainResult<fulfillment_order::Model> {
     let missing = || DomainError::not_found(&["fulfillmentOrderId"], "fulfilment order");
     let txn = begin_write(db).await?;
     let seen = fulfillment_order::Entity::find_by_id(fo_id).one(&txn).await?.ok_or_else(missing)?;
@@ -223,7 +214,6 @@ async fn act_once(db: &DatabaseConnection, actor: &Actor, fo_id: Uuid, action: A
     let fo = fulfillment_order::Entity::find_by_id(fo_id).one(&txn).await?.ok_or_else(missing)?;
     let code = location_code(&txn, fo.location_id).await?;
     let now = Utc::now();
-    let mut freed = Vec::new();
     let updated = match action {
         Action::Accept => {
             let fo = move_fo(&txn, &fo, &[FS::Released], FS::Accepted, |m| m.accepted_at = Set(Some(now))).await?;
@@ -350,12 +340,18 @@ async fn act_once(db: &DatabaseConnection, actor: &Actor, fo_id: Uuid, action: A
                 m.reject_reason = Set(Some(reason.clone()))
             })
             .await?;
-            freed = reroute(&txn, &fo, &order, actor, &code, &reason, &short).await?;
+            let why = Why {
+                kind: OrderEventKind::FulfillmentRejected,
+                message: format!("{code} rejected its part of {}: {reason}", order.number),
+                release_reason: format!("rejected by {code}: {reason}"),
+                write_off_reason: format!("short pick at {code}: {reason}"),
+            };
+            reroute(&txn, &fo, &order, actor, &why, &short).await?;
             fo
         }
     };
     txn.commit().await?;
-    Ok(Acted { fulfillment_order: updated, freed })
+    Ok(updated)
 }
 
 /// Counts a wrong pickup code and commits the count (the caller's answer is a refusal, but the

@@ -1,5 +1,5 @@
 //! Stock admins change: receipts, counted adjustments and safety stock. Stock that frees is
-//! offered to waiting backorders once the change has committed.
+//! offered to waiting backorders by a job written in the same transaction.
 use chrono::Utc;
 use entities::{inventory_level, location, product};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -12,6 +12,7 @@ use crate::auth::Actor;
 use crate::catalog::ProductKindRules;
 use crate::db::begin_write;
 use crate::error::{DomainError, DomainResult, ErrorCode, Problems};
+use crate::fulfillment::backorders::{self, Freed};
 use crate::validate;
 
 /// A product and a location named by the caller, both known to exist.
@@ -119,31 +120,18 @@ pub async fn receive(
         ));
     }
     let cause = Cause { reference, ..Cause::default() };
-    record(&txn, level.id, MovementKind::Receipt, quantity, 0, &cause, actor).await?;
+    let level = record(&txn, level.id, MovementKind::Receipt, quantity, 0, &cause, actor).await?;
+    offer_to_backorders(&txn, &place).await?;
     txn.commit().await?;
     tracing::info!(sku, location_code, quantity, "inventory received");
-    offer_to_backorders(db, &place, level.id).await
+    Ok(level)
 }
 
-/// Offers stock that just freed at a level to the orders waiting for its product (after the
-/// change committed: a receipt never holds its level across the queue), and returns the level
-/// as it is then.
-async fn offer_to_backorders(
-    db: &DatabaseConnection,
-    place: &Place,
-    level_id: Uuid,
-) -> DomainResult<inventory_level::Model> {
-    let (product, location_id) = (&place.product, place.location.id);
-    let freed = crate::fulfillment::backorders::Freed {
-        products: vec![product.id],
-        arrived_at: Some(location_id),
-        except_order: None,
-    };
-    crate::fulfillment::backorders::fill_after(db, &freed).await;
-    inventory_level::Entity::find_by_id(level_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| DomainError::not_found(&[], "inventory level"))
+/// Offers the stock that just freed at a place to the orders waiting for its product: a job,
+/// written in the change's transaction (a receipt never holds its level across the queue).
+async fn offer_to_backorders<C: ConnectionTrait>(txn: &C, place: &Place) -> DomainResult<()> {
+    let freed = Freed { products: vec![place.product.id], arrived_at: Some(place.location.id), ..Freed::default() };
+    backorders::offer(txn, freed).await
 }
 
 /// A counted correction. With `expected_on_hand` it is compare-and-set: if the shelf count the
@@ -206,9 +194,12 @@ pub async fn adjust(
     }
     let cause = Cause { reason: Some(reason), ..Cause::default() };
     let level = record(&txn, level.id, MovementKind::Adjustment, delta, 0, &cause, actor).await?;
+    if delta > 0 {
+        offer_to_backorders(&txn, &place).await?;
+    }
     txn.commit().await?;
     tracing::info!(sku, location_code, delta, on_hand = level.on_hand, "inventory adjusted");
-    if delta > 0 { offer_to_backorders(db, &place, level.id).await } else { Ok(level) }
+    Ok(level)
 }
 
 /// Units held back from promising at a location (damaged display stock, a buffer for stores).
@@ -234,6 +225,9 @@ pub async fn set_safety_stock(
     let cause = Cause { reason: Some(format!("safety stock set to {quantity}")), ..Cause::default() };
     let freed = quantity < level.safety_stock;
     let level = record(&txn, level.id, MovementKind::SafetyStock, 0, 0, &cause, actor).await?;
+    if freed {
+        offer_to_backorders(&txn, &place).await?;
+    }
     txn.commit().await?;
-    if freed { offer_to_backorders(db, &place, level.id).await } else { Ok(level) }
+    Ok(level)
 }

@@ -11,6 +11,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::fulfillment::backorders::Freed;
+
 /// The queues jobs run on. Each has its own workers and concurrency.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -125,13 +127,19 @@ impl Notification {
 }
 
 /// Every kind of job.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Job {
     /// Email the customer about an event of their order.
     Notify(Notification),
     /// A confirmed order's fulfilment orders were released to their locations: tell them.
     ReleaseOrder { order_id: Uuid },
+    /// An order of a channel that confirms at once was placed: confirm it.
+    AutoConfirm { order_id: Uuid },
+    /// Stock freed (`cause` names the change that freed it, once per change): offer it to the
+    /// orders waiting for it.
+    FillBackorders { cause: Uuid, freed: Freed },
+    /// A period of scheduled work began: do it, once across all replicas.
+    Tick(Tick),
 }
 
 /// An outbox row that no job type reads.
@@ -153,6 +161,14 @@ struct OrderPayload {
     version: Option<i32>,
 }
 
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FillPayload {
+    cause: Uuid,
+    #[serde(flatten)]
+    freed: Freed,
+}
+
 impl Job {
     pub fn notify(order_id: Uuid, event: NotificationEvent) -> Job {
         Job::Notify(Notification { order_id, event, version: None })
@@ -164,10 +180,18 @@ impl Job {
         Job::Notify(Notification { order_id, event, version: Some(version) })
     }
 
+    /// Backorders to fill with stock one change freed; a fresh cause, so each change gets its
+    /// own job.
+    pub fn fill_backorders(freed: Freed) -> Job {
+        Job::FillBackorders { cause: Uuid::now_v7(), freed }
+    }
+
     pub fn queue(&self) -> Queue {
         match self {
             Job::Notify(_) => Queue::Notification,
-            Job::ReleaseOrder { .. } => Queue::Fulfillment,
+            Job::ReleaseOrder { .. } | Job::AutoConfirm { .. } | Job::FillBackorders { .. } | Job::Tick(_) => {
+                Queue::Fulfillment
+            }
         }
     }
 
@@ -175,33 +199,47 @@ impl Job {
         match self {
             Job::Notify(n) => n.event.kind(),
             Job::ReleaseOrder { .. } => "release_order",
+            Job::AutoConfirm { .. } => "auto_confirm_order",
+            Job::FillBackorders { .. } => "fill_backorders",
+            Job::Tick(t) => t.task.kind(),
         }
     }
 
-    /// The order the job is about: jobs of one order keep their order through the relay.
-    pub fn order_id(&self) -> Uuid {
+    /// The order the job is about, if it is about one.
+    pub fn order_id(&self) -> Option<Uuid> {
         match self {
-            Job::Notify(n) => n.order_id,
-            Job::ReleaseOrder { order_id } => *order_id,
+            Job::Notify(n) => Some(n.order_id),
+            Job::ReleaseOrder { order_id } | Job::AutoConfirm { order_id } => Some(*order_id),
+            Job::FillBackorders { .. } | Job::Tick(_) => None,
         }
     }
 
-    /// At most one job per cause: `kind:order`. The same spelling the string calls used, so a
-    /// row written either way dedupes against the other.
+    /// At most one job per cause: `kind:order` for an order's jobs (the spelling the string
+    /// calls used, so rows written before dedupe against new ones), `fill_backorders:cause` per
+    /// freeing change, `tick:task:period start` per period.
     pub fn dedupe_key(&self) -> String {
         match self {
             Job::Notify(n) => n.dedupe_key(),
-            Job::ReleaseOrder { .. } => format!("{}:{}", self.kind(), self.order_id()),
+            Job::ReleaseOrder { order_id } | Job::AutoConfirm { order_id } => format!("{}:{order_id}", self.kind()),
+            Job::FillBackorders { cause, .. } => format!("{}:{cause}", self.kind()),
+            Job::Tick(t) => t.dedupe_key(),
         }
     }
 
     /// The outbox row's payload.
     pub fn payload(&self) -> serde_json::Value {
         match self {
-            Job::Notify(Notification { version: Some(version), .. }) => {
-                serde_json::json!({ "orderId": self.order_id(), "version": version })
+            Job::Notify(Notification { order_id, version: Some(version), .. }) => {
+                serde_json::json!({ "orderId": order_id, "version": version })
             }
-            _ => serde_json::json!({ "orderId": self.order_id() }),
+            Job::Notify(Notification { order_id, .. })
+            | Job::ReleaseOrder { order_id }
+            | Job::AutoConfirm { order_id } => serde_json::json!({ "orderId": order_id }),
+            Job::FillBackorders { cause, freed } => {
+                serde_json::to_value(FillPayload { cause: *cause, freed: freed.clone() })
+                    .unwrap_or(serde_json::Value::Null)
+            }
+            Job::Tick(t) => t.payload(),
         }
     }
 
@@ -212,23 +250,35 @@ impl Job {
         let read = || -> Result<OrderPayload, JobParseError> {
             serde_json::from_str::<OrderPayload>(payload).map_err(|e| bad(e.to_string()))
         };
+        let unknown = || JobParseError::UnknownKind { queue: queue.to_owned(), kind: kind.to_owned() };
         let job = match (q, kind) {
             (Queue::Fulfillment, "release_order") => Job::ReleaseOrder { order_id: read()?.order_id },
+            (Queue::Fulfillment, "auto_confirm_order") => Job::AutoConfirm { order_id: read()?.order_id },
+            (Queue::Fulfillment, "fill_backorders") => {
+                let p = serde_json::from_str::<FillPayload>(payload).map_err(|e| bad(e.to_string()))?;
+                Job::FillBackorders { cause: p.cause, freed: p.freed }
+            }
+            (Queue::Fulfillment, kind) => match ScheduledTask::parse(kind) {
+                Some(task) => Job::Tick(Tick::from_payload(task, payload).map_err(bad)?),
+                None => return Err(unknown()),
+            },
             (Queue::Notification, kind) => match NotificationEvent::parse(kind) {
                 Some(event) => {
                     let OrderPayload { order_id, version } = read()?;
                     Job::Notify(Notification { order_id, event, version })
                 }
-                None => return Err(JobParseError::UnknownKind { queue: queue.to_owned(), kind: kind.to_owned() }),
+                None => return Err(unknown()),
             },
-            _ => return Err(JobParseError::UnknownKind { queue: queue.to_owned(), kind: kind.to_owned() }),
+            _ => return Err(unknown()),
         };
         Ok(job)
     }
 }
 
 mod runs;
+mod scheduled;
 #[cfg(test)]
 mod tests;
 
 pub use runs::*;
+pub use scheduled::{MAX_PERIOD, ScheduledTask, TICK_PREFIX, Tick, purge_finished_ticks};

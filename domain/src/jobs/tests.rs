@@ -1,4 +1,5 @@
 use super::*;
+use crate::fulfillment::backorders::Freed;
 
 #[test]
 fn todays_outbox_rows_parse_into_jobs() {
@@ -47,4 +48,46 @@ fn backoff_doubles_and_caps() {
     assert_eq!(p.backoff(2).as_secs(), 10);
     assert_eq!(p.backoff(4).as_secs(), 40);
     assert_eq!(p.backoff(30), p.max_delay);
+}
+
+#[test]
+fn every_job_round_trips_through_its_outbox_row() {
+    let order_id = Uuid::now_v7();
+    let freed = Freed {
+        products: vec![Uuid::now_v7(), Uuid::now_v7()],
+        arrived_at: Some(Uuid::now_v7()),
+        freed_at: Some(chrono::Utc::now()),
+        ..Freed::default()
+    };
+    let tick = Tick::at(ScheduledTask::ExpireOrders, std::time::Duration::from_secs(60), chrono::Utc::now());
+    for job in
+        [Job::ReleaseOrder { order_id }, Job::AutoConfirm { order_id }, Job::fill_backorders(freed), Job::Tick(tick)]
+    {
+        let back = Job::from_row(job.queue().outbox_name(), job.kind(), &job.payload().to_string());
+        assert_eq!(back, Ok(job.clone()));
+        assert_eq!(job.queue(), Queue::Fulfillment);
+    }
+}
+
+#[test]
+fn each_freeing_change_gets_its_own_fill() {
+    let a = Job::fill_backorders(Freed::default());
+    let b = Job::fill_backorders(Freed::default());
+    assert_ne!(a.dedupe_key(), b.dedupe_key());
+    assert!(a.dedupe_key().starts_with("fill_backorders:"));
+}
+
+#[test]
+fn every_replica_writes_the_same_tick_for_a_period() {
+    use chrono::TimeZone;
+    let minute = std::time::Duration::from_secs(60);
+    let at = |s: i64, ms: u32| chrono::Utc.timestamp_opt(s, ms * 1_000_000).single().expect("a time");
+    let early = Tick::at(ScheduledTask::ExpireOrders, minute, at(1_790_000_040, 5));
+    let late = Tick::at(ScheduledTask::ExpireOrders, minute, at(1_790_000_099, 999));
+    let next = Tick::at(ScheduledTask::ExpireOrders, minute, at(1_790_000_100, 0));
+    assert_eq!(early, late);
+    assert_eq!(early.dedupe_key(), "tick:expire_orders:2026-09-21T14:14:00.000Z");
+    assert_ne!(early.dedupe_key(), next.dedupe_key());
+    let other = Tick::at(ScheduledTask::PurgeIdempotencyKeys, minute, at(1_790_000_040, 5));
+    assert_ne!(early.dedupe_key(), other.dedupe_key(), "each task has its own ticks");
 }

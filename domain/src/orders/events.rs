@@ -47,6 +47,7 @@ impl OrderEventKindRules for OrderEventKind {
             K::OrderPlaced => Some("Order placed"),
             K::OrderConfirmed => Some("Order confirmed"),
             K::OrderCancelled => Some("Order cancelled"),
+            K::OrderExpired => Some("Order cancelled: it was not confirmed in time"),
             K::FulfillmentShipped => Some("Part of the order has shipped"),
             K::FulfillmentDelivered => Some("Part of the order was delivered"),
             K::ReadyForPickup => Some("Ready for pickup at the store"),
@@ -57,6 +58,7 @@ impl OrderEventKindRules for OrderEventKind {
             K::FulfillmentAccepted
             | K::FulfillmentPacked
             | K::FulfillmentRejected
+            | K::FulfillmentTimedOut
             | K::Rerouted
             | K::PickupCodeReset => None,
         }

@@ -1,25 +1,25 @@
 //! Confirming and cancelling orders. Each change moves the order's version on; a caller that
 //! names the version it saw is refused with STALE_VERSION if someone changed the order since.
 use chrono::Utc;
-use entities::{fulfillment_order, fulfillment_order_line, order, order_line};
+use entities::{fulfillment_order, order};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::OrderEventKind;
 use super::events::record_event;
 use super::query::visible;
-use super::status::{FulfillmentStatus, FulfillmentStatusRules, OrderStatus};
+use super::status::{FulfillmentStatus, OrderStatus};
+use super::unwinding::unwind;
 use crate::auth::Actor;
 use crate::db::{begin_write, retry_once};
 use crate::error::{DomainError, DomainResult, ErrorCode};
-use crate::inventory::{Cause, release};
-use crate::outbox::{self, queue};
-use crate::{locks, promotions, validate};
+use crate::jobs::{Job, NotificationEvent};
+use crate::{locks, outbox, validate};
 
 /// Moves the order, locked by this transaction, from one of `from` to `to`, bumping its
 /// version, or says why it cannot.
-async fn transition(
+pub(super) async fn transition(
     txn: &DatabaseTransaction,
     actor: &Actor,
     order_id: Uuid,
@@ -83,9 +83,11 @@ async fn confirm_once(
     let confirmed =
         transition(&txn, actor, order_id, &[OrderStatus::Pending], OrderStatus::Confirmed, expected_version).await?;
     // Confirmation releases the fulfilment orders to their locations.
+    let now = Utc::now();
     fulfillment_order::Entity::update_many()
         .col_expr(fulfillment_order::Column::Status, Expr::value(FulfillmentStatus::Released))
-        .col_expr(fulfillment_order::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(fulfillment_order::Column::ReleasedAt, Expr::value(Some(now)))
+        .col_expr(fulfillment_order::Column::UpdatedAt, Expr::value(now))
         .filter(fulfillment_order::Column::OrderId.eq(order_id))
         .filter(fulfillment_order::Column::Status.eq(FulfillmentStatus::Pending))
         .exec(&txn)
@@ -99,19 +101,32 @@ async fn confirm_once(
         None,
     )
     .await?;
-    let payload = serde_json::json!({ "orderId": order_id });
-    outbox::enqueue(&txn, queue::FULFILLMENT, "release_order", payload.clone(), format!("release_order:{order_id}"))
-        .await?;
-    outbox::enqueue(&txn, queue::NOTIFICATION, "order_confirmed", payload, format!("order_confirmed:{order_id}"))
-        .await?;
+    outbox::enqueue_job(&txn, &Job::ReleaseOrder { order_id }).await?;
+    outbox::enqueue_job(&txn, &Job::notify(order_id, NotificationEvent::OrderConfirmed)).await?;
     txn.commit().await?;
     tracing::info!(number = %confirmed.number, "order confirmed");
     Ok(confirmed)
 }
 
+/// Confirms an order of a channel that confirms at once, through the same steps as an agent's
+/// confirmation. `false`: it was no longer pending (an agent confirmed or cancelled it first, or
+/// it expired), and nothing was done: whichever of the two took the order's lock first won.
+pub async fn confirm_automatically(db: &DatabaseConnection, order_id: Uuid) -> DomainResult<bool> {
+    let pending = order::Entity::find_by_id(order_id).one(db).await?.is_some_and(|o| o.status == OrderStatus::Pending);
+    if !pending {
+        return Ok(false);
+    }
+    match confirm_order(db, &Actor::System, order_id, None).await {
+        Ok(_) => Ok(true),
+        // Lost the race for the lock after the read above: the order moved on meanwhile.
+        Err(DomainError::Rejected(errors)) if errors.iter().all(|e| e.code == ErrorCode::InvalidState) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Cancels the whole order while nothing has shipped: every reservation is released through the
 /// ledger, every fulfilment order is cancelled, the promotion's use is given back, and the
-/// customer is told. The freed stock is then offered to backorders. Staff may cancel any order;
+/// customer is told. The freed stock is offered to backorders (a job). Staff may cancel any order;
 /// a customer only its own.
 #[tracing::instrument(skip(db, actor, reason), fields(order_id = %order_id))]
 pub async fn cancel_order(
@@ -125,13 +140,7 @@ pub async fn cancel_order(
         return Err(DomainError::Forbidden);
     }
     let reason = validate::text(&["reason"], reason, 500).map_err(|e| DomainError::Rejected(vec![e]))?;
-    let (cancelled, freed) = retry_once(|| cancel_once(db, actor, order_id, &reason, expected_version)).await?;
-    crate::fulfillment::backorders::fill_after(
-        db,
-        &crate::fulfillment::backorders::Freed { products: freed, ..Default::default() },
-    )
-    .await;
-    Ok(cancelled)
+    retry_once(|| cancel_once(db, actor, order_id, &reason, expected_version)).await
 }
 
 async fn cancel_once(
@@ -140,7 +149,7 @@ async fn cancel_once(
     order_id: Uuid,
     reason: &str,
     expected_version: Option<i32>,
-) -> DomainResult<(order::Model, Vec<Uuid>)> {
+) -> DomainResult<order::Model> {
     let txn = begin_write(db).await?;
     let cancelled = transition(
         &txn,
@@ -151,51 +160,7 @@ async fn cancel_once(
         expected_version,
     )
     .await?;
-
-    // Under the order's lock: its fulfilment orders, then its lines, then the levels in id
-    // order (see crate::locks).
-    let open_fos: Vec<fulfillment_order::Model> = fulfillment_order::Entity::find()
-        .filter(fulfillment_order::Column::OrderId.eq(order_id))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .filter(|f| f.status.holds_reservation(f.shipped_at.is_some()))
-        .collect();
-    let fo_ids: Vec<Uuid> = open_fos.iter().map(|f| f.id).collect();
-    fulfillment_order::Entity::update_many()
-        .col_expr(fulfillment_order::Column::Status, Expr::value(FulfillmentStatus::Cancelled))
-        .col_expr(fulfillment_order::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(fulfillment_order::Column::Id.is_in(fo_ids.iter().copied()))
-        .exec(&txn)
-        .await?;
-    use order_line::Column as L;
-    order_line::Entity::update_many()
-        .col_expr(
-            L::CancelledQuantity,
-            Expr::col(L::CancelledQuantity).add(Expr::col(L::AllocatedQuantity)).add(Expr::col(L::BackorderedQuantity)),
-        )
-        .col_expr(L::AllocatedQuantity, Expr::value(0))
-        .col_expr(L::BackorderedQuantity, Expr::value(0))
-        .filter(L::OrderId.eq(order_id))
-        .exec(&txn)
-        .await?;
-    let held = fulfillment_order_line::Entity::find()
-        .filter(fulfillment_order_line::Column::FulfillmentOrderId.is_in(fo_ids.iter().copied()))
-        .order_by_asc(fulfillment_order_line::Column::InventoryLevelId)
-        .all(&txn)
-        .await?;
-    let cause = Cause {
-        reason: Some(format!("order cancelled: {reason}")),
-        reference: Some(cancelled.number.clone()),
-        order_id: Some(order_id),
-    };
-    for line in &held {
-        release(&txn, line.inventory_level_id, line.quantity, &cause, actor).await?;
-    }
-    if let Some(promotion_id) = cancelled.promotion_id {
-        promotions::give_back(&txn, promotion_id).await?;
-    }
-
+    unwind(&txn, actor, &cancelled, &format!("order cancelled: {reason}")).await?;
     record_event(
         &txn,
         order_id,
@@ -205,22 +170,8 @@ async fn cancel_once(
         Some(serde_json::json!({ "reason": reason })),
     )
     .await?;
-    outbox::enqueue(
-        &txn,
-        queue::NOTIFICATION,
-        "order_cancelled",
-        serde_json::json!({ "orderId": order_id }),
-        format!("order_cancelled:{order_id}"),
-    )
-    .await?;
-    let freed: Vec<Uuid> = entities::inventory_level::Entity::find()
-        .filter(entities::inventory_level::Column::Id.is_in(held.iter().map(|l| l.inventory_level_id)))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|l| l.product_id)
-        .collect();
+    outbox::enqueue_job(&txn, &Job::notify(order_id, NotificationEvent::OrderCancelled)).await?;
     txn.commit().await?;
     tracing::info!(number = %cancelled.number, "order cancelled");
-    Ok((cancelled, freed))
+    Ok(cancelled)
 }

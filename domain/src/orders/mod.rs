@@ -1,16 +1,20 @@
 //! Orders: capture, the status rules, changes and reading them back.
 mod capture;
 mod change;
+pub mod confirmation;
 pub(crate) mod events;
+mod expiry;
 mod lifecycle;
 mod query;
 pub(crate) mod status;
+mod unwinding;
 
 pub use capture::{BackorderPolicy, LineInput, MAX_LINES, PlaceOrder, ShippingAddressInput, place_order};
 pub use change::{Change, ChangedOrder, MAX_CHANGES, OrderChange, commit_order_change, preview_order_change};
 pub use entities::enums::OrderEventKind;
 pub use events::{OrderEventKindRules, record_event};
-pub use lifecycle::{cancel_order, confirm_order};
+pub use expiry::expire_due;
+pub use lifecycle::{cancel_order, confirm_automatically, confirm_order};
 pub use query::{
     OrderFilter, events_for_orders, fulfillment_lines_for, fulfillment_orders_for_orders, get_order,
     get_order_by_number, lines_for_orders, list_orders,

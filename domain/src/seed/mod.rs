@@ -83,6 +83,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> DomainResult<SeedSummary> {
             priority: l.priority,
             shipping_rate: Some((euros(l.shipping_rate_cents), CURRENCY.to_owned())),
             active: true,
+            acceptance_deadline_minutes: None,
         };
         locations::create_location(db, &actor, location).await?;
         summary.locations += 1;

@@ -380,6 +380,10 @@ on_both_backends!(a_quantity_decrease_releases_its_stock);
 #[tokio::test]
 async fn units_given_up_go_to_a_waiting_backorder() {
     let app = TestApp::spawn(Backend::Postgres).await;
+    // The workers fill the backorder; the orders wait for an agent, so their versions are the
+    // changes' alone.
+    app.confirm_by_hand("WEB").await;
+    let workers = app.start_workers();
     shop(&app).await;
     let holder = order(&app, json!([{ "sku": "RUG", "quantity": 2 }])).await;
     let mut waits = ship_to_paris("bo@example.com", json!([{ "sku": "RUG", "quantity": 1 }]));
@@ -389,6 +393,7 @@ async fn units_given_up_go_to_a_waiting_backorder() {
 
     let fewer = json!([{ "changeQuantity": { "orderLineId": line_id(&holder, "RUG"), "quantity": 1 } }]);
     committed(&app, &holder, 1, fewer).await;
+    app.settle().await;
     let filled = app.routed_order(&id(&waiting)).await;
     assert_eq!(filled["lines"][0]["allocatedQuantity"], 1, "{filled}");
     assert_eq!(filled["lines"][0]["backorderedQuantity"], 0);
@@ -406,6 +411,7 @@ async fn units_given_up_go_to_a_waiting_backorder() {
     let line = gone["lines"].as_array().and_then(|l| l.last()).expect("the vase");
     assert_eq!((line["cancelledQuantity"].as_i64(), line["backorderedQuantity"].as_i64()), (Some(1), Some(0)));
     assert_eq!(app.audit().await.reserved, 2);
+    workers.stop().await;
 }
 
 // ---- 5. A new destination ---------------------------------------------------------------------
@@ -654,6 +660,8 @@ on_both_backends!(every_problem_of_a_change_is_reported_at_once);
 #[tokio::test]
 async fn sqlite_each_change_emails_the_customer_once() {
     let app = TestApp::spawn(Backend::Sqlite).await;
+    // This story's order waits for an agent, so its only emails are the changes'.
+    app.confirm_by_hand("WEB").await;
     let dir = std::env::temp_dir().join(format!("oms-change-mail-{}", Uuid::new_v4()));
     let settings = oms_worker::WorkerSettings {
         queue_prefix: format!("oms-test-{}.", Uuid::new_v4().simple()),

@@ -250,8 +250,10 @@ async fn a_rejection_reroutes_then_backorders_then_fills_on_receipt(backend: Bac
     assert!(o["events"].as_array().expect("events").iter().any(|e| e["kind"] == "BACKORDERED"), "{o}");
     assert_eq!(app.sum("inventory_levels", "reserved").await, 0);
 
-    // Stock arrives: the backorder is filled and released to the receiving location.
+    // Stock arrives: the backorder is filled (by a job) and released to the receiving location.
+    let workers = app.start_workers();
     app.receive("A", "WH-MARSEILLE", 4).await;
+    app.settle().await;
     let o = app.routed_order(&id).await;
     assert_eq!(o["lines"][0]["backorderedQuantity"], 0, "{o}");
     assert_eq!(o["lines"][0]["allocatedQuantity"], 2);
@@ -287,9 +289,52 @@ async fn a_rejection_reroutes_then_backorders_then_fills_on_receipt(backend: Bac
         "shipped 2, one lost in Lille's short pick"
     );
     assert!(domain::inventory::ledger_discrepancies(&app.db).await.expect("audit").is_empty());
+    workers.stop().await;
 }
 
 on_both_backends!(a_rejection_reroutes_then_backorders_then_fills_on_receipt);
+
+/// A fill job may run long after the change that wrote it (the workers were down). Stock that
+/// arrived at a location before it rejected an order is no news to that location: the order is
+/// not sent back there. Stock arriving after the rejection is, and the location is asked again.
+async fn a_receipt_older_than_a_rejection_does_not_send_the_order_back(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.confirm_by_hand("WEB").await;
+    app.create_location_at("WH-LILLE", "WAREHOUSE", LILLE, false, true).await;
+    app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
+    app.create_product("A", "10.00").await;
+    // The workers are down: this receipt's fill job waits in the outbox.
+    app.receive("A", "WH-LILLE", 2).await;
+    let placed = app.placed_routed(ship_to_paris("dom@example.com", json!([{ "sku": "A", "quantity": 2 }]))).await;
+    let id = placed["id"].as_str().expect("id").to_owned();
+    app.confirm(&app.agent(), &id).await;
+    let lille = app.associate_token(&["WH-LILLE"]);
+    let fo = fo_id(&placed, 0);
+    let rejected =
+        app.act(&lille, "rejectFulfillmentOrder", json!({ "fulfillmentOrderId": fo, "reason": "no staff" })).await;
+    assert_eq!(rejected["userErrors"], json!([]), "{rejected}");
+    assert_eq!(app.routed_order(&id).await["lines"][0]["backorderedQuantity"], 2);
+
+    // The workers come back and run the old receipt's job: Lille is not asked again.
+    let workers = app.start_workers();
+    app.settle().await;
+    let o = app.routed_order(&id).await;
+    assert_eq!(o["lines"][0]["backorderedQuantity"], 2, "sent back to the location that rejected it: {o}");
+
+    // New stock at Lille: the new stock may be what it lacked, so it is asked again.
+    app.receive("A", "WH-LILLE", 2).await;
+    app.settle().await;
+    let o = app.routed_order(&id).await;
+    assert_eq!(o["lines"][0]["backorderedQuantity"], 0, "{o}");
+    let live: Vec<&Value> =
+        o["fulfillmentOrders"].as_array().expect("fos").iter().filter(|f| f["status"] == "RELEASED").collect();
+    assert_eq!(live.len(), 1, "{o}");
+    assert_eq!(live[0]["location"]["code"], "WH-LILLE");
+    app.audit().await;
+    workers.stop().await;
+}
+
+on_both_backends!(a_receipt_older_than_a_rejection_does_not_send_the_order_back);
 
 #[tokio::test]
 async fn backorders_fill_oldest_first_and_never_take_held_units() {
@@ -310,7 +355,9 @@ async fn backorders_fill_oldest_first_and_never_take_held_units() {
     let refused = app.place_routed(ship_to_paris("dom@example.com", json!([{ "sku": "A", "quantity": 1 }]))).await;
     assert_eq!(refused["userErrors"][0]["code"], "OUT_OF_STOCK");
 
+    let workers = app.start_workers();
     app.receive("A", "WH", 3).await;
+    app.settle().await;
     let first = app.routed_order(first["order"]["id"].as_str().expect("id")).await;
     let second = app.routed_order(second["order"]["id"].as_str().expect("id")).await;
     assert_eq!(first["lines"][0]["backorderedQuantity"], 0, "the oldest order is filled first");
@@ -318,6 +365,7 @@ async fn backorders_fill_oldest_first_and_never_take_held_units() {
     assert_eq!(second["lines"][0]["backorderedQuantity"], 1);
     assert_eq!(app.sum("inventory_levels", "reserved").await, 4);
     assert_eq!(app.sum("inventory_levels", "on_hand").await, 4);
+    workers.stop().await;
 }
 
 async fn concurrent_receipts_and_orders_never_double_allocate(backend: Backend) {
@@ -326,6 +374,8 @@ async fn concurrent_receipts_and_orders_never_double_allocate(backend: Backend) 
     app.create_location_at("WH-2", "WAREHOUSE", LILLE, false, true).await;
     app.create_product("A", "10.00").await;
     let agent = app.token(Role::Agent);
+    // The workers fill backorders while receipts and new orders race.
+    let workers = app.start_workers();
     // Twelve backordered orders of one unit each, then receipts and more orders all at once.
     for i in 0..12 {
         let mut input = ship_to_paris("dom@example.com", json!([{ "sku": "A", "quantity": 1 }]));
@@ -347,6 +397,7 @@ async fn concurrent_receipts_and_orders_never_double_allocate(backend: Backend) 
     for body in r.iter().chain(o.iter()) {
         assert!(body.get("errors").is_none(), "no request may fault: {body}");
     }
+    app.settle().await;
     let sold: i64 = o.iter().filter(|b| b["data"]["placeOrder"]["order"].is_object()).count() as i64;
     let allocated = app.sum("order_lines", "allocated_quantity").await;
     assert_eq!(app.sum("inventory_levels", "on_hand").await, 10);
@@ -359,6 +410,7 @@ async fn concurrent_receipts_and_orders_never_double_allocate(backend: Backend) 
         "backorders + fills add up"
     );
     assert!(domain::inventory::ledger_discrepancies(&app.db).await.expect("audit").is_empty());
+    workers.stop().await;
 }
 
 on_both_backends!(concurrent_receipts_and_orders_never_double_allocate, multi_thread);

@@ -70,6 +70,8 @@ async fn every_enum_value_is_stored_and_unknown_ones_are_refused(backend: Backen
     check_updates(&app, "products", "kind", texts::<ProductKind>()).await;
     check_updates(&app, "order_lines", "product_kind", texts::<ProductKind>()).await;
     check_updates(&app, "order_events", "kind", texts::<OrderEventKind>()).await;
+    app.confirm_by_hand("WEB").await;
+    check_updates(&app, "channel_confirmation_rules", "channel", texts::<Channel>()).await;
 
     let row = inventory_movement::Entity::find().one(&app.db).await.expect("ledger").expect("a ledger row");
     for kind in texts::<MovementKind>() {

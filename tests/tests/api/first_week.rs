@@ -105,6 +105,8 @@ async fn a_store_associate_cannot_write_off_the_warehouse_shipping_to_it() {
 #[tokio::test]
 async fn a_backorder_filled_while_the_order_is_confirmed_is_released() {
     let app = TestApp::spawn(Backend::Postgres).await;
+    app.confirm_by_hand("WEB").await;
+    let workers = app.start_workers();
     app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
     let rounds = 30;
     let mut orders = Vec::new();
@@ -122,6 +124,7 @@ async fn a_backorder_filled_while_the_order_is_confirmed_is_released() {
         assert_eq!(confirmed["data"]["confirmOrder"]["userErrors"], json!([]), "{confirmed}");
     });
     join_all(races).await;
+    app.settle().await;
     for (_, id) in &orders {
         let o = app.routed_order(id).await;
         assert_eq!(o["status"], "CONFIRMED", "{o}");
@@ -131,6 +134,7 @@ async fn a_backorder_filled_while_the_order_is_confirmed_is_released() {
         assert_eq!(statuses, vec![&json!("RELEASED")], "{o}");
     }
     app.audit().await;
+    workers.stop().await;
 }
 
 /// Two locations ship their parts of one order at once: the order ends SHIPPED and the
@@ -302,10 +306,12 @@ async fn rejections_placements_receipts_and_cancellations_race_without_deadlocks
 // ---- 6. Backorders are filled through the router, from every event that frees stock -------
 
 /// Two receipts at once leave no unit backordered while stock sits free: 40 units arrive at two
-/// locations for 30 waiting, round after round.
+/// locations for 30 waiting, round after round, and each receipt's fill job runs beside the
+/// others' on the workers.
 #[tokio::test]
 async fn racing_receipts_fill_every_backordered_unit_they_can() {
     let app = TestApp::spawn(Backend::Postgres).await;
+    let workers = app.start_workers();
     app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
     app.create_location_at("WH-LILLE", "WAREHOUSE", LILLE, false, true).await;
     let rounds = 12;
@@ -326,6 +332,7 @@ async fn racing_receipts_fill_every_backordered_unit_they_can() {
         assert!(!faulted(&a) && !faulted(&b), "{a} {b}");
     });
     join_all(races).await;
+    app.settle().await;
     for (sku, ids) in &waiting {
         let mut backordered = 0;
         for id in ids {
@@ -333,13 +340,18 @@ async fn racing_receipts_fill_every_backordered_unit_they_can() {
         }
         assert_eq!(backordered, 0, "{sku}: {backordered} units still wait while 10 sit free");
     }
+    let fills = app.count("outbox WHERE kind = 'fill_backorders'").await;
+    let receipts = 2 * i64::try_from(waiting.len()).expect("rounds");
+    assert_eq!(fills, receipts, "one fill job per receipt");
     app.audit().await;
+    workers.stop().await;
 }
 
 /// A cancellation frees stock that a waiting order gets at once; a positive adjustment too.
 #[tokio::test]
 async fn cancellations_and_adjustments_fill_waiting_backorders() {
     let app = TestApp::spawn(Backend::Postgres).await;
+    let workers = app.start_workers();
     app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
     app.create_product("A", "10.00").await;
     app.receive("A", "WH-LYON", 2).await;
@@ -349,6 +361,7 @@ async fn cancellations_and_adjustments_fill_waiting_backorders() {
     let waiting = id_of(&app.placed_routed(input.clone()).await);
     let body = app.cancel_body(&app.agent(), &id_of(&first), "changed their mind").await;
     assert_eq!(body["data"]["cancelOrder"]["userErrors"], json!([]), "{body}");
+    app.settle().await;
     let o = app.routed_order(&waiting).await;
     assert_eq!(o["lines"][0]["backorderedQuantity"], 0, "the cancellation's units went to the waiting order: {o}");
     assert_eq!(o["fulfillmentOrders"].as_array().expect("fos").len(), 1);
@@ -361,8 +374,10 @@ async fn cancellations_and_adjustments_fill_waiting_backorders() {
         )
         .await;
     assert_eq!(adjusted["adjustInventory"]["userErrors"], json!([]), "{adjusted}");
+    app.settle().await;
     assert_eq!(app.routed_order(&third).await["lines"][0]["backorderedQuantity"], 0);
     app.audit().await;
+    workers.stop().await;
 }
 
 /// A customer whose order waits for stock is told so: an order placed with a backorder queues
@@ -396,6 +411,7 @@ async fn a_backordered_order_queues_a_backordered_email() {
 #[tokio::test]
 async fn a_backorder_fill_keeps_allow_split_false() {
     let app = TestApp::spawn(Backend::Postgres).await;
+    let workers = app.start_workers();
     app.create_location_at("WH-LYON", "WAREHOUSE", LYON, false, true).await;
     app.create_location_at("WH-LILLE", "WAREHOUSE", LILLE, false, true).await;
     app.create_product("A", "10.00").await;
@@ -405,15 +421,18 @@ async fn a_backorder_fill_keeps_allow_split_false() {
     let id = id_of(&app.placed_routed(input).await);
     app.receive("A", "WH-LYON", 2).await;
     app.receive("A", "WH-LILLE", 2).await;
+    app.settle().await;
     let o = app.routed_order(&id).await;
     assert_eq!(o["lines"][0]["backorderedQuantity"], 4, "two half shipments are not one shipment: {o}");
     app.receive("A", "WH-LILLE", 2).await;
+    app.settle().await;
     let o = app.routed_order(&id).await;
     assert_eq!(o["lines"][0]["backorderedQuantity"], 0, "{o}");
     let fos = o["fulfillmentOrders"].as_array().expect("fos");
     assert_eq!(fos.len(), 1, "{o}");
     assert_eq!(fos[0]["location"]["code"], "WH-LILLE");
     app.audit().await;
+    workers.stop().await;
 }
 
 // ---- 8 and 12. Smaller rules -----------------------------------------------------------------

@@ -170,6 +170,18 @@ impl TestApp {
         body["data"][mutation].clone()
     }
 
+    /// Orders of `channel` wait for an agent instead of confirming at once: for the stories in
+    /// which an agent confirms them while the workers run.
+    pub async fn confirm_by_hand(&self, channel: &str) {
+        let data = self
+            .admin_data(
+                "mutation($input: SetConfirmationRulesInput!) { setConfirmationRules(input: $input) { userErrors { field code message } } }",
+                json!({ "input": { "rules": [{ "channel": channel, "autoConfirm": false }] } }),
+            )
+            .await;
+        assert_eq!(data["setConfirmationRules"]["userErrors"], json!([]), "{data}");
+    }
+
     /// Every inventory level agrees with its ledger.
     pub async fn assert_ledger_balances(&self) {
         let off = domain::inventory::ledger_discrepancies(&self.db).await.expect("audit the ledger");

@@ -64,7 +64,9 @@ fn kinds(events: &Value) -> Vec<String> {
     events.as_array().expect("a list").iter().map(|e| e["kind"].as_str().expect("kind").to_owned()).collect()
 }
 
-/// Every outbox row as (queue, kind, dedupe key), oldest first.
+/// Every outbox row of an order's own jobs as (queue, kind, dedupe key), oldest first. Stock
+/// changes also write `fill_backorders` jobs, offering freed stock to other orders: counted
+/// apart, by [`fills`].
 async fn outbox(app: &TestApp) -> Vec<(String, String, String)> {
     outbox_message::Entity::find()
         .order_by_asc(outbox_message::Column::Id)
@@ -72,8 +74,15 @@ async fn outbox(app: &TestApp) -> Vec<(String, String, String)> {
         .await
         .expect("read the outbox")
         .into_iter()
+        .filter(|m| m.kind != "fill_backorders")
         .map(|m| (m.queue, m.kind, m.dedupe_key))
         .collect()
+}
+
+/// How many `fill_backorders` jobs were written: one per change that freed stock.
+async fn fills(app: &TestApp) -> usize {
+    let rows = outbox_message::Entity::find().all(&app.db).await.expect("read the outbox");
+    rows.iter().filter(|m| m.kind == "fill_backorders").count()
 }
 
 fn job(queue: &str, kind: &str, order_id: &str) -> (String, String, String) {
@@ -118,7 +127,14 @@ async fn an_order_is_placed_confirmed_and_cancelled(backend: Backend) {
     assert_eq!(app.sum("inventory_levels", "reserved").await, 3);
     assert_eq!(product(&app, "TEE-1").await["available"], 8);
     assert_eq!(product(&app, "MUG-1").await["available"], 3);
-    assert_eq!(outbox(&app).await, vec![], "placing an order enqueues nothing yet");
+    // A WEB order confirms at once, by a job: this story's agent is faster than the workers,
+    // which are not running, and the job will find the order confirmed already.
+    assert_eq!(
+        outbox(&app).await,
+        vec![job("oms.fulfillment", "auto_confirm_order", &id)],
+        "placing an order enqueues its confirmation"
+    );
+    assert_eq!(fills(&app).await, 2, "each receipt offered its stock to backorders");
 
     // Confirmed at the version the agent saw: version 2, released to fulfilment, customer told.
     let confirmed = confirm(&app, &agent, &id, Some(1)).await;
@@ -129,7 +145,11 @@ async fn an_order_is_placed_confirmed_and_cancelled(backend: Backend) {
     assert_eq!(confirmed["order"]["events"][1]["actorRole"], "agent");
     assert_eq!(
         outbox(&app).await,
-        vec![job("oms.fulfillment", "release_order", &id), job("oms.notification", "order_confirmed", &id)]
+        vec![
+            job("oms.fulfillment", "auto_confirm_order", &id),
+            job("oms.fulfillment", "release_order", &id),
+            job("oms.notification", "order_confirmed", &id)
+        ]
     );
     assert_eq!(app.sum("inventory_levels", "reserved").await, 3, "confirming keeps the reservations");
 
@@ -199,11 +219,13 @@ async fn an_order_is_placed_confirmed_and_cancelled(backend: Backend) {
     assert_eq!(
         outbox(&app).await,
         vec![
+            job("oms.fulfillment", "auto_confirm_order", &id),
             job("oms.fulfillment", "release_order", &id),
             job("oms.notification", "order_confirmed", &id),
             job("oms.notification", "order_cancelled", &id),
         ]
     );
+    assert_eq!(fills(&app).await, 3, "the cancellation offered the freed stock to backorders");
     app.assert_ledger_balances().await;
 
     // A cancelled order stays cancelled.

@@ -1,4 +1,5 @@
 //! End-to-end tests of the OMS: real server, real PostgreSQL and SQLite, GraphQL over HTTP.
+mod background;
 mod documents;
 mod fixtures;
 mod helpers;
@@ -8,6 +9,7 @@ mod access;
 mod capacity;
 mod changes;
 mod concurrency;
+mod confirmation;
 mod dom;
 mod edge;
 mod enum_checks;
@@ -18,6 +20,7 @@ mod inventory;
 mod lifecycle;
 mod loaders;
 mod replicas;
+mod scheduled;
 mod schema;
 mod smoke;
 mod smtp;

@@ -23,7 +23,7 @@ use crate::fixtures::order_input;
 use crate::helpers::{Backend, TestApp};
 use crate::processes::{Oms, Process, RedisKeys, RedisServer, Remote, eventually};
 use crate::smtp::{Mail, SmtpServer};
-use crate::workers::redis_url;
+use crate::background::redis_url;
 
 /// Long enough for a slow, busy machine; a guard against hanging, not a measurement.
 const PATIENCE: Duration = Duration::from_secs(90);

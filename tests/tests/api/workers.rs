@@ -3,80 +3,27 @@
 //! database and its own Redis key prefix (queue names start with it), so tests running at once
 //! never see each other's jobs; the prefix's keys are deleted at the end.
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use domain::jobs::{Job, JobEnvelope, NotificationEvent, Queue, RetryPolicy};
+use domain::jobs::{Job, JobEnvelope, NotificationEvent, Queue};
 use entities::outbox_message;
-use oms_worker::{PoolHandle, QueueBackend, QueueSink, Relay, WorkerSettings};
+use oms_worker::{QueueBackend, QueueSink, Relay};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::background::{Workers, clean_redis, redis_url, settings};
 use crate::helpers::{Backend, TestApp};
 use crate::smtp::SmtpServer;
-
-pub(crate) fn redis_url() -> String {
-    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
-}
-
-/// Worker settings for one test: its own queue prefix, fast polling, a short backoff.
-fn settings(redis: Option<String>, smtp: Option<&SmtpServer>, mail_dir: Option<PathBuf>) -> WorkerSettings {
-    WorkerSettings {
-        redis_url: redis,
-        queue_prefix: format!("oms-test-{}.", Uuid::new_v4().simple()),
-        poll_interval: Duration::from_millis(50),
-        relay_interval: Duration::from_millis(50),
-        smtp_url: smtp.map(SmtpServer::url),
-        mail_dir: mail_dir.unwrap_or_else(|| std::env::temp_dir().join(format!("oms-mail-{}", Uuid::new_v4()))),
-        shutdown_timeout: Duration::from_secs(5),
-        retry: RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(1),
-        },
-        ..WorkerSettings::default()
-    }
-}
-
-/// A running pool and the Redis prefix to clean.
-struct Workers {
-    pool: Option<PoolHandle>,
-    prefix: String,
-}
-
-impl Workers {
-    fn start(app: &TestApp, s: WorkerSettings) -> Workers {
-        let prefix = s.queue_prefix.clone();
-        let pool = oms_worker::spawn(app.db.clone(), s).expect("start the workers");
-        Workers { pool: Some(pool), prefix }
-    }
-
-    /// Stops the pool (draining in-flight jobs) and deletes the test's Redis keys.
-    async fn stop(mut self) {
-        if let Some(pool) = self.pool.take() {
-            pool.shutdown().await.expect("the pool stops cleanly");
-        }
-        clean_redis(&self.prefix).await;
-    }
-}
-
-async fn clean_redis(prefix: &str) {
-    let Ok(client) = redis::Client::open(redis_url()) else { return };
-    let Ok(mut conn) = client.get_multiplexed_async_connection().await else { return };
-    let keys: Vec<String> =
-        redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap_or_default();
-    if !keys.is_empty() {
-        let _: Result<i64, _> = redis::cmd("DEL").arg(keys).query_async(&mut conn).await;
-    }
-}
 
 // ---- The shop ----------------------------------------------------------------------------
 
 const ORDER_MAIL: &str = "query($id: ID!) { order(id: $id) { number status customer { id }
     notifications { event recipient template subject status attempts error sentAt } } }";
 
+/// A shop whose WEB orders wait for an agent: these stories' agent confirms them.
 async fn shop(app: &TestApp) {
+    app.confirm_by_hand("WEB").await;
     app.create_product("MUG", "12.50").await;
     app.create_location("WH-LYON", false, 1, "4.90").await;
     app.receive("MUG", "WH-LYON", 500).await;
@@ -188,7 +135,9 @@ async fn postgres_redis_a_customer_gets_one_email_per_event() {
     assert!(shipped.contains("Colissimo") && shipped.contains("6A12345"), "{shipped}");
     assert!(mails[0].text().contains("2 x Product MUG"), "{}", mails[0].data);
 
-    // The order shows what was sent, to whom, and when; its customer sees the same.
+    // The order shows what was sent, to whom, and when; its customer sees the same. The server
+    // accepts a mail before the worker records it, and the job after that: wait for both.
+    app.settle().await;
     let data = app.admin_data(ORDER_MAIL, json!({ "id": id })).await;
     let sent = data["order"]["notifications"].as_array().expect("notifications").clone();
     let mut events: Vec<&str> = sent.iter().map(|n| n["event"].as_str().unwrap_or_default()).collect();
@@ -208,7 +157,7 @@ async fn postgres_redis_a_customer_gets_one_email_per_event() {
     let done = jobs_with_status(&app, "SUCCEEDED").await;
     let mut kinds: Vec<&str> = done.iter().map(|j| j["kind"].as_str().unwrap_or_default()).collect();
     kinds.sort_unstable();
-    assert_eq!(kinds, ["order_confirmed", "order_delivered", "order_shipped", "release_order"]);
+    assert_eq!(kinds, ["fill_backorders", "order_confirmed", "order_delivered", "order_shipped", "release_order"]);
     assert!(done.iter().all(|j| j["attempts"] == 1), "{done:?}");
     assert_eq!(undispatched(&app).await, 0);
 
@@ -232,11 +181,20 @@ async fn postgres_redis_a_retried_notification_sends_once() {
     confirm(&app, &id).await;
     smtp.wait_for(Duration::from_secs(20), "the confirmation after a retry", |m| m.len() == 1).await;
 
-    let data = app.admin_data(ORDER_MAIL, json!({ "id": id })).await;
-    let n = &data["order"]["notifications"][0];
-    assert_eq!((n["status"].as_str(), n["attempts"].as_i64()), (Some("SENT"), Some(2)), "{n}");
-    let job =
-        jobs_with_status(&app, "SUCCEEDED").await.into_iter().find(|j| j["kind"] == "order_confirmed").expect("job");
+    // The server accepted it before the worker records it: wait for the record.
+    let n = app
+        .eventually("the notification recorded as sent", || async {
+            let data = app.admin_data(ORDER_MAIL, json!({ "id": id })).await;
+            let n = data["order"]["notifications"][0].clone();
+            (n["status"] == "SENT").then_some(n)
+        })
+        .await;
+    assert_eq!(n["attempts"], 2, "{n}");
+    let job = app
+        .eventually("the job recorded as succeeded", || async {
+            jobs_with_status(&app, "SUCCEEDED").await.into_iter().find(|j| j["kind"] == "order_confirmed")
+        })
+        .await;
     assert_eq!(job["attempts"], 2, "{job}");
     assert!(job["lastError"].as_str().unwrap_or_default().contains("451"), "the first failure is kept: {job}");
 
@@ -328,7 +286,11 @@ async fn postgres_redis_down_orders_succeed_and_jobs_wait() {
         ids.push(id);
     }
     tokio::time::sleep(Duration::from_millis(700)).await;
-    assert_eq!(undispatched(&app).await, 6, "a release and a confirmation per order wait in the outbox");
+    assert_eq!(
+        undispatched(&app).await,
+        7,
+        "a release and a confirmation per order, and the receipt's offer to backorders, wait in the outbox"
+    );
     assert!(smtp.mails().is_empty());
     down.stop().await;
 

@@ -9,8 +9,11 @@ use domain::jobs::{self, Job, JobEnvelope, JobStatus, RetryPolicy, RunDecision};
 
 use crate::email::{Mailer, Templates};
 
+mod auto_confirm;
+mod fill_backorders;
 mod notify;
 mod release_order;
+mod tick;
 
 /// What every handler may use.
 pub struct JobContext {
@@ -77,5 +80,8 @@ async fn dispatch(ctx: &JobContext, job: &Job) -> Result<(), HandlerError> {
     match job {
         Job::Notify(n) => notify::handle(ctx, n).await,
         Job::ReleaseOrder { order_id } => release_order::handle(ctx, *order_id).await,
+        Job::AutoConfirm { order_id } => auto_confirm::handle(ctx, *order_id).await,
+        Job::FillBackorders { freed, .. } => fill_backorders::handle(ctx, freed).await,
+        Job::Tick(tick) => tick::handle(ctx, tick).await,
     }
 }

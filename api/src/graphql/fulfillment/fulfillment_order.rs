@@ -88,6 +88,12 @@ impl FulfillmentOrder {
         Ok(orders::reject_reason_for(actor, &self.0))
     }
 
+    /// When it was released to its location (RFC 3339); a location's acceptance deadline counts
+    /// from then.
+    async fn released_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.released_at
+    }
+
     /// When the location accepted it (RFC 3339).
     async fn accepted_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.accepted_at

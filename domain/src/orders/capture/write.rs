@@ -184,6 +184,11 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
         let job = crate::jobs::Job::notify(order_id, crate::jobs::NotificationEvent::OrderBackordered);
         crate::outbox::enqueue_job(txn, &job).await?;
     }
+    // A channel that confirms at once does so in a job, so capture answers without waiting for
+    // the confirmation's release and email.
+    if crate::orders::confirmation::rule_for(txn, input.channel).await?.auto_confirm {
+        crate::outbox::enqueue_job(txn, &crate::jobs::Job::AutoConfirm { order_id }).await?;
+    }
     tracing::info!(number = %created.number, total = created.total_minor, "order placed");
     Ok(created)
 }

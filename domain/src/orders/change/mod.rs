@@ -21,7 +21,7 @@ use crate::auth::Actor;
 use crate::catalog::ProductKindRules;
 use crate::db::{begin_write, retry_once};
 use crate::error::{DomainError, DomainResult, ErrorCode};
-use crate::fulfillment::backorders::{Freed, fill_after};
+use crate::fulfillment::backorders::{self, Freed};
 use crate::locks;
 use crate::money::Currency;
 use crate::pricing::Totals;
@@ -68,12 +68,11 @@ pub async fn preview_order_change(
     change: &OrderChange,
 ) -> DomainResult<ChangedOrder> {
     let checked = authorise_and_check(actor, change)?;
-    let (changed, _) = retry_once(|| run(db, actor, change, &checked, Finish::RollBack)).await?;
-    Ok(changed)
+    retry_once(|| run(db, actor, change, &checked, Finish::RollBack)).await
 }
 
-/// Applies `change` at once, or refuses it whole. Stock the change gave back is then offered to
-/// backorders.
+/// Applies `change` at once, or refuses it whole. Stock the change gave back is offered to
+/// backorders (a job written with the change).
 #[tracing::instrument(skip_all, fields(order_id = %change.order_id))]
 pub async fn commit_order_change(
     db: &DatabaseConnection,
@@ -81,8 +80,7 @@ pub async fn commit_order_change(
     change: &OrderChange,
 ) -> DomainResult<ChangedOrder> {
     let checked = authorise_and_check(actor, change)?;
-    let (changed, freed) = retry_once(|| run(db, actor, change, &checked, Finish::Commit)).await?;
-    fill_after(db, &Freed { products: freed, ..Freed::default() }).await;
+    let changed = retry_once(|| run(db, actor, change, &checked, Finish::Commit)).await?;
     tracing::info!(number = %changed.order.number, version = changed.order.version, "order changed");
     Ok(changed)
 }
@@ -104,14 +102,14 @@ enum Finish {
 }
 
 /// One attempt: every step in one transaction, committed or (a preview) rolled back. Returns the
-/// order as changed and the products whose stock the change gave back.
+/// order as changed; the stock it gave back is offered to backorders in the same transaction.
 async fn run(
     db: &DatabaseConnection,
     actor: &Actor,
     input: &OrderChange,
     checked: &Checked,
     finish: Finish,
-) -> DomainResult<(ChangedOrder, Vec<Uuid>)> {
+) -> DomainResult<ChangedOrder> {
     let txn = begin_write(db).await?;
     let now = Utc::now();
     let order = lock(&txn, actor, input).await?;
@@ -162,11 +160,12 @@ async fn run(
         .collect();
     freed.sort();
     freed.dedup();
+    backorders::offer(&txn, Freed { products: freed, ..Freed::default() }).await?;
     match finish {
         Finish::Commit => txn.commit().await?,
         Finish::RollBack => txn.rollback().await?,
     }
-    Ok((outcome, freed))
+    Ok(outcome)
 }
 
 /// The order as the change left it, read in its transaction, with what it was before.
