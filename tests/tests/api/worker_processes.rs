@@ -18,12 +18,12 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::background::redis_url;
 use crate::documents::{CONFIRM_ORDER, PLACE_ORDER};
 use crate::fixtures::order_input;
 use crate::helpers::{Backend, TestApp};
 use crate::processes::{Oms, Process, RedisKeys, RedisServer, Remote, eventually};
 use crate::smtp::{Mail, SmtpServer};
-use crate::background::redis_url;
 
 /// Long enough for a slow, busy machine; a guard against hanging, not a measurement.
 const PATIENCE: Duration = Duration::from_secs(90);
