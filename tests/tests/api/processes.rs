@@ -90,6 +90,10 @@ impl Oms {
             // Each pass of a relay logs at debug, so a story can tell which processes relayed.
             ("RUST_LOG", "info,sqlx=warn,sea_orm=warn,oms_worker::relay=debug"),
             ("NO_COLOR", "1"),
+            // No scheduled work: its ticks would be jobs the stories do not count.
+            ("OMS_TICK_EXPIRE_ORDERS_SECS", "0"),
+            ("OMS_TICK_ACCEPTANCE_DEADLINES_SECS", "0"),
+            ("OMS_TICK_PURGE_IDEMPOTENCY_KEYS_SECS", "0"),
         ];
         Oms { env: env.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect() }
     }
