@@ -157,19 +157,22 @@ pub fn involuntary_switches() -> Option<u64> {
     status.lines().find_map(|l| l.strip_prefix("nonvoluntary_ctxt_switches:")).and_then(|n| n.trim().parse().ok())
 }
 
-/// CPU time (user + system) spent so far by this process and by the PostgreSQL backends that
-/// serve `database` (their process titles name it), from /proc. Unlike wall time, the CPU a
+/// CPU time (user + system) spent so far by this process, by the PostgreSQL backends that
+/// serve `database` (their process titles name it) and by every `redis-server`, from /proc. Unlike wall time, the CPU a
 /// piece of work costs hardly changes when other work shares the cores, so it tells what the
 /// code costs on a busy machine. Zero where /proc is missing.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CpuTime {
     pub this_process: Duration,
     pub postgres: Duration,
+    /// Every redis-server on the machine: other users of a shared Redis count too.
+    pub redis: Duration,
 }
 
 impl CpuTime {
     pub fn now(database: &str) -> CpuTime {
         let mut postgres = Duration::ZERO;
+        let mut redis = Duration::ZERO;
         if let Ok(entries) = std::fs::read_dir("/proc") {
             for entry in entries.flatten() {
                 let path = entry.path();
@@ -177,10 +180,12 @@ impl CpuTime {
                 let title = String::from_utf8_lossy(&title);
                 if title.starts_with("postgres:") && title.contains(database) {
                     postgres += process_cpu(&path.join("stat"));
+                } else if title.starts_with("redis-server") {
+                    redis += process_cpu(&path.join("stat"));
                 }
             }
         }
-        CpuTime { this_process: process_cpu(std::path::Path::new("/proc/self/stat")), postgres }
+        CpuTime { this_process: process_cpu(std::path::Path::new("/proc/self/stat")), postgres, redis }
     }
 
     /// What was spent between `earlier` and `self`.
@@ -188,6 +193,7 @@ impl CpuTime {
         CpuTime {
             this_process: self.this_process.saturating_sub(earlier.this_process),
             postgres: self.postgres.saturating_sub(earlier.postgres),
+            redis: self.redis.saturating_sub(earlier.redis),
         }
     }
 }
@@ -200,4 +206,74 @@ fn process_cpu(stat: &std::path::Path) -> Duration {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
+/// SQL statements sent, counted by what they do: the verb and the first table named
+/// (`UPDATE job_runs`, `SELECT orders`). Shared between a connection's metric callback and the
+/// benchmark.
+#[derive(Clone, Default)]
+pub struct Statements(std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>>);
+
+/// The counts at one moment.
+#[derive(Clone, Debug, Default)]
+pub struct StatementCounts(pub std::collections::BTreeMap<String, u64>);
+
+impl Statements {
+    pub fn count(&self, sql: &str) {
+        let key = statement_kind(sql);
+        if let Ok(mut map) = self.0.lock() {
+            *map.entry(key).or_default() += 1;
+        }
+    }
+
+    pub fn snapshot(&self) -> StatementCounts {
+        StatementCounts(self.0.lock().map(|m| m.clone()).unwrap_or_default())
+    }
+}
+
+impl StatementCounts {
+    /// What was sent between `earlier` and `self`.
+    pub fn since(&self, earlier: &StatementCounts) -> StatementCounts {
+        StatementCounts(
+            self.0
+                .iter()
+                .map(|(k, n)| (k.clone(), n - earlier.0.get(k).copied().unwrap_or(0)))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+        )
+    }
+
+    /// A few lines: the statements per job, in all and by kind.
+    pub fn per_job(&self, jobs: usize) -> String {
+        let jobs = jobs.max(1) as f64;
+        let total: u64 = self.0.values().sum();
+        let mut out = format!(
+            "SQL statements per job (workers' connection, BEGIN/COMMIT not counted): {:.2}",
+            total as f64 / jobs
+        );
+        let mut kinds: Vec<(&String, &u64)> = self.0.iter().collect();
+        kinds.sort_by(|a, b| b.1.cmp(a.1));
+        for (kind, n) in kinds {
+            out.push_str(&format!("\n  {:>6.3}  {kind}", *n as f64 / jobs));
+        }
+        out
+    }
+}
+
+/// `VERB table` of a statement: the first word, and the table after INTO, UPDATE or FROM.
+fn statement_kind(sql: &str) -> String {
+    let words: Vec<&str> = sql.split_whitespace().collect();
+    let verb = words.first().map(|w| w.to_ascii_uppercase()).unwrap_or_default();
+    let after = match verb.as_str() {
+        "INSERT" => "INTO",
+        "UPDATE" => "UPDATE",
+        _ => "FROM",
+    };
+    let table = words
+        .iter()
+        .position(|w| w.eq_ignore_ascii_case(after))
+        .and_then(|i| words.get(i + 1))
+        .map(|t| t.trim_matches(|c: char| c == '"' || c == '`' || c == '(').to_owned())
+        .unwrap_or_default();
+    format!("{verb} {table}")
 }

@@ -6,8 +6,11 @@
 //! and the record of it live here.
 use chrono::Utc;
 use entities::{fulfillment_order, location, notification, order, order_line};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Set,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -79,62 +82,57 @@ pub enum Claim {
     NoOrder,
 }
 
-/// Claims the (order, event) notification: creates its row on first sight; says to send unless
-/// it was already sent.
+/// Claims the (order, event) notification: creates its row on first sight, counting the attempt,
+/// and says to send unless it was already sent. One write: an insert whose conflict with an
+/// existing row counts the attempt only where the row is not SENT, returning the row it claimed.
 pub async fn claim(db: &DatabaseConnection, notification: &Notification) -> DomainResult<Claim> {
+    use notification::Column as N;
     let Notification { order_id, event, .. } = *notification;
     let Some(order) = order::Entity::find_by_id(order_id).one(db).await? else {
         return Ok(Claim::NoOrder);
     };
-    let dedupe_key = notification.dedupe_key();
     let now = Utc::now();
-    notification::Entity::insert(notification::ActiveModel {
+    let unless_sent = OnConflict::column(N::DedupeKey)
+        .value(N::Attempts, Expr::col((notification::Entity, N::Attempts)).add(1))
+        .value(N::UpdatedAt, Expr::value(now))
+        .action_and_where(N::Status.ne(NotificationStatus::Sent))
+        .to_owned();
+    let mut insert = notification::Entity::insert(notification::ActiveModel {
         id: Set(Uuid::now_v7()),
         order_id: Set(order_id),
         event: Set(event.as_upper()),
-        dedupe_key: Set(dedupe_key.clone()),
+        dedupe_key: Set(notification.dedupe_key()),
         recipient: Set(order.customer_email.clone()),
         template: Set(event.kind().to_owned()),
         subject: Set(None),
         status: Set(NotificationStatus::Pending),
-        attempts: Set(0),
+        attempts: Set(1),
         error: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         sent_at: Set(None),
     })
-    .on_conflict_do_nothing_on([notification::Column::DedupeKey])
-    .exec_without_returning(db)
-    .await?;
-    // Counting the attempt only where it is not SENT is the claim: a row already SENT is left
-    // untouched and the job does nothing.
-    let res = notification::Entity::update_many()
-        .col_expr(notification::Column::Attempts, Expr::col(notification::Column::Attempts).add(1))
-        .col_expr(notification::Column::UpdatedAt, Expr::value(now))
-        .filter(notification::Column::DedupeKey.eq(dedupe_key.as_str()))
-        .filter(notification::Column::Status.ne(NotificationStatus::Sent))
-        .exec(db)
-        .await?;
-    if res.rows_affected == 0 {
+    .on_conflict(unless_sent)
+    .into_query();
+    insert.returning(Query::returning().columns([N::Id, N::Recipient, N::Template]));
+    // No row back: the conflict's condition failed, the email was sent.
+    let Some(row) = db.query_one(&insert).await? else {
         return Ok(Claim::AlreadySent);
-    }
-    let Some(row) =
-        notification::Entity::find().filter(notification::Column::DedupeKey.eq(dedupe_key.as_str())).one(db).await?
-    else {
-        return Ok(Claim::NoOrder);
     };
     let context = email_context(db, &order, event).await?;
     Ok(Claim::Send {
-        notification_id: row.id,
-        recipient: row.recipient,
-        template: row.template,
+        notification_id: row.try_get("", "id")?,
+        recipient: row.try_get("", "recipient")?,
+        template: row.try_get("", "template")?,
         context: Box::new(context),
     })
 }
 
-/// The mail server accepted it.
-pub async fn mark_sent(db: &DatabaseConnection, notification_id: Uuid, subject: &str) -> DomainResult<()> {
+/// The mail server accepted it: the email is SENT and the job that sent it succeeded, in one
+/// commit (a crash between two would leave one of them to be done again).
+pub async fn mark_sent(db: &DatabaseConnection, notification_id: Uuid, subject: &str, job: &str) -> DomainResult<()> {
     let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
     notification::Entity::update_many()
         .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Sent))
         .col_expr(notification::Column::Subject, Expr::value(subject))
@@ -142,8 +140,10 @@ pub async fn mark_sent(db: &DatabaseConnection, notification_id: Uuid, subject: 
         .col_expr(notification::Column::SentAt, Expr::value(now))
         .col_expr(notification::Column::UpdatedAt, Expr::value(now))
         .filter(notification::Column::Id.eq(notification_id))
-        .exec(db)
+        .exec(&txn)
         .await?;
+    crate::jobs::succeed_run(&txn, job).await?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -196,13 +196,26 @@ async fn email_context(
             total: money(l.line_total_minor),
         })
         .collect();
-    let fos = fulfillment_order::Entity::find()
+    // The fulfilment orders with their locations in one read.
+    let at_location = fulfillment_order::Entity::belongs_to(location::Entity)
+        .from(fulfillment_order::Column::LocationId)
+        .to(location::Column::Id)
+        .into();
+    let rows = fulfillment_order::Entity::find()
+        .join(JoinType::LeftJoin, at_location)
+        .select_also(location::Entity)
         .filter(fulfillment_order::Column::OrderId.eq(order.id))
         .order_by_asc(fulfillment_order::Column::Id)
         .all(db)
         .await?;
-    let location_ids: Vec<Uuid> = fos.iter().map(|f| f.location_id).chain(order.pickup_location_id).collect();
-    let locations = location::Entity::find().filter(location::Column::Id.is_in(location_ids)).all(db).await?;
+    let mut locations: Vec<location::Model> = rows.iter().filter_map(|(_, l)| l.clone()).collect();
+    let fos: Vec<fulfillment_order::Model> = rows.into_iter().map(|(f, _)| f).collect();
+    if let Some(pickup) = order.pickup_location_id
+        && !locations.iter().any(|l| l.id == pickup)
+        && let Some(l) = location::Entity::find_by_id(pickup).one(db).await?
+    {
+        locations.push(l);
+    }
     let location_name =
         |id: Uuid| locations.iter().find(|l| l.id == id).map(|l| format!("{}, {}", l.name, l.city)).unwrap_or_default();
     let shipments: Vec<EmailShipment> = fos

@@ -66,7 +66,14 @@ pub fn spawn(db: DatabaseConnection, settings: WorkerSettings) -> Result<PoolHan
         .timeout(Duration::from_secs(10))
         .build()
         .map_err(|e| PoolError::Monitor(format!("building the HTTP client: {e}")))?;
-    let ctx = Arc::new(JobContext { db: db.clone(), mailer, templates, retry: settings.retry, http });
+    let ctx = Arc::new(JobContext {
+        db: db.clone(),
+        mailer,
+        templates,
+        retry: settings.retry,
+        lost_after: settings.lost_after,
+        http,
+    });
     let (stop, rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(run(ctx, settings, rx));
     Ok(PoolHandle { stop, task })

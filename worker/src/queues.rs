@@ -167,14 +167,31 @@ impl QueueSink {
 
     /// Pushes jobs to one queue, in order.
     pub async fn push(&mut self, queue: Queue, jobs: Vec<JobEnvelope>) -> Result<(), PushError> {
+        self.push_all(&[(queue, jobs)]).await
+    }
+
+    /// Pushes each queue's jobs, in order. On Redis the queues are pushed at once, one round
+    /// trip for the lot (the storages share one multiplexed connection); the SQLite queue has
+    /// one writer, so there they go one after the other. Fails if any push failed: the relay then
+    /// pushes them all again, and a duplicate runs once.
+    pub async fn push_all(&mut self, batches: &[(Queue, Vec<JobEnvelope>)]) -> Result<(), PushError> {
         match self {
             QueueSink::Redis(map) => {
-                let storage = map.get_mut(&queue).ok_or(PushError::NoQueue(queue.name()))?;
-                storage.push_bulk(jobs).await.map_err(|e| PushError::Redis(e.to_string()))
+                let pushes = batches.iter().map(|(queue, jobs)| {
+                    let storage = map.get(queue).cloned();
+                    async move {
+                        let mut storage = storage.ok_or(PushError::NoQueue(queue.name()))?;
+                        storage.push_bulk(jobs.clone()).await.map_err(|e| PushError::Redis(e.to_string()))
+                    }
+                });
+                futures::future::join_all(pushes).await.into_iter().collect()
             }
             QueueSink::Sqlite(map) => {
-                let storage = map.get_mut(&queue).ok_or(PushError::NoQueue(queue.name()))?;
-                storage.push_bulk(jobs).await.map_err(|e| PushError::Sqlite(e.to_string()))
+                for (queue, jobs) in batches {
+                    let storage = map.get_mut(queue).ok_or(PushError::NoQueue(queue.name()))?;
+                    storage.push_bulk(jobs.clone()).await.map_err(|e| PushError::Sqlite(e.to_string()))?;
+                }
+                Ok(())
             }
         }
     }

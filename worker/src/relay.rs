@@ -70,8 +70,9 @@ impl Relay {
         }
     }
 
-    /// Pushes the rows, per queue in their order, and records their runs. Returns the ids
-    /// handled (pushed, or recorded as unroutable).
+    /// Pushes the rows, per queue in their order (one call per queue, the queues at once), and
+    /// records their runs in one statement. Returns the ids handled (pushed, or recorded as
+    /// unroutable).
     async fn push<C: ConnectionTrait>(
         &mut self,
         db: &C,
@@ -92,10 +93,10 @@ impl Relay {
             }
             ids.push(row.id);
         }
-        for (queue, envs) in by_queue.into_values() {
-            self.sink.push(queue, envs.clone()).await?;
-            jobs::record_dispatch(db, &envs, &self.retry).await?;
-        }
+        let batches: Vec<(Queue, Vec<JobEnvelope>)> = by_queue.into_values().collect();
+        self.sink.push_all(&batches).await?;
+        let pushed: Vec<JobEnvelope> = batches.into_iter().flat_map(|(_, envs)| envs).collect();
+        jobs::record_dispatch(db, &pushed, &self.retry).await?;
         Ok(ids)
     }
 

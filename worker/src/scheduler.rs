@@ -20,16 +20,19 @@ pub struct Schedule {
     pub acceptance_deadlines: Option<Duration>,
     /// Forgetting expired idempotency keys (and old finished ticks).
     pub purge_idempotency_keys: Option<Duration>,
+    /// Handing jobs a queue lost back to the relay.
+    pub requeue_lost_jobs: Option<Duration>,
 }
 
 impl Default for Schedule {
     /// Expiry and deadlines every minute (both count in minutes), purging hourly (keys are kept
-    /// a day).
+    /// a day), lost jobs looked for every minute.
     fn default() -> Self {
         Schedule {
             expire_orders: Some(Duration::from_secs(60)),
             acceptance_deadlines: Some(Duration::from_secs(60)),
             purge_idempotency_keys: Some(Duration::from_secs(60 * 60)),
+            requeue_lost_jobs: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -37,7 +40,12 @@ impl Default for Schedule {
 impl Schedule {
     /// No scheduled work from this process.
     pub fn off() -> Schedule {
-        Schedule { expire_orders: None, acceptance_deadlines: None, purge_idempotency_keys: None }
+        Schedule {
+            expire_orders: None,
+            acceptance_deadlines: None,
+            purge_idempotency_keys: None,
+            requeue_lost_jobs: None,
+        }
     }
 
     pub fn period(&self, task: ScheduledTask) -> Option<Duration> {
@@ -45,6 +53,7 @@ impl Schedule {
             ScheduledTask::ExpireOrders => self.expire_orders,
             ScheduledTask::AcceptanceDeadlines => self.acceptance_deadlines,
             ScheduledTask::PurgeIdempotencyKeys => self.purge_idempotency_keys,
+            ScheduledTask::RequeueLostJobs => self.requeue_lost_jobs,
         }
     }
 }

@@ -36,6 +36,11 @@ pub struct WorkerSettings {
     /// another worker puts its jobs back in the queue at its next heartbeat.
     pub heartbeat: Duration,
     pub retry: RetryPolicy,
+    /// A job dispatched to its queue and unfinished (QUEUED or RUNNING, unchanged) for this long
+    /// was lost by the queue (a Redis restarted without persistence) and is pushed again. Far
+    /// longer than a queue's normal wait and a job's run: a job that was merely slow is then
+    /// delivered twice, and runs once.
+    pub lost_after: Duration,
     /// How often scheduled work runs (the ticks this process writes).
     pub schedule: Schedule,
 }
@@ -60,6 +65,7 @@ impl Default for WorkerSettings {
             // heartbeat of another worker): the "within a minute".
             heartbeat: Duration::from_secs(10),
             retry: RetryPolicy::default(),
+            lost_after: Duration::from_secs(5 * 60),
             schedule: Schedule::default(),
         }
     }
@@ -90,6 +96,7 @@ pub fn tick_variable(task: ScheduledTask) -> &'static str {
         ScheduledTask::ExpireOrders => "OMS_TICK_EXPIRE_ORDERS_SECS",
         ScheduledTask::AcceptanceDeadlines => "OMS_TICK_ACCEPTANCE_DEADLINES_SECS",
         ScheduledTask::PurgeIdempotencyKeys => "OMS_TICK_PURGE_IDEMPOTENCY_KEYS_SECS",
+        ScheduledTask::RequeueLostJobs => "OMS_TICK_REQUEUE_LOST_JOBS_SECS",
     }
 }
 
@@ -108,16 +115,18 @@ fn schedule_from_env(defaults: &Schedule) -> Result<Schedule, SettingsError> {
         expire_orders: period(ScheduledTask::ExpireOrders)?,
         acceptance_deadlines: period(ScheduledTask::AcceptanceDeadlines)?,
         purge_idempotency_keys: period(ScheduledTask::PurgeIdempotencyKeys)?,
+        requeue_lost_jobs: period(ScheduledTask::RequeueLostJobs)?,
     })
 }
 
 impl WorkerSettings {
     /// Reads `REDIS_URL`, `SMTP_URL`, `OMS_MAIL_DIR`, `OMS_MAIL_FROM`, `OMS_TEMPLATES`,
     /// `OMS_QUEUE_PREFIX`, `OMS_CONCURRENCY_{FULFILLMENT,NOTIFICATION,RETURNS}`,
-    /// `OMS_POLL_INTERVAL_MS`, `OMS_JOB_MAX_ATTEMPTS`, `OMS_SHUTDOWN_TIMEOUT_SECS`,
-    /// `OMS_HEARTBEAT_SECS` and the periods of scheduled work,
-    /// `OMS_TICK_{EXPIRE_ORDERS,ACCEPTANCE_DEADLINES,PURGE_IDEMPOTENCY_KEYS}_SECS` (0: this process
-    /// schedules none of it).
+    /// `OMS_POLL_INTERVAL_MS`, `OMS_RELAY_INTERVAL_MS`, `OMS_RELAY_BATCH`, `OMS_JOB_MAX_ATTEMPTS`,
+    /// `OMS_SHUTDOWN_TIMEOUT_SECS`,
+    /// `OMS_HEARTBEAT_SECS`, `OMS_LOST_JOB_AFTER_SECS` and the periods of scheduled work,
+    /// `OMS_TICK_{EXPIRE_ORDERS,ACCEPTANCE_DEADLINES,PURGE_IDEMPOTENCY_KEYS,REQUEUE_LOST_JOBS}_SECS`
+    /// (0: this process schedules none of it).
     pub fn from_env() -> Result<WorkerSettings, SettingsError> {
         let d = WorkerSettings::default();
         let positive = "a positive whole number";
@@ -128,8 +137,12 @@ impl WorkerSettings {
             concurrency_notification: number("OMS_CONCURRENCY_NOTIFICATION", d.concurrency_notification, positive)?,
             concurrency_returns: number("OMS_CONCURRENCY_RETURNS", d.concurrency_returns, positive)?,
             poll_interval: Duration::from_millis(number("OMS_POLL_INTERVAL_MS", 100u64, positive)?),
-            relay_interval: d.relay_interval,
-            relay_batch: d.relay_batch,
+            relay_interval: Duration::from_millis(number(
+                "OMS_RELAY_INTERVAL_MS",
+                d.relay_interval.as_millis() as u64,
+                positive,
+            )?),
+            relay_batch: number("OMS_RELAY_BATCH", d.relay_batch, positive)?,
             smtp_url: var("SMTP_URL"),
             mail_dir: var("OMS_MAIL_DIR").map_or(d.mail_dir, PathBuf::from),
             mail_from: var("OMS_MAIL_FROM").unwrap_or(d.mail_from),
@@ -143,12 +156,22 @@ impl WorkerSettings {
                 max_attempts: number("OMS_JOB_MAX_ATTEMPTS", d.retry.max_attempts, positive)?,
                 ..d.retry
             },
+            lost_after: Duration::from_secs(number("OMS_LOST_JOB_AFTER_SECS", d.lost_after.as_secs(), positive)?),
             schedule: schedule_from_env(&d.schedule)?,
         };
         for (name, n) in [
             ("OMS_CONCURRENCY_FULFILLMENT", s.concurrency_fulfillment),
             ("OMS_CONCURRENCY_NOTIFICATION", s.concurrency_notification),
             ("OMS_CONCURRENCY_RETURNS", s.concurrency_returns),
+        ] {
+            if n == 0 {
+                return Err(SettingsError { name, what: positive, value: "0".into() });
+            }
+        }
+        for (name, n) in [
+            ("OMS_POLL_INTERVAL_MS", s.poll_interval.as_millis()),
+            ("OMS_RELAY_INTERVAL_MS", s.relay_interval.as_millis()),
+            ("OMS_RELAY_BATCH", u128::from(s.relay_batch)),
         ] {
             if n == 0 {
                 return Err(SettingsError { name, what: positive, value: "0".into() });

@@ -12,7 +12,7 @@ use clap::Parser;
 use domain::auth::Role;
 use domain::jobs::{Job, JobStatus, NotificationEvent, RetryPolicy};
 use oms_api::{Application, Migrations, Settings};
-use oms_bench::{CpuTime, Latencies, human, machine_state};
+use oms_bench::{CpuTime, Latencies, Statements, human, machine_state};
 use oms_worker::WorkerSettings;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement, TransactionTrait};
 use serde_json::{Value, json};
@@ -122,6 +122,12 @@ async fn run(args: &Args, database_url: String, database: &str) -> Res<()> {
     };
     let app = Application::build(&settings, Migrations::Apply).await?;
     let db = app.db().clone();
+    // The workers get a connection of their own that counts the statements they send (the
+    // relay's, the handlers' and the scheduler's; BEGIN and COMMIT are not counted).
+    let statements = Statements::default();
+    let mut worker_db = domain::db::connect(&settings.database_url).await?;
+    let counter = statements.clone();
+    worker_db.set_metric_callback(move |info| counter.count(&info.statement.sql));
     let client = Client {
         http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
         url: format!("http://127.0.0.1:{}/graphql", app.port()),
@@ -149,7 +155,7 @@ async fn run(args: &Args, database_url: String, database: &str) -> Res<()> {
         ws.relay_batch,
         ws.poll_interval.as_millis()
     );
-    let pool = oms_worker::spawn(db.clone(), ws)?;
+    let pool = oms_worker::spawn(worker_db.clone(), ws)?;
 
     client.gql("mutation { createProduct(input: { sku: \"MUG\", name: \"Mug\", price: { amount: \"12.50\", currency: \"EUR\" } }) { userErrors { code } } }", json!({})).await?;
     client.gql("mutation { createLocation(input: { code: \"WH\", name: \"Warehouse\", kind: WAREHOUSE, address: { line1: \"1 Main St\", city: \"Lyon\", postalCode: \"69001\", country: \"FR\", latitude: 45.76, longitude: 4.83 }, canShip: true, canPickup: false, priority: 1, shippingRate: { amount: \"4.90\", currency: \"EUR\" } }) { userErrors { code } } }", json!({})).await?;
@@ -168,6 +174,7 @@ async fn run(args: &Args, database_url: String, database: &str) -> Res<()> {
     let total = ids.len() * NotificationEvent::ALL.len();
     let mails_before = accepted.lock().map(|a| a.len()).unwrap_or(0);
     let cpu_before = CpuTime::now(database);
+    let statements_before = statements.snapshot();
     let t0 = Instant::now();
     let txn = db.begin().await?;
     for id in &ids {
@@ -178,6 +185,11 @@ async fn run(args: &Args, database_url: String, database: &str) -> Res<()> {
     txn.commit().await?;
     let committed = t0.elapsed();
     let deadline = Instant::now() + Duration::from_secs(300);
+    // Watch the mail listener (in memory) until every email arrived, and only then the run
+    // records: polling the database all along would add its own load to the figures.
+    while accepted.lock().map(|a| a.len()).unwrap_or(0) - mails_before < total && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let done = loop {
         let n = entities::job::Entity::find()
             .filter(entities::job::Column::Status.eq(JobStatus::Succeeded.as_str()))
@@ -186,10 +198,11 @@ async fn run(args: &Args, database_url: String, database: &str) -> Res<()> {
         if n >= total || Instant::now() > deadline {
             break n;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
     };
     let elapsed = t0.elapsed();
     let cpu = CpuTime::now(database).since(&cpu_before);
+    let sent = statements.snapshot().since(&statements_before);
     let mails = accepted.lock().map(|a| a.len()).unwrap_or(0) - mails_before;
     println!(
         "throughput: {done}/{total} notification jobs succeeded, {mails} emails accepted, in {} (outbox commit {}): {:.0} jobs/s",
@@ -208,6 +221,11 @@ async fn run(args: &Args, database_url: String, database: &str) -> Res<()> {
         human(cost),
         cores as f64 / cost.as_secs_f64().max(1e-9)
     );
+    println!(
+        "Redis CPU per job: {} (every redis-server process on the machine: shared with whatever else uses them)",
+        human(per_job(cpu.redis))
+    );
+    println!("{}", sent.per_job(done));
 
     // 2. Latency at a fixed rate.
     let n = (args.rate * args.seconds) as usize;
@@ -217,41 +235,63 @@ async fn run(args: &Args, database_url: String, database: &str) -> Res<()> {
     let client = std::sync::Arc::new(client);
     let mut tasks = Vec::with_capacity(n);
     let base = ids.len();
+    let cpu_before = CpuTime::now(database);
+    let mails_before = accepted.lock().map(|a| a.len()).unwrap_or(0);
     for i in 0..n {
         ticker.tick().await;
         let c = client.clone();
         tasks.push(tokio::spawn(async move {
+            let sent = Instant::now();
             let (id, number) = c.place(base + i).await?;
             let answered = Instant::now();
             c.confirm(&id).await?;
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((number, answered))
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((number, sent, answered, Instant::now()))
         }));
     }
-    let mut answered: HashMap<String, Instant> = HashMap::new();
+    // When each order's placeOrder was answered, and when its confirmOrder was.
+    let mut answered: HashMap<String, (Instant, Instant)> = HashMap::new();
+    let (mut place_samples, mut confirm_samples) = (Vec::new(), Vec::new());
     let mut failed = 0;
     for t in tasks {
         match t.await {
-            Ok(Ok((number, at))) => {
-                answered.insert(format!("Your order {number} is confirmed"), at);
+            Ok(Ok((number, sent, placed, confirmed))) => {
+                place_samples.push(placed.saturating_duration_since(sent).as_nanos() as u64);
+                confirm_samples.push(confirmed.saturating_duration_since(placed).as_nanos() as u64);
+                answered.insert(format!("Your order {number} is confirmed"), (placed, confirmed));
             }
-            _ => failed += 1,
+            Ok(Err(e)) => {
+                if failed == 0 {
+                    println!("first failed order: {e}");
+                }
+                failed += 1;
+            }
+            Err(_) => failed += 1,
         }
     }
     let deadline = Instant::now() + Duration::from_secs(60);
-    let mut samples = loop {
-        let samples: Vec<u64> = accepted
+    let (mut samples, mut after_confirm) = loop {
+        let samples: Vec<(u64, u64)> = accepted
             .lock()
             .map(|a| {
                 a.iter()
-                    .filter_map(|(s, at)| answered.get(s).map(|t| at.saturating_duration_since(*t).as_nanos() as u64))
+                    .filter_map(|(s, at)| {
+                        answered.get(s).map(|(placed, confirmed)| {
+                            (
+                                at.saturating_duration_since(*placed).as_nanos() as u64,
+                                at.saturating_duration_since(*confirmed).as_nanos() as u64,
+                            )
+                        })
+                    })
                     .collect()
             })
             .unwrap_or_default();
         if samples.len() >= answered.len() || Instant::now() > deadline {
-            break samples;
+            break samples.into_iter().unzip::<u64, u64, Vec<u64>, Vec<u64>>();
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     };
+    let cpu = CpuTime::now(database).since(&cpu_before);
+    let mails = accepted.lock().map(|a| a.len()).unwrap_or(0) - mails_before;
     println!(
         "latency at {} orders/s for {} s: {} orders ({} failed), {} confirmation emails",
         args.rate,
@@ -263,6 +303,26 @@ async fn run(args: &Args, database_url: String, database: &str) -> Res<()> {
     if let Some(l) = Latencies::of(&mut samples) {
         println!("placeOrder answered -> confirmOrder -> confirmation email accepted: {}", l.line());
     }
+    if let Some(l) = Latencies::of(&mut after_confirm) {
+        println!("confirmOrder answered -> confirmation email accepted:               {}", l.line());
+    }
+    if let Some(l) = Latencies::of(&mut place_samples) {
+        println!("placeOrder request:                                                 {}", l.line());
+    }
+    if let Some(l) = Latencies::of(&mut confirm_samples) {
+        println!("confirmOrder request:                                               {}", l.line());
+    }
+    // What an order costs in CPU with everything it sets off (its requests, its jobs, its email):
+    // the bound on the order rate of an otherwise idle machine.
+    let placed = u32::try_from(answered.len().max(1)).unwrap_or(u32::MAX);
+    let per_order = (cpu.this_process + cpu.postgres) / placed;
+    println!(
+        "CPU per order (placeOrder, confirmOrder, their jobs, {mails} emails): {} in this process + {} in PostgreSQL = {}: at most {:.0} orders/s on {cores} idle cores",
+        human(cpu.this_process / placed),
+        human(cpu.postgres / placed),
+        human(per_order),
+        cores as f64 / per_order.as_secs_f64().max(1e-9)
+    );
 
     pool.shutdown().await?;
     handle.stop(true).await;

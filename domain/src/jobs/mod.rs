@@ -275,10 +275,12 @@ impl Job {
     }
 }
 
+mod lost;
 mod runs;
 mod scheduled;
 #[cfg(test)]
 mod tests;
 
+pub use lost::requeue_lost;
 pub use runs::*;
 pub use scheduled::{MAX_PERIOD, ScheduledTask, TICK_PREFIX, Tick, purge_finished_ticks};

@@ -2,7 +2,7 @@
 //! admin listing.
 use chrono::{DateTime, Utc};
 use entities::{job, outbox_message};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -112,8 +112,9 @@ async fn insert_run<C: ConnectionTrait>(db: &C, env: &JobEnvelope, policy: &Retr
     Ok(())
 }
 
-/// Records that the relay handed jobs to their queues, creating their run records on first
-/// dispatch. A retried job is queued again; a finished one stays finished.
+/// Records that the relay handed jobs to their queues, in one statement: a first dispatch creates
+/// the run record, a retried job is queued again and a re-dispatched one (after its queue lost
+/// it) is queued from now; a finished or running one stays as it is.
 pub async fn record_dispatch<C: ConnectionTrait>(
     db: &C,
     envs: &[JobEnvelope],
@@ -122,16 +123,14 @@ pub async fn record_dispatch<C: ConnectionTrait>(
     if envs.is_empty() {
         return Ok(());
     }
+    let queued_again = OnConflict::column(job::Column::DedupeKey)
+        .value(job::Column::Status, Expr::value(JobStatus::Queued))
+        .value(job::Column::UpdatedAt, Expr::value(Utc::now()))
+        .action_and_where(job::Column::Status.is_in([JobStatus::Retrying, JobStatus::Queued]))
+        .to_owned();
     job::Entity::insert_many(envs.iter().map(|e| new_run(e, policy, JobStatus::Queued, None)))
-        .on_conflict_do_nothing_on([job::Column::DedupeKey])
+        .on_conflict(queued_again)
         .exec_without_returning(db)
-        .await?;
-    job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::value(JobStatus::Queued))
-        .col_expr(job::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(job::Column::DedupeKey.is_in(envs.iter().map(|e| e.dedupe_key.as_str())))
-        .filter(job::Column::Status.eq(JobStatus::Retrying))
-        .exec(db)
         .await?;
     Ok(())
 }
@@ -151,30 +150,37 @@ pub async fn record_unroutable<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Starts a run: counts the attempt, unless the job is already finished. The worker may see a
-/// job before the relay's transaction that dispatched it has committed, so it creates the run
-/// record when there is none yet.
+/// Starts a run: counts the attempt, unless the job is already finished. One statement when the
+/// relay's record of the dispatch is there; the worker may see a job before the relay's
+/// transaction that dispatched it has committed, and then creates the run record itself.
 pub async fn begin_run(db: &DatabaseConnection, env: &JobEnvelope, policy: &RetryPolicy) -> DomainResult<RunDecision> {
+    if let Some(attempt) = start_run(db, &env.dedupe_key).await? {
+        return Ok(RunDecision::Run { attempt });
+    }
+    // Either it finished (a repeated delivery) or its record is not there yet.
     insert_run(db, env, policy).await?;
-    let dedupe_key = env.dedupe_key.as_str();
-    let res = job::Entity::update_many()
+    Ok(match start_run(db, &env.dedupe_key).await? {
+        Some(attempt) => RunDecision::Run { attempt },
+        None => RunDecision::Skip,
+    })
+}
+
+/// Counts an attempt of an unfinished run and returns its number.
+async fn start_run(db: &DatabaseConnection, dedupe_key: &str) -> DomainResult<Option<i32>> {
+    let started = job::Entity::update_many()
         .col_expr(job::Column::Status, Expr::value(JobStatus::Running))
         .col_expr(job::Column::Attempts, Expr::col(job::Column::Attempts).add(1))
         .col_expr(job::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(job::Column::DedupeKey.eq(dedupe_key))
         .filter(job::Column::Status.is_not_in([JobStatus::Succeeded, JobStatus::Failed]))
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    if res.rows_affected == 0 {
-        return Ok(RunDecision::Skip);
-    }
-    let attempt =
-        job::Entity::find().filter(job::Column::DedupeKey.eq(dedupe_key)).one(db).await?.map_or(1, |j| j.attempts);
-    Ok(RunDecision::Run { attempt })
+    Ok(started.first().map(|j| j.attempts))
 }
 
-/// Records a successful run.
-pub async fn succeed_run(db: &DatabaseConnection, dedupe_key: &str) -> DomainResult<()> {
+/// Records a successful run; inside the caller's transaction when the handler records its own
+/// effect in the same commit (an email marked SENT).
+pub async fn succeed_run<C: ConnectionTrait>(db: &C, dedupe_key: &str) -> DomainResult<()> {
     let now = Utc::now();
     job::Entity::update_many()
         .col_expr(job::Column::Status, Expr::value(JobStatus::Succeeded))

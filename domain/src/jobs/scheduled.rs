@@ -18,11 +18,17 @@ pub enum ScheduledTask {
     AcceptanceDeadlines,
     /// Forget idempotency keys past their retention, and old finished ticks.
     PurgeIdempotencyKeys,
+    /// Hand jobs a queue lost (a Redis restarted without persistence) back to the relay.
+    RequeueLostJobs,
 }
 
 impl ScheduledTask {
-    pub const ALL: [ScheduledTask; 3] =
-        [ScheduledTask::ExpireOrders, ScheduledTask::AcceptanceDeadlines, ScheduledTask::PurgeIdempotencyKeys];
+    pub const ALL: [ScheduledTask; 4] = [
+        ScheduledTask::ExpireOrders,
+        ScheduledTask::AcceptanceDeadlines,
+        ScheduledTask::PurgeIdempotencyKeys,
+        ScheduledTask::RequeueLostJobs,
+    ];
 
     /// The job kind of its ticks.
     pub fn kind(self) -> &'static str {
@@ -30,6 +36,7 @@ impl ScheduledTask {
             ScheduledTask::ExpireOrders => "expire_orders",
             ScheduledTask::AcceptanceDeadlines => "acceptance_deadlines",
             ScheduledTask::PurgeIdempotencyKeys => "purge_idempotency_keys",
+            ScheduledTask::RequeueLostJobs => "requeue_lost_jobs",
         }
     }
 

@@ -360,3 +360,52 @@ async fn e_an_idle_worker_keeps_looking_for_jobs() {
     }
     all_jobs_succeed(&app, 10).await;
 }
+
+/// Redis restarts without persistence while it holds jobs the relay already handed it (their
+/// outbox rows are marked dispatched): the jobs waiting in it are gone, and so is the one a
+/// worker was running when its connection broke. Their run records stay unfinished, and the
+/// sweep of lost jobs hands each one unfinished for longer than its threshold back to the relay,
+/// which pushes it again: every job runs, every job's effect happens once, and every customer
+/// has one confirmation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn f_redis_restarted_empty_loses_no_job() {
+    const ORDERS: usize = 30;
+    let app = TestApp::spawn(Backend::Postgres).await;
+    // One email at a time, each taking 100 ms: most confirmations still wait in Redis when it dies.
+    let smtp = SmtpServer::start_with_delay(Duration::from_millis(100)).await;
+    let mut redis = RedisServer::start().await;
+    stock(&app, ORDERS as i32).await;
+    let orders = place_and_confirm(&app, (0..ORDERS).map(|i| customer("lost", i)).collect()).await;
+    let oms = Oms::new(app.database_url(), &app.jwt_secret())
+        .with("REDIS_URL", &redis.url())
+        .with("SMTP_URL", &smtp.url())
+        .with("OMS_CONCURRENCY_NOTIFICATION", "1")
+        .with("OMS_POLL_INTERVAL_MS", "50")
+        .with("OMS_TICK_REQUEUE_LOST_JOBS_SECS", "1")
+        .with("OMS_LOST_JOB_AFTER_SECS", "5");
+    let worker = oms.worker("worker");
+    eventually(PATIENCE, "every job handed to Redis", || async { (undispatched(&app).await == 0).then_some(()) }).await;
+    smtp.wait_for(PATIENCE, "the first confirmations", |m| !m.is_empty()).await;
+
+    redis.stop();
+    redis.start_again().await;
+    let sent_before = smtp.mails().len();
+    let unfinished = job::Entity::find()
+        .filter(job::Column::Kind.eq("order_confirmed"))
+        .filter(job::Column::Status.is_in([JobStatus::Queued, JobStatus::Running]))
+        .count(&app.db)
+        .await
+        .expect("count the runs");
+    assert!(unfinished > 0 && sent_before < ORDERS, "Redis died holding jobs: {unfinished} unfinished");
+
+    smtp.wait_for(PATIENCE, "every confirmation", |m| distinct_messages(m) == ORDERS).await;
+    let runs = all_jobs_succeed(&app, 2 * ORDERS).await;
+    // Only a job a worker was running when Redis died runs a second time: at most one email and
+    // four fulfilment jobs (the queues' concurrency).
+    let again: Vec<&job::Model> = runs.iter().filter(|r| r.attempts > 1).collect();
+    assert!(again.len() <= 5 && again.iter().all(|r| r.attempts == 2), "jobs that ran again: {again:?}");
+    let mails = smtp.mails();
+    let twice = one_confirmation_each(&app, &orders, &mails).await;
+    assert!(twice <= 1, "only the email in flight when Redis died may arrive twice: {twice}");
+    assert!(worker.log_lines_with("jobs their queue lost handed back to the relay") > 0);
+}

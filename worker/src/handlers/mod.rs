@@ -21,6 +21,8 @@ pub struct JobContext {
     pub mailer: Mailer,
     pub templates: Templates,
     pub retry: RetryPolicy,
+    /// How long a job may wait QUEUED before it counts as lost by its queue.
+    pub lost_after: std::time::Duration,
     /// For webhooks: a short timeout, so a slow receiver fails the attempt rather than the pool.
     pub http: reqwest::Client,
 }
@@ -42,6 +44,16 @@ impl From<domain::DomainError> for HandlerError {
     }
 }
 
+/// How a handler ended well.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finished {
+    /// Done: [`run`] records the run's success.
+    Done,
+    /// Done, and the run's success already recorded with the handler's own effect, in its
+    /// transaction (one commit instead of two).
+    Recorded,
+}
+
 /// The run record itself could not be written: the queue's own redelivery takes over.
 #[derive(Debug, thiserror::Error)]
 #[error("recording the job run: {0}")]
@@ -58,11 +70,12 @@ pub async fn run(ctx: &Arc<JobContext>, env: JobEnvelope) -> Result<(), Bookkeep
         RunDecision::Run { attempt } => attempt,
     };
     let outcome = match env.job() {
-        Ok(job) => dispatch(ctx, &job).await,
+        Ok(job) => dispatch(ctx, &job, &env.dedupe_key).await,
         Err(e) => Err(HandlerError::Permanent(e.to_string())),
     };
     match outcome {
-        Ok(()) => jobs::succeed_run(&ctx.db, &env.dedupe_key).await?,
+        Ok(Finished::Done) => jobs::succeed_run(&ctx.db, &env.dedupe_key).await?,
+        Ok(Finished::Recorded) => {}
         Err(e) => {
             let permanent = matches!(e, HandlerError::Permanent(_));
             let status = jobs::fail_run(&ctx.db, &env.dedupe_key, &e.to_string(), permanent, &ctx.retry).await?;
@@ -76,12 +89,13 @@ pub async fn run(ctx: &Arc<JobContext>, env: JobEnvelope) -> Result<(), Bookkeep
     Ok(())
 }
 
-async fn dispatch(ctx: &JobContext, job: &Job) -> Result<(), HandlerError> {
+async fn dispatch(ctx: &JobContext, job: &Job, run: &str) -> Result<Finished, HandlerError> {
     match job {
-        Job::Notify(n) => notify::handle(ctx, n).await,
+        Job::Notify(n) => return notify::handle(ctx, n, run).await,
         Job::ReleaseOrder { order_id } => release_order::handle(ctx, *order_id).await,
         Job::AutoConfirm { order_id } => auto_confirm::handle(ctx, *order_id).await,
         Job::FillBackorders { freed, .. } => fill_backorders::handle(ctx, freed).await,
         Job::Tick(tick) => tick::handle(ctx, tick).await,
     }
+    .map(|()| Finished::Done)
 }

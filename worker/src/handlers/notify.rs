@@ -3,11 +3,13 @@
 use domain::jobs::Notification;
 use domain::notifications::{self, Claim};
 
-use super::{HandlerError, JobContext};
+use super::{Finished, HandlerError, JobContext};
 
-pub async fn handle(ctx: &JobContext, n: &Notification) -> Result<(), HandlerError> {
+/// `run` is the job's run record, finished with the email: [`Finished::Recorded`] when the email
+/// went out now.
+pub async fn handle(ctx: &JobContext, n: &Notification, run: &str) -> Result<Finished, HandlerError> {
     let (notification_id, recipient, template, context) = match notifications::claim(&ctx.db, n).await? {
-        Claim::AlreadySent => return Ok(()),
+        Claim::AlreadySent => return Ok(Finished::Done),
         Claim::NoOrder => return Err(HandlerError::Permanent(format!("order {} does not exist", n.order_id))),
         Claim::Send { notification_id, recipient, template, context } => {
             (notification_id, recipient, template, context)
@@ -19,9 +21,9 @@ pub async fn handle(ctx: &JobContext, n: &Notification) -> Result<(), HandlerErr
     };
     match result {
         Ok(subject) => {
-            notifications::mark_sent(&ctx.db, notification_id, &subject).await?;
+            notifications::mark_sent(&ctx.db, notification_id, &subject, run).await?;
             tracing::info!(to = %recipient, template = %template, "email sent");
-            Ok(())
+            Ok(Finished::Recorded)
         }
         Err(e) => {
             notifications::mark_failed(&ctx.db, notification_id, &e.to_string()).await?;

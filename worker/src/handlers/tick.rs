@@ -20,6 +20,12 @@ pub async fn handle(ctx: &JobContext, tick: &Tick) -> Result<(), HandlerError> {
                 tracing::info!(keys, ticks, "expired idempotency keys and old ticks purged");
             }
         }
+        ScheduledTask::RequeueLostJobs => {
+            let lost = domain::jobs::requeue_lost(&ctx.db, ctx.lost_after).await?;
+            if lost > 0 {
+                tracing::warn!(lost, "jobs their queue lost handed back to the relay");
+            }
+        }
     }
     Ok(())
 }
