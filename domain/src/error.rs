@@ -24,6 +24,7 @@ pub enum ErrorCode {
     InvalidPickupCode,
     PickupCodeLocked,
     NotFound,
+    RefundExceedsPaid,
 }
 
 impl ErrorCode {
@@ -48,6 +49,7 @@ impl ErrorCode {
             ErrorCode::InvalidPickupCode => "INVALID_PICKUP_CODE",
             ErrorCode::PickupCodeLocked => "PICKUP_CODE_LOCKED",
             ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::RefundExceedsPaid => "REFUND_EXCEEDS_PAID",
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod notifications;
 pub mod orders;
 pub mod outbox;
 pub mod pagination;
+pub mod payments;
 pub mod pricing;
 pub mod promise;
 pub mod promotions;

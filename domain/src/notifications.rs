@@ -69,6 +69,10 @@ pub struct EmailContext {
     /// The pickup code and store (ready-for-pickup emails).
     pub pickup_code: Option<String>,
     pub pickup_location: Option<String>,
+    /// The refund a "refund issued" email is about.
+    pub refund_amount: Option<String>,
+    /// What is owed back to the customer and not yet refunded, when anything is.
+    pub refund_owed: Option<String>,
 }
 
 /// What a notification job should do.
@@ -119,7 +123,7 @@ pub async fn claim(db: &DatabaseConnection, notification: &Notification) -> Doma
     let Some(row) = db.query_one(&insert).await? else {
         return Ok(Claim::AlreadySent);
     };
-    let context = email_context(db, &order, event).await?;
+    let context = email_context(db, &order, notification).await?;
     Ok(Claim::Send {
         notification_id: row.try_get("", "id")?,
         recipient: row.try_get("", "recipient")?,
@@ -173,8 +177,9 @@ pub async fn for_order<C: ConnectionTrait>(db: &C, order_id: Uuid) -> DomainResu
 async fn email_context(
     db: &DatabaseConnection,
     order: &order::Model,
-    event: NotificationEvent,
+    notification: &Notification,
 ) -> DomainResult<EmailContext> {
+    let event = notification.event;
     let currency = Currency::parse(&order.currency);
     let money = |minor: i64| match currency {
         Some(c) => format!("{} {}", c.to_decimal(minor), c.code()),
@@ -273,5 +278,21 @@ async fn email_context(
         tracking_number,
         pickup_code,
         pickup_location: order.pickup_location_id.map(location_name),
+        refund_amount: refund_amount(db, notification).await?.map(money),
+        refund_owed: Some(crate::payments::balance(order).refund_owed).filter(|m| *m > 0).map(money),
     })
+}
+
+/// The amount of the refund a "refund issued" notification is about (its number is the
+/// notification's `version`).
+async fn refund_amount(db: &DatabaseConnection, notification: &Notification) -> DomainResult<Option<i64>> {
+    let (NotificationEvent::RefundIssued, Some(refund_no)) = (notification.event, notification.version) else {
+        return Ok(None);
+    };
+    let found = entities::refund::Entity::find()
+        .filter(entities::refund::Column::OrderId.eq(notification.order_id))
+        .filter(entities::refund::Column::RefundNo.eq(refund_no))
+        .one(db)
+        .await?;
+    Ok(found.map(|r| r.amount_minor))
 }

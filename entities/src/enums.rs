@@ -209,6 +209,54 @@ string_enum!(
         PickupCodeReset => "PICKUP_CODE_RESET",
         /// An agent or the customer changed the order (lines, address, delivery, promo code).
         OrderChanged => "ORDER_CHANGED",
+        /// A payment was recorded against the order.
+        PaymentRecorded => "PAYMENT_RECORDED",
+        /// A refund was recorded against the order.
+        RefundIssued => "REFUND_ISSUED",
+        /// Some lines or units were cancelled, the rest of the order goes on.
+        OrderPartlyCancelled => "ORDER_PARTLY_CANCELLED",
+        /// A hold was placed: nothing more of the order is released to fulfilment.
+        HoldPlaced => "HOLD_PLACED",
+        /// A hold was released.
+        HoldReleased => "HOLD_RELEASED",
+        /// Staff wrote a note for staff.
+        InternalNoteAdded => "INTERNAL_NOTE_ADDED",
+        /// Staff wrote a note the customer sees.
+        CustomerNoteAdded => "CUSTOMER_NOTE_ADDED",
+    }
+);
+
+string_enum!(
+    /// How a payment was collected.
+    PaymentMethod {
+        /// A card payment.
+        Card => "CARD",
+        /// Cash, at a till or on delivery.
+        Cash => "CASH",
+        /// A bank transfer.
+        BankTransfer => "BANK_TRANSFER",
+        /// A gift card.
+        GiftCard => "GIFT_CARD",
+        /// Store credit.
+        StoreCredit => "STORE_CREDIT",
+        /// Any other way.
+        Other => "OTHER",
+    }
+);
+
+string_enum!(
+    /// Why an order is held back from fulfilment.
+    HoldType {
+        /// The order waits for a fraud review.
+        FraudReview => "FRAUD_REVIEW",
+        /// The order waits for its payment.
+        Payment => "PAYMENT",
+        /// The customer asked to wait.
+        CustomerRequest => "CUSTOMER_REQUEST",
+        /// The address is being checked.
+        AddressCheck => "ADDRESS_CHECK",
+        /// Any other reason (see the hold's reason).
+        Other => "OTHER",
     }
 );
 

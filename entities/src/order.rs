@@ -40,6 +40,12 @@ pub struct Model {
     pub allow_split: bool,
     pub backorder_policy: crate::enums::BackorderPolicy,
     pub placed_by: String,
+    /// What was collected, in minor units: the sum of the order's payments.
+    pub paid_minor: i64,
+    /// What was given back, in minor units: the sum of the order's refunds.
+    pub refunded_minor: i64,
+    /// Holds placed and not yet released; while above 0 nothing is released to fulfilment.
+    pub open_holds: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

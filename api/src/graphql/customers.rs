@@ -1,13 +1,16 @@
 //! Customers.
-use async_graphql::{Context, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject};
 use domain::customers::{self, ContactInput};
+use domain::orders::{self, OrderFilter};
 use entities::customer;
 
-use super::common::{connection, page_request, parts, payload};
+use super::common::{connection, page_request, parts, payload, uuid_or_nil};
 use super::errors::{ApiResult, respond};
+use super::orders::{Order, OrderConnection};
 
 /// A customer.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct Customer {
     /// The customer's id: what a customer token names.
     pub id: async_graphql::ID,
@@ -24,6 +27,25 @@ pub struct Customer {
 impl From<customer::Model> for Customer {
     fn from(c: customer::Model) -> Self {
         Customer { id: c.id.to_string().into(), email: c.email, name: c.name, phone: c.phone, created_at: c.created_at }
+    }
+}
+
+/// A customer: contact data and what they ordered.
+#[ComplexObject]
+impl Customer {
+    /// The customer's orders the caller may see, newest first.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many orders to return (1 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return the orders after this cursor.")] after: Option<String>,
+    ) -> ApiResult<OrderConnection> {
+        let (db, actor) = parts(ctx)?;
+        let page = page_request(first, after)?;
+        let filter = OrderFilter { customer_id: Some(uuid_or_nil(&self.id)), ..OrderFilter::default() };
+        let found = orders::list_orders(db, actor, &filter, page).await?;
+        Ok(OrderConnection::from_page(found, page.after.is_some(), |o| o.id, Order))
     }
 }
 

@@ -195,6 +195,8 @@ pub enum ErrorCode {
     PickupCodeLocked,
     /// The object does not exist, or the caller may not see it.
     NotFound,
+    /// The refund would give back more than the order was paid (less what was already refunded).
+    RefundExceedsPaid,
 }
 
 /// What an entry of an order's timeline records.
@@ -236,6 +238,20 @@ pub enum OrderEventKind {
     PickupCodeReset,
     /// An agent or the customer changed the order (lines, address, delivery, promo code).
     OrderChanged,
+    /// A payment was recorded against the order.
+    PaymentRecorded,
+    /// A refund was recorded against the order.
+    RefundIssued,
+    /// Some lines or units were cancelled, the rest of the order goes on.
+    OrderPartlyCancelled,
+    /// A hold was placed: nothing more of the order is released to fulfilment.
+    HoldPlaced,
+    /// A hold was released.
+    HoldReleased,
+    /// Staff wrote a note for staff; never shown to the customer.
+    InternalNoteAdded,
+    /// Staff wrote a note the customer sees.
+    CustomerNoteAdded,
 }
 
 /// What became of a webhook POST.
@@ -248,4 +264,54 @@ pub enum WebhookDeliveryStatus {
     Delivered,
     /// The last attempt failed; it is retried within the job's budget.
     Failed,
+}
+
+/// How a payment was collected.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entities::enums::PaymentMethod")]
+pub enum PaymentMethod {
+    /// A card payment.
+    Card,
+    /// Cash, at a till or on delivery.
+    Cash,
+    /// A bank transfer.
+    BankTransfer,
+    /// A gift card.
+    GiftCard,
+    /// Store credit.
+    StoreCredit,
+    /// Any other way.
+    Other,
+}
+
+/// How far an order is paid.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "domain::payments::PaymentStatus")]
+pub enum PaymentStatus {
+    /// Nothing was collected.
+    Unpaid,
+    /// Part of the total was collected.
+    PartiallyPaid,
+    /// The total was collected (or more).
+    Paid,
+    /// Part of what was collected was given back.
+    PartiallyRefunded,
+    /// Everything collected was given back.
+    Refunded,
+}
+
+/// Why an order is held back from fulfilment.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entities::enums::HoldType")]
+pub enum HoldType {
+    /// The order waits for a fraud review.
+    FraudReview,
+    /// The order waits for its payment.
+    Payment,
+    /// The customer asked to wait.
+    CustomerRequest,
+    /// The address is being checked.
+    AddressCheck,
+    /// Any other reason (see the hold's reason).
+    Other,
 }

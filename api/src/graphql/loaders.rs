@@ -98,6 +98,26 @@ loader!(OrderById, entities::order::Model, |db, keys| Ok(index(
     |o| o.id
 )));
 
+loader!(PaymentsByOrder, Vec<entities::payment::Model>, |db, keys| Ok(group(
+    domain::payments::payments_for_orders(db, keys).await?,
+    |p| p.order_id
+)));
+
+loader!(RefundsByOrder, Vec<entities::refund::Model>, |db, keys| Ok(group(
+    domain::payments::refunds_for_orders(db, keys).await?,
+    |r| r.order_id
+)));
+
+loader!(LinesByRefund, Vec<entities::refund_line::Model>, |db, keys| Ok(group(
+    domain::payments::lines_for_refunds(db, keys).await?,
+    |l| l.refund_id
+)));
+
+loader!(HoldsByOrder, Vec<entities::order_hold::Model>, |db, keys| Ok(group(
+    domain::orders::holds::holds_for_orders(db, keys).await?,
+    |h| h.order_id
+)));
+
 /// Every loader of one request.
 pub struct Loaders {
     pub product: DataLoader<ProductById>,
@@ -111,6 +131,10 @@ pub struct Loaders {
     pub order_line: DataLoader<OrderLineById>,
     pub decisions_by_order: DataLoader<DecisionsByOrder>,
     pub order: DataLoader<OrderById>,
+    pub payments_by_order: DataLoader<PaymentsByOrder>,
+    pub refunds_by_order: DataLoader<RefundsByOrder>,
+    pub lines_by_refund: DataLoader<LinesByRefund>,
+    pub holds_by_order: DataLoader<HoldsByOrder>,
 }
 
 impl Loaders {
@@ -128,6 +152,10 @@ impl Loaders {
             order_line: DataLoader::new(OrderLineById(db.clone()), spawn),
             decisions_by_order: DataLoader::new(DecisionsByOrder(db.clone()), spawn),
             order: DataLoader::new(OrderById(db.clone()), spawn),
+            payments_by_order: DataLoader::new(PaymentsByOrder(db.clone()), spawn),
+            refunds_by_order: DataLoader::new(RefundsByOrder(db.clone()), spawn),
+            lines_by_refund: DataLoader::new(LinesByRefund(db.clone()), spawn),
+            holds_by_order: DataLoader::new(HoldsByOrder(db.clone()), spawn),
         }
     }
 }

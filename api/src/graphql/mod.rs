@@ -6,13 +6,16 @@ pub mod customers;
 pub mod enums;
 pub mod errors;
 pub mod fulfillment;
+pub mod holds;
 pub mod inventory;
 pub mod jobs;
 pub mod limits;
 pub mod loaders;
 pub mod locations;
+pub mod notes;
 pub mod notifications;
 pub mod orders;
+pub mod payments;
 pub mod pricing;
 pub mod promise;
 pub mod routing;
@@ -46,6 +49,9 @@ pub struct MutationRoot(
     inventory::InventoryMutation,
     orders::OrderMutation,
     orders::OrderChangeMutation,
+    payments::PaymentMutation,
+    holds::HoldMutation,
+    notes::NoteMutation,
     customers::CustomerMutation,
     pricing::PricingMutation,
     routing::RoutingMutation,

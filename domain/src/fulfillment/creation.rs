@@ -101,7 +101,7 @@ pub fn shares<'a>(allocations: &'a [Allocation], lines: &'a [LineNeed]) -> Vec<(
 }
 
 /// The status of fulfilment orders created for an order after it was placed: released at once
-/// once the order is confirmed.
+/// once the order is confirmed, unless a hold keeps it back (`orders::holds`).
 pub(crate) fn status_for_new_work(order: &order::Model) -> FS {
-    if order.status == OrderStatus::Pending { FS::Pending } else { FS::Released }
+    if order.status == OrderStatus::Pending || order.open_holds > 0 { FS::Pending } else { FS::Released }
 }

@@ -64,10 +64,14 @@ pub enum NotificationEvent {
     OrderCancelled,
     /// An agent or the customer changed the order; told once per version it reached.
     OrderChanged,
+    /// A refund was recorded; told once per refund (its number within the order).
+    RefundIssued,
+    /// Some lines or units were cancelled; told once per version it reached.
+    OrderPartlyCancelled,
 }
 
 impl NotificationEvent {
-    pub const ALL: [NotificationEvent; 9] = [
+    pub const ALL: [NotificationEvent; 11] = [
         NotificationEvent::OrderConfirmed,
         NotificationEvent::OrderBackordered,
         NotificationEvent::OrderExpired,
@@ -77,6 +81,8 @@ impl NotificationEvent {
         NotificationEvent::OrderDelivered,
         NotificationEvent::OrderCancelled,
         NotificationEvent::OrderChanged,
+        NotificationEvent::RefundIssued,
+        NotificationEvent::OrderPartlyCancelled,
     ];
 
     /// The job kind on the outbox row, which is also the template's name.
@@ -91,6 +97,8 @@ impl NotificationEvent {
             NotificationEvent::OrderDelivered => "order_delivered",
             NotificationEvent::OrderCancelled => "order_cancelled",
             NotificationEvent::OrderChanged => "order_changed",
+            NotificationEvent::RefundIssued => "refund_issued",
+            NotificationEvent::OrderPartlyCancelled => "order_partly_cancelled",
         }
     }
 
@@ -110,8 +118,9 @@ impl NotificationEvent {
 pub struct Notification {
     pub order_id: Uuid,
     pub event: NotificationEvent,
-    /// The order version an event that may happen many times (an order changed) is about: each
-    /// version is told once. `None` for events that happen once per order.
+    /// Which occurrence of an event that may happen many times this is, each told once: the
+    /// order version a change or a partial cancellation reached, the refund's number within the
+    /// order for a refund. `None` for events that happen once per order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i32>,
 }
@@ -140,6 +149,9 @@ pub enum Job {
     FillBackorders { cause: Uuid, freed: Freed },
     /// A period of scheduled work began: do it, once across all replicas.
     Tick(Tick),
+    /// The last hold of an order was released (`hold_id`, once per release): release what waited
+    /// and tell the locations.
+    ReleaseHeld { order_id: Uuid, hold_id: Uuid },
 }
 
 /// An outbox row that no job type reads.
@@ -159,6 +171,13 @@ struct OrderPayload {
     order_id: Uuid,
     #[serde(default)]
     version: Option<i32>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HeldPayload {
+    order_id: Uuid,
+    hold_id: Uuid,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -189,9 +208,11 @@ impl Job {
     pub fn queue(&self) -> Queue {
         match self {
             Job::Notify(_) => Queue::Notification,
-            Job::ReleaseOrder { .. } | Job::AutoConfirm { .. } | Job::FillBackorders { .. } | Job::Tick(_) => {
-                Queue::Fulfillment
-            }
+            Job::ReleaseOrder { .. }
+            | Job::AutoConfirm { .. }
+            | Job::FillBackorders { .. }
+            | Job::Tick(_)
+            | Job::ReleaseHeld { .. } => Queue::Fulfillment,
         }
     }
 
@@ -202,6 +223,7 @@ impl Job {
             Job::AutoConfirm { .. } => "auto_confirm_order",
             Job::FillBackorders { .. } => "fill_backorders",
             Job::Tick(t) => t.task.kind(),
+            Job::ReleaseHeld { .. } => "release_held_order",
         }
     }
 
@@ -209,7 +231,9 @@ impl Job {
     pub fn order_id(&self) -> Option<Uuid> {
         match self {
             Job::Notify(n) => Some(n.order_id),
-            Job::ReleaseOrder { order_id } | Job::AutoConfirm { order_id } => Some(*order_id),
+            Job::ReleaseOrder { order_id } | Job::AutoConfirm { order_id } | Job::ReleaseHeld { order_id, .. } => {
+                Some(*order_id)
+            }
             Job::FillBackorders { .. } | Job::Tick(_) => None,
         }
     }
@@ -223,6 +247,7 @@ impl Job {
             Job::ReleaseOrder { order_id } | Job::AutoConfirm { order_id } => format!("{}:{order_id}", self.kind()),
             Job::FillBackorders { cause, .. } => format!("{}:{cause}", self.kind()),
             Job::Tick(t) => t.dedupe_key(),
+            Job::ReleaseHeld { hold_id, .. } => format!("{}:{hold_id}", self.kind()),
         }
     }
 
@@ -240,6 +265,10 @@ impl Job {
                     .unwrap_or(serde_json::Value::Null)
             }
             Job::Tick(t) => t.payload(),
+            Job::ReleaseHeld { order_id, hold_id } => {
+                serde_json::to_value(HeldPayload { order_id: *order_id, hold_id: *hold_id })
+                    .unwrap_or(serde_json::Value::Null)
+            }
         }
     }
 
@@ -257,6 +286,10 @@ impl Job {
             (Queue::Fulfillment, "fill_backorders") => {
                 let p = serde_json::from_str::<FillPayload>(payload).map_err(|e| bad(e.to_string()))?;
                 Job::FillBackorders { cause: p.cause, freed: p.freed }
+            }
+            (Queue::Fulfillment, "release_held_order") => {
+                let p = serde_json::from_str::<HeldPayload>(payload).map_err(|e| bad(e.to_string()))?;
+                Job::ReleaseHeld { order_id: p.order_id, hold_id: p.hold_id }
             }
             (Queue::Fulfillment, kind) => match ScheduledTask::parse(kind) {
                 Some(task) => Job::Tick(Tick::from_payload(task, payload).map_err(bad)?),

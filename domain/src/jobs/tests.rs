@@ -60,9 +60,14 @@ fn every_job_round_trips_through_its_outbox_row() {
         ..Freed::default()
     };
     let tick = Tick::at(ScheduledTask::ExpireOrders, std::time::Duration::from_secs(60), chrono::Utc::now());
-    for job in
-        [Job::ReleaseOrder { order_id }, Job::AutoConfirm { order_id }, Job::fill_backorders(freed), Job::Tick(tick)]
-    {
+    let held = Job::ReleaseHeld { order_id, hold_id: Uuid::now_v7() };
+    for job in [
+        Job::ReleaseOrder { order_id },
+        Job::AutoConfirm { order_id },
+        Job::fill_backorders(freed),
+        Job::Tick(tick),
+        held,
+    ] {
         let back = Job::from_row(job.queue().outbox_name(), job.kind(), &job.payload().to_string());
         assert_eq!(back, Ok(job.clone()));
         assert_eq!(job.queue(), Queue::Fulfillment);

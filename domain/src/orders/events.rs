@@ -38,6 +38,9 @@ pub trait OrderEventKindRules {
     /// The stored messages are written for staff and may carry routing summaries, location
     /// codes or an agent's reason, so a customer never sees them.
     fn customer_message(self) -> Option<&'static str>;
+
+    /// Whether a customer reads the stored message itself: only a note staff wrote for them.
+    fn shows_stored_message(self) -> bool;
 }
 
 impl OrderEventKindRules for OrderEventKind {
@@ -55,12 +58,24 @@ impl OrderEventKindRules for OrderEventKind {
             K::Backordered => Some("Some items are backordered until stock arrives"),
             K::BackorderFilled => Some("Backordered items are now allocated"),
             K::OrderChanged => Some("Order changed"),
+            K::PaymentRecorded => Some("Payment received"),
+            K::RefundIssued => Some("Refund issued"),
+            K::OrderPartlyCancelled => Some("Part of the order was cancelled"),
+            // The note itself is the message: see `shows_stored_message`.
+            K::CustomerNoteAdded => Some("Note from customer service"),
             K::FulfillmentAccepted
             | K::FulfillmentPacked
             | K::FulfillmentRejected
             | K::FulfillmentTimedOut
             | K::Rerouted
-            | K::PickupCodeReset => None,
+            | K::PickupCodeReset
+            | K::HoldPlaced
+            | K::HoldReleased
+            | K::InternalNoteAdded => None,
         }
+    }
+
+    fn shows_stored_message(self) -> bool {
+        self == OrderEventKind::CustomerNoteAdded
     }
 }

@@ -82,16 +82,19 @@ async fn confirm_once(
     let txn = begin_write(db).await?;
     let confirmed =
         transition(&txn, actor, order_id, &[OrderStatus::Pending], OrderStatus::Confirmed, expected_version).await?;
-    // Confirmation releases the fulfilment orders to their locations.
+    // Confirmation releases the fulfilment orders to their locations, unless a hold keeps them
+    // back: then the release of the last hold releases them (`orders::holds`).
     let now = Utc::now();
-    fulfillment_order::Entity::update_many()
-        .col_expr(fulfillment_order::Column::Status, Expr::value(FulfillmentStatus::Released))
-        .col_expr(fulfillment_order::Column::ReleasedAt, Expr::value(Some(now)))
-        .col_expr(fulfillment_order::Column::UpdatedAt, Expr::value(now))
-        .filter(fulfillment_order::Column::OrderId.eq(order_id))
-        .filter(fulfillment_order::Column::Status.eq(FulfillmentStatus::Pending))
-        .exec(&txn)
-        .await?;
+    if confirmed.open_holds == 0 {
+        fulfillment_order::Entity::update_many()
+            .col_expr(fulfillment_order::Column::Status, Expr::value(FulfillmentStatus::Released))
+            .col_expr(fulfillment_order::Column::ReleasedAt, Expr::value(Some(now)))
+            .col_expr(fulfillment_order::Column::UpdatedAt, Expr::value(now))
+            .filter(fulfillment_order::Column::OrderId.eq(order_id))
+            .filter(fulfillment_order::Column::Status.eq(FulfillmentStatus::Pending))
+            .exec(&txn)
+            .await?;
+    }
     record_event(
         &txn,
         order_id,

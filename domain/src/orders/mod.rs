@@ -4,13 +4,18 @@ mod change;
 pub mod confirmation;
 pub(crate) mod events;
 mod expiry;
+pub mod holds;
 mod lifecycle;
+pub mod notes;
 mod query;
+pub mod search;
 pub(crate) mod status;
 mod unwinding;
 
 pub use capture::{BackorderPolicy, LineInput, MAX_LINES, PlaceOrder, ShippingAddressInput, place_order};
-pub use change::{Change, ChangedOrder, MAX_CHANGES, OrderChange, commit_order_change, preview_order_change};
+pub use change::{
+    CancelLine, Change, ChangedOrder, MAX_CHANGES, OrderChange, cancel_lines, commit_order_change, preview_order_change,
+};
 pub use entities::enums::OrderEventKind;
 pub use events::{OrderEventKindRules, record_event};
 pub use expiry::expire_due;

@@ -77,6 +77,10 @@ pub struct OrderFilter {
     pub customer_email: Option<String>,
     pub created_after: Option<DateTime<Utc>>,
     pub created_before: Option<DateTime<Utc>>,
+    /// Orders of this customer record.
+    pub customer_id: Option<Uuid>,
+    /// An agent's search: order number, email, phone or name, typed in part (`search`).
+    pub query: Option<String>,
 }
 
 /// Orders, newest first.
@@ -119,6 +123,14 @@ pub async fn list_orders(
     }
     if let Some(t) = filter.created_before {
         query = query.filter(O::CreatedAt.lt(t));
+    }
+    if let Some(customer) = filter.customer_id {
+        query = query.filter(O::CustomerId.eq(customer));
+    }
+    if let Some(q) = &filter.query
+        && let Some(found) = super::search::condition(db.get_database_backend(), q)?
+    {
+        query = query.filter(found);
     }
     Ok(into_page(query.limit(limit + 1).all(db).await?, limit))
 }
@@ -173,7 +185,7 @@ pub fn timeline_for(actor: &Actor, events: Vec<order_event::Model>) -> Vec<order
         .into_iter()
         .filter_map(|e| e.kind.customer_message().map(|m| (m, e)))
         .map(|(message, e)| order_event::Model {
-            message: message.to_owned(),
+            message: if e.kind.shows_stored_message() { e.message.clone() } else { message.to_owned() },
             actor_id: e.actor_role.clone(),
             data: None,
             ..e

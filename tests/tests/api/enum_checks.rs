@@ -3,8 +3,8 @@
 //! Every variant of every enum can be stored, and an unknown value is refused, on both backends.
 use chrono::Utc;
 use entities::enums::{
-    BackorderPolicy, Channel, DeliveryMethod, FulfillmentStatus, JobStatus, LocationKind, MovementKind,
-    NotificationStatus, OrderEventKind, OrderStatus, ProductKind, WebhookDeliveryStatus,
+    BackorderPolicy, Channel, DeliveryMethod, FulfillmentStatus, HoldType, JobStatus, LocationKind, MovementKind,
+    NotificationStatus, OrderEventKind, OrderStatus, PaymentMethod, ProductKind, WebhookDeliveryStatus,
 };
 use entities::{fulfillment_order, inventory_movement, job, notification, order, webhook_delivery};
 use sea_orm::sea_query::{Query, Value as SqlValue};
@@ -153,3 +153,26 @@ async fn run_statuses_are_checked(backend: Backend) {
     check_updates(&app, "webhook_deliveries", "status", texts::<WebhookDeliveryStatus>()).await;
 }
 on_both_backends!(run_statuses_are_checked);
+
+/// Order care's stored enums: a payment's method and a hold's type.
+async fn payment_methods_and_hold_types_are_checked(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_product("ENUM-3", "10.00").await;
+    app.create_location("WH-ENUM3", false, 1, "0.00").await;
+    app.receive("ENUM-3", "WH-ENUM3", 5).await;
+    let mut input = crate::fixtures::order_input("enum3@example.com", json!([{ "sku": "ENUM-3", "quantity": 1 }]));
+    input["payment"] = json!({ "amount": { "amount": "10.00", "currency": "EUR" }, "method": "CASH" });
+    let placed = app.place(&app.agent(), input).await;
+    assert_eq!(placed["userErrors"], json!([]), "{placed}");
+    let hold = app
+        .gql(
+            Some(&app.agent()),
+            "mutation($input: PlaceHoldInput!) { placeHold(input: $input) { userErrors { code } } }",
+            json!({ "input": { "orderId": placed["order"]["id"], "type": "OTHER", "reason": "enum check" } }),
+        )
+        .await;
+    assert_eq!(hold["data"]["placeHold"]["userErrors"], json!([]), "{hold}");
+    check_updates(&app, "payments", "method", texts::<PaymentMethod>()).await;
+    check_updates(&app, "order_holds", "hold_type", texts::<HoldType>()).await;
+}
+on_both_backends!(payment_methods_and_hold_types_are_checked);

@@ -244,6 +244,10 @@ impl TestApp {
             "outbox",
             "promotions",
             "tax_rates",
+            "payments",
+            "refunds",
+            "refund_lines",
+            "order_holds",
         ] {
             out.push((t.to_owned(), self.count(t).await));
         }

@@ -7,6 +7,7 @@ mod processes;
 
 mod access;
 mod capacity;
+mod care;
 mod changes;
 mod concurrency;
 mod confirmation;

@@ -12,6 +12,7 @@ use crate::email::{Mailer, Templates};
 mod auto_confirm;
 mod fill_backorders;
 mod notify;
+mod release_held;
 mod release_order;
 mod tick;
 
@@ -96,6 +97,7 @@ async fn dispatch(ctx: &JobContext, job: &Job, run: &str) -> Result<Finished, Ha
         Job::AutoConfirm { order_id } => auto_confirm::handle(ctx, *order_id).await,
         Job::FillBackorders { freed, .. } => fill_backorders::handle(ctx, freed).await,
         Job::Tick(tick) => tick::handle(ctx, tick).await,
+        Job::ReleaseHeld { order_id, .. } => release_held::handle(ctx, *order_id).await,
     }
     .map(|()| Finished::Done)
 }

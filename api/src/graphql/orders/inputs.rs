@@ -68,6 +68,8 @@ pub struct PlaceOrderInput {
     /// BACKORDER them until stock arrives.
     #[graphql(default_with = "BackorderPolicy::Reject")]
     pub backorder_policy: BackorderPolicy,
+    /// What the storefront collected at checkout, recorded with the order (see `recordPayment`).
+    pub payment: Option<crate::graphql::payments::PaymentInput>,
 }
 
 impl From<PlaceOrderInput> for PlaceOrder {
@@ -83,6 +85,7 @@ impl From<PlaceOrderInput> for PlaceOrder {
             note: input.note,
             allow_split: input.allow_split,
             backorder_policy: input.backorder_policy.into(),
+            payment: input.payment.map(Into::into),
         }
     }
 }
@@ -96,7 +99,7 @@ pub struct ConfirmOrderInput {
     pub expected_version: Option<i32>,
 }
 
-/// An order to cancel.
+/// An order, or some of its lines, to cancel.
 #[derive(InputObject)]
 pub struct CancelOrderInput {
     /// The order's id.
@@ -105,6 +108,18 @@ pub struct CancelOrderInput {
     pub reason: String,
     /// The version the caller saw; if the order changed since, STALE_VERSION.
     pub expected_version: Option<i32>,
+    /// The lines (and how many of their units) to cancel; absent for the whole order. Units
+    /// packed or shipped cannot be cancelled (INVALID_STATE naming their line).
+    pub lines: Option<Vec<CancelLineInput>>,
+}
+
+/// Units of one line to cancel.
+#[derive(InputObject)]
+pub struct CancelLineInput {
+    /// The order line's id.
+    pub order_line_id: ID,
+    /// How many of its units still ordered to cancel.
+    pub quantity: i32,
 }
 
 /// Filters for `orders`.
@@ -120,6 +135,10 @@ pub struct OrderFilter {
     pub created_after: Option<chrono::DateTime<chrono::Utc>>,
     /// Only orders placed before this time.
     pub created_before: Option<chrono::DateTime<chrono::Utc>>,
+    /// An agent's search: the order number (or its digits), the customer's email, phone or
+    /// name, typed in part (at most 200 characters). PostgreSQL matches anywhere in them;
+    /// SQLite from the start of each.
+    pub query: Option<String>,
 }
 
 impl From<OrderFilter> for DomainFilter {
@@ -130,6 +149,8 @@ impl From<OrderFilter> for DomainFilter {
             customer_email: f.customer_email,
             created_after: f.created_after,
             created_before: f.created_before,
+            customer_id: None,
+            query: f.query,
         }
     }
 }

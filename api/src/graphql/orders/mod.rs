@@ -13,7 +13,7 @@ use domain::orders::{self, OrderFilter as DomainFilter};
 
 pub use change::OrderChangeMutation;
 pub use contact::{OrderContact, ShippingAddress};
-pub use inputs::{CancelOrderInput, ConfirmOrderInput, OrderFilter, OrderLineInput, PlaceOrderInput};
+pub use inputs::{CancelLineInput, CancelOrderInput, ConfirmOrderInput, OrderFilter, OrderLineInput, PlaceOrderInput};
 pub use order::{Order, OrderConnection, OrderEdge};
 pub use order_event::OrderEvent;
 pub use order_line::OrderLine;
@@ -91,8 +91,11 @@ impl OrderMutation {
         respond(orders::confirm_order(db, actor, uuid_or_nil(&input.order_id), input.expected_version).await)
     }
 
-    /// Cancels an order that has not shipped, releasing all its stock. Staff, or the customer
-    /// for its own order.
+    /// Cancels an order that has not shipped, releasing all its stock; or, with `lines`, some
+    /// lines or units of it (not packed or shipped ones), releasing theirs, re-pricing the order
+    /// and leaving what was paid for them as a refund owed on its balance. Freed stock goes to
+    /// waiting backorders. Staff, or the customer for its own order (until fulfilment starts,
+    /// for lines).
     async fn cancel_order(
         &self,
         ctx: &Context<'_>,
@@ -100,6 +103,16 @@ impl OrderMutation {
     ) -> ApiResult<CancelOrderPayload> {
         let (db, actor) = parts(ctx)?;
         let id = uuid_or_nil(&input.order_id);
-        respond(orders::cancel_order(db, actor, id, &input.reason, input.expected_version).await)
+        let result = match input.lines {
+            None => orders::cancel_order(db, actor, id, &input.reason, input.expected_version).await,
+            Some(lines) => {
+                let lines: Vec<orders::CancelLine> = lines
+                    .into_iter()
+                    .map(|l| orders::CancelLine { order_line_id: uuid_or_nil(&l.order_line_id), quantity: l.quantity })
+                    .collect();
+                orders::cancel_lines(db, actor, id, &lines, &input.reason, input.expected_version).await
+            }
+        };
+        respond(result)
     }
 }

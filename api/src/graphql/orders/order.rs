@@ -9,11 +9,13 @@ use super::order_line::OrderLine;
 use super::totals::OrderTotals;
 use crate::graphql::common::{connection, parts};
 use crate::graphql::customers::Customer;
-use crate::graphql::enums::{Channel, DeliveryMethod, OrderStatus};
+use crate::graphql::enums::{Channel, DeliveryMethod, OrderStatus, PaymentStatus};
 use crate::graphql::errors::ApiResult;
 use crate::graphql::fulfillment::FulfillmentOrder;
+use crate::graphql::holds::OrderHold;
 use crate::graphql::loaders::loaders;
 use crate::graphql::locations::Location;
+use crate::graphql::payments::{OrderBalance, Payment, Refund};
 use crate::graphql::routing::RoutingDecision;
 
 /// An order.
@@ -94,6 +96,29 @@ impl Order {
         OrderTotals::of(&self.0)
     }
 
+    /// Where the order stands with its money: charged, paid, refunded, still owed by the
+    /// customer, and owed back to them.
+    async fn balance(&self) -> OrderBalance {
+        OrderBalance::of(&self.0)
+    }
+
+    /// How far the order is paid.
+    async fn payment_status(&self) -> PaymentStatus {
+        domain::payments::payment_status(&self.0).into()
+    }
+
+    /// The payments recorded for the order, oldest first.
+    async fn payments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Payment>> {
+        let found = loaders(ctx)?.payments_by_order.load_one(self.0.id).await?;
+        Ok(found.unwrap_or_default().into_iter().map(Payment).collect())
+    }
+
+    /// The refunds recorded for the order, oldest first.
+    async fn refunds(&self, ctx: &Context<'_>) -> ApiResult<Vec<Refund>> {
+        let found = loaders(ctx)?.refunds_by_order.load_one(self.0.id).await?;
+        Ok(found.unwrap_or_default().into_iter().map(Refund).collect())
+    }
+
     /// The fulfilment orders: which location fulfils which lines.
     async fn fulfillment_orders(&self, ctx: &Context<'_>) -> ApiResult<Vec<FulfillmentOrder>> {
         let fos = loaders(ctx)?.fulfillment_orders_by_order.load_one(self.0.id).await?;
@@ -119,6 +144,21 @@ impl Order {
         orders::check_routing_visible(actor)?;
         let decisions = loaders(ctx)?.decisions_by_order.load_one(self.0.id).await?;
         Ok(Some(decisions.unwrap_or_default().into_iter().map(Into::into).collect()))
+    }
+
+    /// The order's holds, oldest first, with who placed and released them; while any is open
+    /// nothing of the order is released to fulfilment. Staff and associates only: anyone else
+    /// gets null here and a FORBIDDEN error for this field (the reasons are written for staff).
+    async fn holds(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<OrderHold>>> {
+        let (_, actor) = parts(ctx)?;
+        domain::orders::holds::check_holds_visible(actor)?;
+        let found = loaders(ctx)?.holds_by_order.load_one(self.0.id).await?;
+        Ok(Some(found.unwrap_or_default().into_iter().map(OrderHold).collect()))
+    }
+
+    /// Whether an open hold keeps the order from fulfilment.
+    async fn on_hold(&self) -> bool {
+        self.0.open_holds > 0
     }
 
     /// Moves on with every change; pass it as `expectedVersion` to refuse a stale write.

@@ -82,7 +82,10 @@ async fn place_once(db: &DatabaseConnection, actor: &Actor, input: &PlaceOrder) 
         money: &money,
         promotion: promotion.as_ref().map(|(p, _)| p),
     };
-    let created = write::write(&txn, actor, new).await?;
+    let mut created = write::write(&txn, actor, new).await?;
+    if let Some(payment) = &input.payment {
+        created = crate::payments::record_with_order(&txn, actor, &created, payment, &["payment"]).await?.1;
+    }
     txn.commit().await?;
     tracing::info!(number = %created.number, total = created.total_minor, "order placed");
     Ok(created)

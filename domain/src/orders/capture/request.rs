@@ -43,6 +43,8 @@ pub struct PlaceOrder {
     pub allow_split: bool,
     /// What to do with units nothing can fill now.
     pub backorder_policy: BackorderPolicy,
+    /// What the storefront collected at checkout, recorded with the order.
+    pub payment: Option<crate::payments::PaymentInput>,
 }
 
 pub use entities::enums::BackorderPolicy;

@@ -99,6 +99,9 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
         allow_split: Set(input.allow_split),
         backorder_policy: Set(input.backorder_policy),
         placed_by: Set(actor.label()),
+        paid_minor: Set(0),
+        refunded_minor: Set(0),
+        open_holds: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -170,6 +170,7 @@ pub(super) fn plan(
         let kind = match edit.target {
             Target::Remove => "removeLine",
             Target::Quantity(_) => "changeQuantity",
+            Target::Cancel(_) => "cancelLine",
         };
         let Some(line) = current.lines.iter().find(|l| l.id == edit.line_id) else {
             let message = "this order has no such line";
@@ -197,11 +198,26 @@ pub(super) fn plan(
                 continue;
             }
             Target::Quantity(q) => q,
+            Target::Cancel(n) if n > live => {
+                let message = format!("{} has {live} unit(s) left to cancel, not {n}", describe(line));
+                problems.push(at(edit.index, kind, &["quantity"], ErrorCode::InvalidInput, message));
+                continue;
+            }
+            Target::Cancel(n) if live - n < fixed => {
+                let message = format!(
+                    "{} cannot lose {n} unit(s): {fixed} of its {live} units are packed or shipped",
+                    describe(line)
+                );
+                problems.push(at(edit.index, kind, &["orderLineId"], ErrorCode::InvalidState, message));
+                continue;
+            }
+            Target::Cancel(n) => live - n,
         };
         if target < live {
             take_back(current, &mut plan, line, live - target);
-            plan.summary.push(match target {
-                0 => format!("removed {}", describe(line)),
+            plan.summary.push(match (edit.target, target) {
+                (Target::Cancel(n), _) => format!("{n} × {} cancelled on line {}", line.sku, line.line_no),
+                (_, 0) => format!("removed {}", describe(line)),
                 _ => format!("{} down from {live} to {target}", describe(line)),
             });
         } else if target > live {

@@ -27,12 +27,14 @@ use crate::money::Currency;
 use crate::pricing::Totals;
 use crate::routing::Decision;
 
+mod cancel;
 mod lines;
 mod price;
 mod request;
 mod route;
 mod write;
 
+pub use cancel::{CancelLine, cancel_lines};
 pub use request::{Change, MAX_CHANGES, OrderChange};
 
 use lines::{Current, Plan};
@@ -68,7 +70,7 @@ pub async fn preview_order_change(
     change: &OrderChange,
 ) -> DomainResult<ChangedOrder> {
     let checked = authorise_and_check(actor, change)?;
-    retry_once(|| run(db, actor, change, &checked, Finish::RollBack)).await
+    retry_once(|| run(db, actor, change, &checked, Finish::RollBack, &Intent::Change)).await
 }
 
 /// Applies `change` at once, or refuses it whole. Stock the change gave back is offered to
@@ -80,7 +82,7 @@ pub async fn commit_order_change(
     change: &OrderChange,
 ) -> DomainResult<ChangedOrder> {
     let checked = authorise_and_check(actor, change)?;
-    let changed = retry_once(|| run(db, actor, change, &checked, Finish::Commit)).await?;
+    let changed = retry_once(|| run(db, actor, change, &checked, Finish::Commit, &Intent::Change)).await?;
     tracing::info!(number = %changed.order.number, version = changed.order.version, "order changed");
     Ok(changed)
 }
@@ -92,6 +94,14 @@ fn authorise_and_check(actor: &Actor, change: &OrderChange) -> DomainResult<Chec
         return Err(DomainError::Forbidden);
     }
     request::check(change)
+}
+
+/// What a run of the steps is for: a change, or a partial cancellation (with its reason, and the
+/// version the caller saw if it named one).
+#[derive(Debug, Clone)]
+enum Intent {
+    Change,
+    Cancel { reason: String, expected_version: Option<i32> },
 }
 
 /// How a change's transaction ends: a commit keeps it, a preview rolls it back.
@@ -109,10 +119,15 @@ async fn run(
     input: &OrderChange,
     checked: &Checked,
     finish: Finish,
+    intent: &Intent,
 ) -> DomainResult<ChangedOrder> {
     let txn = begin_write(db).await?;
     let now = Utc::now();
-    let order = lock(&txn, actor, input).await?;
+    let expected = match intent {
+        Intent::Change => Some(input.expected_version),
+        Intent::Cancel { expected_version, .. } => *expected_version,
+    };
+    let order = lock(&txn, actor, input.order_id, expected).await?;
     let current = lines::load(&txn, order.id).await?;
     if actor.own_customer().is_some() && current.fulfilment_started() {
         let message = format!("fulfilment of order {} has started: customer service can still change it", order.number);
@@ -139,8 +154,9 @@ async fn run(
     let priced = price::price(&txn, &changed, &plan, &current.fos, decision.as_ref(), &promo, &field).await?;
     priced.apply(&mut changed, &promo);
 
-    let message = describe(&order, &changed, checked, &plan);
+    let message = describe(&order, &changed, checked, &plan, intent);
     let decided = write::Decided {
+        intent,
         order: &order,
         changed: &changed,
         current: &current,
@@ -209,18 +225,25 @@ fn together<A, B>(a: DomainResult<A>, b: DomainResult<B>) -> DomainResult<(A, B)
 
 /// Locks the order (see [`crate::locks`]) and checks it may still change at the version the
 /// caller saw.
-async fn lock(txn: &DatabaseTransaction, actor: &Actor, input: &OrderChange) -> DomainResult<order::Model> {
-    let order = locks::order(txn, input.order_id)
+async fn lock(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    order_id: Uuid,
+    expected_version: Option<i32>,
+) -> DomainResult<order::Model> {
+    let order = locks::order(txn, order_id)
         .await?
         .filter(|o| visible(actor, o))
         .ok_or_else(|| DomainError::not_found(&["orderId"], "order"))?;
-    if order.version != input.expected_version {
+    if let Some(expected) = expected_version
+        && order.version != expected
+    {
         return Err(DomainError::rejected(
             &["expectedVersion"],
             ErrorCode::StaleVersion,
             format!(
-                "order {} is at version {}, not {}: someone changed it meanwhile; reload it and try again",
-                order.number, order.version, input.expected_version
+                "order {} is at version {}, not {expected}: someone changed it meanwhile; reload it and try again",
+                order.number, order.version
             ),
         ));
     }
@@ -322,7 +345,7 @@ fn set_address(order: &mut order::Model, a: Option<&super::capture::request::Add
 }
 
 /// The timeline's words for the change: what changed, and the new total.
-fn describe(order: &order::Model, changed: &order::Model, checked: &Checked, plan: &Plan) -> String {
+fn describe(order: &order::Model, changed: &order::Model, checked: &Checked, plan: &Plan, intent: &Intent) -> String {
     let mut parts = plan.summary.clone();
     if checked.address.is_some() {
         let city = changed.ship_city.as_deref().unwrap_or_default();
@@ -343,8 +366,12 @@ fn describe(order: &order::Model, changed: &order::Model, checked: &Checked, pla
         Some(c) => format!("{} {}", c.to_decimal(minor), c.code()),
         None => format!("{minor} {}", order.currency),
     };
+    let what = match intent {
+        Intent::Change => "changed".to_owned(),
+        Intent::Cancel { reason, .. } => format!("partly cancelled ({reason})"),
+    };
     format!(
-        "Order {} changed: {}; total {} → {}",
+        "Order {} {what}: {}; total {} → {}",
         order.number,
         if parts.is_empty() { "nothing".to_owned() } else { parts.join("; ") },
         money(order.total_minor),

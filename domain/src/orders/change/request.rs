@@ -101,6 +101,8 @@ pub(super) fn relabel(err: DomainError, from: &str, to: impl Fn(&[String]) -> Op
 pub(super) enum Target {
     Remove,
     Quantity(i32),
+    /// A partial cancellation: this many of the line's live units go.
+    Cancel(i32),
 }
 
 /// A line to add, and the change that asks for it.

@@ -21,6 +21,8 @@ use crate::routing::{self, Decision};
 
 /// Everything decided about the change, ready to be written.
 pub(super) struct Decided<'a> {
+    /// A change, or a partial cancellation: which timeline entry and email it leaves.
+    pub(super) intent: &'a super::Intent,
     /// The order as locked and read: its status and version before the change.
     pub(super) order: &'a order::Model,
     /// The order as it will be (address, delivery, promotion, totals).
@@ -39,7 +41,11 @@ pub(super) async fn write(
     d: Decided<'_>,
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
-    let Decided { order, changed, current, plan, decision, priced, message } = d;
+    let Decided { intent, order, changed, current, plan, decision, priced, message } = d;
+    let (kind, email) = match intent {
+        super::Intent::Change => (OrderEventKind::OrderChanged, NotificationEvent::OrderChanged),
+        super::Intent::Cancel { .. } => (OrderEventKind::OrderPartlyCancelled, NotificationEvent::OrderPartlyCancelled),
+    };
     shrink_fulfillment_orders(txn, current, plan, now).await?;
     write_lines(txn, current, plan).await?;
     if let Some(decision) = decision {
@@ -64,7 +70,7 @@ pub(super) async fn write(
     let mut row = changed.clone().into_active_model().reset_all();
     row.updated_at = sea_orm::Set(now);
     row.update(txn).await?;
-    follow(txn, order, actor, OrderEventKind::OrderChanged, message).await?;
+    follow(txn, order, actor, kind, message).await?;
 
     if let Some(decision) = decision.filter(|d| !d.is_complete()) {
         let short: Vec<String> = decision.shortfalls.iter().map(|s| format!("{} × {}", s.quantity, s.sku)).collect();
@@ -73,7 +79,7 @@ pub(super) async fn write(
         crate::outbox::enqueue_job(txn, &Job::notify(order.id, NotificationEvent::OrderBackordered)).await?;
     }
     // `follow` moved the version on by one: the email is about that version.
-    let job = Job::notify_version(order.id, NotificationEvent::OrderChanged, order.version + 1);
+    let job = Job::notify_version(order.id, email, order.version + 1);
     crate::outbox::enqueue_job(txn, &job).await?;
     Ok(())
 }
