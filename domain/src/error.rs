@@ -24,6 +24,10 @@ pub enum ErrorCode {
     InvalidPickupCode,
     PickupCodeLocked,
     NotFound,
+    SlotFull,
+    SlotUnavailable,
+    UnknownTimeZone,
+    AppointmentCutoffPassed,
 }
 
 impl ErrorCode {
@@ -48,6 +52,10 @@ impl ErrorCode {
             ErrorCode::InvalidPickupCode => "INVALID_PICKUP_CODE",
             ErrorCode::PickupCodeLocked => "PICKUP_CODE_LOCKED",
             ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::SlotFull => "SLOT_FULL",
+            ErrorCode::SlotUnavailable => "SLOT_UNAVAILABLE",
+            ErrorCode::UnknownTimeZone => "UNKNOWN_TIME_ZONE",
+            ErrorCode::AppointmentCutoffPassed => "APPOINTMENT_CUTOFF_PASSED",
         }
     }
 }

@@ -41,6 +41,18 @@ pub struct EmailShipment {
     pub pickup_code: Option<String>,
 }
 
+/// One appointment of the order as an email shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EmailAppointment {
+    pub sku: String,
+    pub name: String,
+    /// UNSCHEDULED, BOOKED, COMPLETED or CANCELLED.
+    pub status: String,
+    /// The slot in the location's local time, e.g. "2027-03-26 08:00–12:00 (Europe/Paris)".
+    pub window: Option<String>,
+    pub location: Option<String>,
+}
+
 /// Everything a template may use.
 #[derive(Debug, Clone, Serialize)]
 pub struct EmailContext {
@@ -66,6 +78,8 @@ pub struct EmailContext {
     /// The pickup code and store (ready-for-pickup emails).
     pub pickup_code: Option<String>,
     pub pickup_location: Option<String>,
+    /// The order's appointments (deliveries in a window, services).
+    pub appointments: Vec<EmailAppointment>,
 }
 
 /// What a notification job should do.
@@ -260,5 +274,6 @@ async fn email_context(
         tracking_number,
         pickup_code,
         pickup_location: order.pickup_location_id.map(location_name),
+        appointments: crate::scheduling::due::appointments_for_email(db, order.id).await?,
     })
 }

@@ -10,7 +10,7 @@ use minijinja::{AutoEscape, Environment};
 
 /// The built-in templates, one file per event. A file of the same name in `OMS_TEMPLATES`
 /// replaces one.
-const DEFAULTS: [(&str, &str); 9] = [
+const DEFAULTS: [(&str, &str); 11] = [
     ("order_confirmed", include_str!("../templates/order_confirmed.j2")),
     ("order_backordered", include_str!("../templates/order_backordered.j2")),
     ("order_expired", include_str!("../templates/order_expired.j2")),
@@ -20,6 +20,8 @@ const DEFAULTS: [(&str, &str); 9] = [
     ("order_delivered", include_str!("../templates/order_delivered.j2")),
     ("order_cancelled", include_str!("../templates/order_cancelled.j2")),
     ("order_changed", include_str!("../templates/order_changed.j2")),
+    ("appointment_booked", include_str!("../templates/appointment_booked.j2")),
+    ("appointment_reminder", include_str!("../templates/appointment_reminder.j2")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -212,6 +214,7 @@ mod tests {
             tracking_number: Some("1Z999".into()),
             pickup_code: None,
             pickup_location: None,
+            appointments: Vec::new(),
         }
     }
 

@@ -20,6 +20,8 @@ pub struct Schedule {
     pub acceptance_deadlines: Option<Duration>,
     /// Forgetting expired idempotency keys (and old finished ticks).
     pub purge_idempotency_keys: Option<Duration>,
+    /// Reminding customers of tomorrow's appointments and releasing goods held for a slot's day.
+    pub appointments: Option<Duration>,
 }
 
 impl Default for Schedule {
@@ -30,6 +32,8 @@ impl Default for Schedule {
             expire_orders: Some(Duration::from_secs(60)),
             acceptance_deadlines: Some(Duration::from_secs(60)),
             purge_idempotency_keys: Some(Duration::from_secs(60 * 60)),
+            // Reminders go out the day before: a quarter of an hour late is on time.
+            appointments: Some(Duration::from_secs(15 * 60)),
         }
     }
 }
@@ -37,7 +41,7 @@ impl Default for Schedule {
 impl Schedule {
     /// No scheduled work from this process.
     pub fn off() -> Schedule {
-        Schedule { expire_orders: None, acceptance_deadlines: None, purge_idempotency_keys: None }
+        Schedule { expire_orders: None, acceptance_deadlines: None, purge_idempotency_keys: None, appointments: None }
     }
 
     pub fn period(&self, task: ScheduledTask) -> Option<Duration> {
@@ -45,6 +49,7 @@ impl Schedule {
             ScheduledTask::ExpireOrders => self.expire_orders,
             ScheduledTask::AcceptanceDeadlines => self.acceptance_deadlines,
             ScheduledTask::PurgeIdempotencyKeys => self.purge_idempotency_keys,
+            ScheduledTask::Appointments => self.appointments,
         }
     }
 }

@@ -90,6 +90,7 @@ pub fn tick_variable(task: ScheduledTask) -> &'static str {
         ScheduledTask::ExpireOrders => "OMS_TICK_EXPIRE_ORDERS_SECS",
         ScheduledTask::AcceptanceDeadlines => "OMS_TICK_ACCEPTANCE_DEADLINES_SECS",
         ScheduledTask::PurgeIdempotencyKeys => "OMS_TICK_PURGE_IDEMPOTENCY_KEYS_SECS",
+        ScheduledTask::Appointments => "OMS_TICK_APPOINTMENTS_SECS",
     }
 }
 
@@ -108,6 +109,7 @@ fn schedule_from_env(defaults: &Schedule) -> Result<Schedule, SettingsError> {
         expire_orders: period(ScheduledTask::ExpireOrders)?,
         acceptance_deadlines: period(ScheduledTask::AcceptanceDeadlines)?,
         purge_idempotency_keys: period(ScheduledTask::PurgeIdempotencyKeys)?,
+        appointments: period(ScheduledTask::Appointments)?,
     })
 }
 
@@ -116,7 +118,7 @@ impl WorkerSettings {
     /// `OMS_QUEUE_PREFIX`, `OMS_CONCURRENCY_{FULFILLMENT,NOTIFICATION,RETURNS}`,
     /// `OMS_POLL_INTERVAL_MS`, `OMS_JOB_MAX_ATTEMPTS`, `OMS_SHUTDOWN_TIMEOUT_SECS`,
     /// `OMS_HEARTBEAT_SECS` and the periods of scheduled work,
-    /// `OMS_TICK_{EXPIRE_ORDERS,ACCEPTANCE_DEADLINES,PURGE_IDEMPOTENCY_KEYS}_SECS` (0: this process
+    /// `OMS_TICK_{EXPIRE_ORDERS,ACCEPTANCE_DEADLINES,PURGE_IDEMPOTENCY_KEYS,APPOINTMENTS}_SECS` (0: this process
     /// schedules none of it).
     pub fn from_env() -> Result<WorkerSettings, SettingsError> {
         let d = WorkerSettings::default();

@@ -98,6 +98,11 @@ loader!(OrderById, entities::order::Model, |db, keys| Ok(index(
     |o| o.id
 )));
 
+loader!(AppointmentsByOrder, Vec<entities::appointment::Model>, |db, keys| Ok(group(
+    domain::scheduling::for_orders(db, keys).await?,
+    |a| a.order_id
+)));
+
 /// Every loader of one request.
 pub struct Loaders {
     pub product: DataLoader<ProductById>,
@@ -111,6 +116,7 @@ pub struct Loaders {
     pub order_line: DataLoader<OrderLineById>,
     pub decisions_by_order: DataLoader<DecisionsByOrder>,
     pub order: DataLoader<OrderById>,
+    pub appointments_by_order: DataLoader<AppointmentsByOrder>,
 }
 
 impl Loaders {
@@ -128,6 +134,7 @@ impl Loaders {
             order_line: DataLoader::new(OrderLineById(db.clone()), spawn),
             decisions_by_order: DataLoader::new(DecisionsByOrder(db.clone()), spawn),
             order: DataLoader::new(OrderById(db.clone()), spawn),
+            appointments_by_order: DataLoader::new(AppointmentsByOrder(db.clone()), spawn),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod orders;
 pub mod pricing;
 pub mod promise;
 pub mod routing;
+pub mod scheduling;
 pub mod webhooks;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
@@ -36,6 +37,7 @@ pub struct QueryRoot(
     promise::PromiseQueryRoot,
     jobs::JobQuery,
     webhooks::WebhookQuery,
+    scheduling::SchedulingQuery,
 );
 
 /// Every mutation.
@@ -53,6 +55,7 @@ pub struct MutationRoot(
     fulfillment::FulfillmentMutation,
     jobs::JobMutation,
     webhooks::WebhookMutation,
+    scheduling::SchedulingMutation,
 );
 
 pub type OmsSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

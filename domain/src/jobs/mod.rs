@@ -64,10 +64,14 @@ pub enum NotificationEvent {
     OrderCancelled,
     /// An agent or the customer changed the order; told once per version it reached.
     OrderChanged,
+    /// Appointments were booked or moved; told once per order version.
+    AppointmentBooked,
+    /// The order's appointments are tomorrow; told once per order and day.
+    AppointmentReminder,
 }
 
 impl NotificationEvent {
-    pub const ALL: [NotificationEvent; 9] = [
+    pub const ALL: [NotificationEvent; 11] = [
         NotificationEvent::OrderConfirmed,
         NotificationEvent::OrderBackordered,
         NotificationEvent::OrderExpired,
@@ -77,6 +81,8 @@ impl NotificationEvent {
         NotificationEvent::OrderDelivered,
         NotificationEvent::OrderCancelled,
         NotificationEvent::OrderChanged,
+        NotificationEvent::AppointmentBooked,
+        NotificationEvent::AppointmentReminder,
     ];
 
     /// The job kind on the outbox row, which is also the template's name.
@@ -91,6 +97,8 @@ impl NotificationEvent {
             NotificationEvent::OrderDelivered => "order_delivered",
             NotificationEvent::OrderCancelled => "order_cancelled",
             NotificationEvent::OrderChanged => "order_changed",
+            NotificationEvent::AppointmentBooked => "appointment_booked",
+            NotificationEvent::AppointmentReminder => "appointment_reminder",
         }
     }
 

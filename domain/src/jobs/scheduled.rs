@@ -18,11 +18,17 @@ pub enum ScheduledTask {
     AcceptanceDeadlines,
     /// Forget idempotency keys past their retention, and old finished ticks.
     PurgeIdempotencyKeys,
+    /// Remind customers of tomorrow's appointments, and release goods held for a slot's day.
+    Appointments,
 }
 
 impl ScheduledTask {
-    pub const ALL: [ScheduledTask; 3] =
-        [ScheduledTask::ExpireOrders, ScheduledTask::AcceptanceDeadlines, ScheduledTask::PurgeIdempotencyKeys];
+    pub const ALL: [ScheduledTask; 4] = [
+        ScheduledTask::ExpireOrders,
+        ScheduledTask::AcceptanceDeadlines,
+        ScheduledTask::PurgeIdempotencyKeys,
+        ScheduledTask::Appointments,
+    ];
 
     /// The job kind of its ticks.
     pub fn kind(self) -> &'static str {
@@ -30,6 +36,7 @@ impl ScheduledTask {
             ScheduledTask::ExpireOrders => "expire_orders",
             ScheduledTask::AcceptanceDeadlines => "acceptance_deadlines",
             ScheduledTask::PurgeIdempotencyKeys => "purge_idempotency_keys",
+            ScheduledTask::Appointments => "appointments",
         }
     }
 

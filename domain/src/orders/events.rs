@@ -55,6 +55,10 @@ impl OrderEventKindRules for OrderEventKind {
             K::Backordered => Some("Some items are backordered until stock arrives"),
             K::BackorderFilled => Some("Backordered items are now allocated"),
             K::OrderChanged => Some("Order changed"),
+            K::AppointmentBooked => Some("Appointment booked"),
+            K::AppointmentRescheduled => Some("Appointment moved"),
+            K::AppointmentCancelled => Some("Appointment cancelled"),
+            K::AppointmentCompleted => Some("Appointment completed"),
             K::FulfillmentAccepted
             | K::FulfillmentPacked
             | K::FulfillmentRejected

@@ -108,6 +108,7 @@ impl TestApp {
             expire_orders: Some(period),
             acceptance_deadlines: Some(period),
             purge_idempotency_keys: Some(period),
+            appointments: Some(period),
         };
         Workers::start(self, WorkerSettings { schedule, ..self.worker_settings() })
     }

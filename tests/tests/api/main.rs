@@ -22,6 +22,7 @@ mod loaders;
 mod replicas;
 mod scheduled;
 mod schema;
+mod slots;
 mod smoke;
 mod smtp;
 mod worker_processes;
