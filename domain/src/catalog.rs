@@ -21,11 +21,17 @@ pub use entities::enums::ProductKind;
 pub trait ProductKindRules {
     /// Only physical products hold stock and ship.
     fn holds_stock(self) -> bool;
+    /// A service is performed at an appointment, always.
+    fn performed(self) -> bool;
 }
 
 impl ProductKindRules for ProductKind {
     fn holds_stock(self) -> bool {
         self == ProductKind::Physical
+    }
+
+    fn performed(self) -> bool {
+        self == ProductKind::Service
     }
 }
 
@@ -39,6 +45,10 @@ pub struct NewProduct {
     pub kind: ProductKind,
     pub weight_grams: Option<i32>,
     pub active: bool,
+    /// The service the product needs at its appointment; any slot when `None`.
+    pub service_type: Option<String>,
+    /// Physical goods delivered in an appointment window.
+    pub needs_appointment: bool,
 }
 
 /// Changes to a product; `None` leaves a field as it is.
@@ -49,6 +59,9 @@ pub struct ProductChanges {
     pub kind: Option<ProductKind>,
     pub weight_grams: Option<i32>,
     pub active: Option<bool>,
+    /// A new service type; `Some(None)` clears it.
+    pub service_type: Option<Option<String>>,
+    pub needs_appointment: Option<bool>,
 }
 
 /// Filters for listing products.
@@ -76,6 +89,14 @@ fn check_weight(problems: &mut Problems, weight: Option<i32>) {
     }
 }
 
+/// A service type is a code (INSTALLATION, TWO_PERSON…), compared as written in capitals.
+pub fn service_type(value: Option<&str>) -> Result<Option<String>, crate::error::UserError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => validate::code(&["serviceType"], v, 64).map(|c| Some(c.to_ascii_uppercase())),
+    }
+}
+
 pub async fn create_product(db: &DatabaseConnection, actor: &Actor, input: NewProduct) -> DomainResult<product::Model> {
     require_admin(actor)?;
     let mut problems = Problems::default();
@@ -83,7 +104,9 @@ pub async fn create_product(db: &DatabaseConnection, actor: &Actor, input: NewPr
     let name = problems.take(validate::text(&["name"], &input.name, 200));
     let price = problems.take(parse_amount(&["price"], input.price, &input.currency));
     check_weight(&mut problems, input.weight_grams);
-    let (sku, name, (currency, price_minor)) = problems.finish((|| Some((sku?, name?, price?)))())?;
+    let service_type = problems.take(service_type(input.service_type.as_deref()));
+    let (sku, name, (currency, price_minor), service_type) =
+        problems.finish((|| Some((sku?, name?, price?, service_type?)))())?;
     let now = Utc::now();
     let model = product::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -94,6 +117,8 @@ pub async fn create_product(db: &DatabaseConnection, actor: &Actor, input: NewPr
         kind: Set(input.kind),
         weight_grams: Set(input.weight_grams),
         active: Set(input.active),
+        service_type: Set(service_type),
+        needs_appointment: Set(input.needs_appointment),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -128,6 +153,15 @@ pub async fn update_product(
         }
     }
     check_weight(&mut problems, changes.weight_grams);
+    if let Some(st) = &changes.service_type {
+        match service_type(st.as_deref()) {
+            Ok(st) => model.service_type = Set(st),
+            Err(e) => problems.push(e),
+        }
+    }
+    if let Some(needs) = changes.needs_appointment {
+        model.needs_appointment = Set(needs);
+    }
     problems.into_result()?;
     if let Some(kind) = changes.kind {
         model.kind = Set(kind);

@@ -25,6 +25,10 @@ pub enum ErrorCode {
     PickupCodeLocked,
     NotFound,
     RefundExceedsPaid,
+    SlotFull,
+    SlotUnavailable,
+    UnknownTimeZone,
+    AppointmentCutoffPassed,
 }
 
 impl ErrorCode {
@@ -50,6 +54,10 @@ impl ErrorCode {
             ErrorCode::PickupCodeLocked => "PICKUP_CODE_LOCKED",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::RefundExceedsPaid => "REFUND_EXCEEDS_PAID",
+            ErrorCode::SlotFull => "SLOT_FULL",
+            ErrorCode::SlotUnavailable => "SLOT_UNAVAILABLE",
+            ErrorCode::UnknownTimeZone => "UNKNOWN_TIME_ZONE",
+            ErrorCode::AppointmentCutoffPassed => "APPOINTMENT_CUTOFF_PASSED",
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod pricing;
 pub mod promise;
 pub mod promotions;
 pub mod routing;
+pub mod scheduling;
 pub mod seed;
 pub mod tax;
 pub mod validate;

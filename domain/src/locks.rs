@@ -10,6 +10,7 @@
 //!    one pass.
 //! 4. **The promotion** whose use is redeemed or given back.
 //! 5. **Per-day capacity counters** of locations.
+//! 6. **Appointment slot counters** (`slot_bookings`), in (weekly slot, day) order.
 //!
 //! Rows a transaction creates are its own and take no place in the order. No transaction locks
 //! two orders: work over many orders (filling backorders) takes one order per transaction, so a

@@ -44,6 +44,18 @@ pub struct EmailShipment {
     pub pickup_code: Option<String>,
 }
 
+/// One appointment of the order as an email shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EmailAppointment {
+    pub sku: String,
+    pub name: String,
+    /// UNSCHEDULED, BOOKED, COMPLETED or CANCELLED.
+    pub status: String,
+    /// The slot in the location's local time, e.g. "2027-03-26 08:00–12:00 (Europe/Paris)".
+    pub window: Option<String>,
+    pub location: Option<String>,
+}
+
 /// Everything a template may use.
 #[derive(Debug, Clone, Serialize)]
 pub struct EmailContext {
@@ -73,6 +85,8 @@ pub struct EmailContext {
     pub refund_amount: Option<String>,
     /// What is owed back to the customer and not yet refunded, when anything is.
     pub refund_owed: Option<String>,
+    /// The order's appointments (deliveries in a window, services).
+    pub appointments: Vec<EmailAppointment>,
 }
 
 /// What a notification job should do.
@@ -280,6 +294,7 @@ async fn email_context(
         pickup_location: order.pickup_location_id.map(location_name),
         refund_amount: refund_amount(db, notification).await?.map(money),
         refund_owed: Some(crate::payments::balance(order).refund_owed).filter(|m| *m > 0).map(money),
+        appointments: crate::scheduling::due::appointments_for_email(db, order.id).await?,
     })
 }
 

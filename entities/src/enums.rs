@@ -223,6 +223,14 @@ string_enum!(
         InternalNoteAdded => "INTERNAL_NOTE_ADDED",
         /// Staff wrote a note the customer sees.
         CustomerNoteAdded => "CUSTOMER_NOTE_ADDED",
+        /// An appointment was booked for a line that had none.
+        AppointmentBooked => "APPOINTMENT_BOOKED",
+        /// An appointment moved to another slot.
+        AppointmentRescheduled => "APPOINTMENT_RESCHEDULED",
+        /// An appointment was cancelled and its place given back.
+        AppointmentCancelled => "APPOINTMENT_CANCELLED",
+        /// A delivery or service appointment was done and signed for.
+        AppointmentCompleted => "APPOINTMENT_COMPLETED",
     }
 );
 
@@ -297,6 +305,21 @@ string_enum!(
         Delivered => "DELIVERED",
         /// The last attempt failed; the job retries within its budget.
         Failed => "FAILED",
+    }
+);
+
+string_enum!(
+    /// Where an appointment stands.
+    AppointmentStatus {
+        /// The line needs an appointment but holds no slot yet (none was chosen, or the chosen
+        /// one was full and the order asked to leave it unscheduled).
+        Unscheduled => "UNSCHEDULED",
+        /// It holds a place in a slot.
+        Booked => "BOOKED",
+        /// The delivery or service was done and signed for.
+        Completed => "COMPLETED",
+        /// Cancelled; its place in the slot was given back.
+        Cancelled => "CANCELLED",
     }
 );
 

@@ -26,6 +26,9 @@ pub struct Model {
     /// The day whose capacity of its location it uses: the day it was created, or the next
     /// when the location was full. `None` for fulfilment orders older than capacity counting.
     pub capacity_day: Option<Date>,
+    /// Goods delivered in an appointment: the day it is released to its location (the slot's
+    /// day less the location's lead days), not at confirmation. `None`: released at confirmation.
+    pub release_on: Option<Date>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

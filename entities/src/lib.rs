@@ -1,5 +1,6 @@
 //! sea-orm entities: one module per table, data only. Business rules live in `domain`.
 
+pub mod appointment;
 pub mod channel_confirmation_rule;
 pub mod customer;
 pub mod enums;
@@ -10,7 +11,9 @@ pub mod inventory_level;
 pub mod inventory_movement;
 pub mod job;
 pub mod location;
+pub mod location_calendar;
 pub mod location_capacity_usage;
+pub mod location_closure;
 pub mod location_webhook;
 pub mod notification;
 pub mod order;
@@ -25,5 +28,7 @@ pub mod refund;
 pub mod refund_line;
 pub mod routing_decision;
 pub mod routing_rule;
+pub mod slot_booking;
+pub mod slot_template;
 pub mod tax_rate;
 pub mod webhook_delivery;

@@ -15,6 +15,12 @@ pub struct Model {
     pub kind: crate::enums::ProductKind,
     pub weight_grams: Option<i32>,
     pub active: bool,
+    /// The crew or service it needs at its appointment (INSTALLATION, ASSEMBLY…); any slot when
+    /// `None`.
+    pub service_type: Option<String>,
+    /// Physical goods delivered in an appointment window (large items). SERVICE products always
+    /// need one.
+    pub needs_appointment: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

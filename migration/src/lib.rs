@@ -16,6 +16,7 @@ mod m20261125_000010_event_kind_and_run_status_checks;
 mod m20261125_000011_scheduled_fulfilment;
 mod m20261125_000014_order_changed_event;
 mod m20261125_000015_order_care;
+mod m20261125_000017_appointments;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000014_order_changed_event::Migration),
             Box::new(m20261125_000011_scheduled_fulfilment::Migration),
             Box::new(m20261125_000015_order_care::Migration),
+            Box::new(m20261125_000017_appointments::Migration),
         ]
     }
 }

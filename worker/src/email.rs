@@ -22,6 +22,8 @@ const DEFAULTS: [(&str, &str); 11] = [
     ("order_changed", include_str!("../templates/order_changed.j2")),
     ("refund_issued", include_str!("../templates/refund_issued.j2")),
     ("order_partly_cancelled", include_str!("../templates/order_partly_cancelled.j2")),
+    ("appointment_booked", include_str!("../templates/appointment_booked.j2")),
+    ("appointment_reminder", include_str!("../templates/appointment_reminder.j2")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -216,6 +218,7 @@ mod tests {
             pickup_location: None,
             refund_amount: Some("5.00 EUR".into()),
             refund_owed: None,
+            appointments: Vec::new(),
         }
     }
 

@@ -22,6 +22,8 @@ pub struct Schedule {
     pub purge_idempotency_keys: Option<Duration>,
     /// Handing jobs a queue lost back to the relay.
     pub requeue_lost_jobs: Option<Duration>,
+    /// Reminding customers of tomorrow's appointments and releasing goods held for a slot's day.
+    pub appointments: Option<Duration>,
 }
 
 impl Default for Schedule {
@@ -33,6 +35,8 @@ impl Default for Schedule {
             acceptance_deadlines: Some(Duration::from_secs(60)),
             purge_idempotency_keys: Some(Duration::from_secs(60 * 60)),
             requeue_lost_jobs: Some(Duration::from_secs(60)),
+            // Reminders go out the day before: a quarter of an hour late is on time.
+            appointments: Some(Duration::from_secs(15 * 60)),
         }
     }
 }
@@ -45,6 +49,7 @@ impl Schedule {
             acceptance_deadlines: None,
             purge_idempotency_keys: None,
             requeue_lost_jobs: None,
+            appointments: None,
         }
     }
 
@@ -54,6 +59,7 @@ impl Schedule {
             ScheduledTask::AcceptanceDeadlines => self.acceptance_deadlines,
             ScheduledTask::PurgeIdempotencyKeys => self.purge_idempotency_keys,
             ScheduledTask::RequeueLostJobs => self.requeue_lost_jobs,
+            ScheduledTask::Appointments => self.appointments,
         }
     }
 }

@@ -97,6 +97,7 @@ pub fn tick_variable(task: ScheduledTask) -> &'static str {
         ScheduledTask::AcceptanceDeadlines => "OMS_TICK_ACCEPTANCE_DEADLINES_SECS",
         ScheduledTask::PurgeIdempotencyKeys => "OMS_TICK_PURGE_IDEMPOTENCY_KEYS_SECS",
         ScheduledTask::RequeueLostJobs => "OMS_TICK_REQUEUE_LOST_JOBS_SECS",
+        ScheduledTask::Appointments => "OMS_TICK_APPOINTMENTS_SECS",
     }
 }
 
@@ -116,6 +117,7 @@ fn schedule_from_env(defaults: &Schedule) -> Result<Schedule, SettingsError> {
         acceptance_deadlines: period(ScheduledTask::AcceptanceDeadlines)?,
         purge_idempotency_keys: period(ScheduledTask::PurgeIdempotencyKeys)?,
         requeue_lost_jobs: period(ScheduledTask::RequeueLostJobs)?,
+        appointments: period(ScheduledTask::Appointments)?,
     })
 }
 
@@ -125,7 +127,7 @@ impl WorkerSettings {
     /// `OMS_POLL_INTERVAL_MS`, `OMS_RELAY_INTERVAL_MS`, `OMS_RELAY_BATCH`, `OMS_JOB_MAX_ATTEMPTS`,
     /// `OMS_SHUTDOWN_TIMEOUT_SECS`,
     /// `OMS_HEARTBEAT_SECS`, `OMS_LOST_JOB_AFTER_SECS` and the periods of scheduled work,
-    /// `OMS_TICK_{EXPIRE_ORDERS,ACCEPTANCE_DEADLINES,PURGE_IDEMPOTENCY_KEYS,REQUEUE_LOST_JOBS}_SECS`
+    /// `OMS_TICK_{EXPIRE_ORDERS,ACCEPTANCE_DEADLINES,PURGE_IDEMPOTENCY_KEYS,REQUEUE_LOST_JOBS,APPOINTMENTS}_SECS`
     /// (0: this process schedules none of it).
     pub fn from_env() -> Result<WorkerSettings, SettingsError> {
         let d = WorkerSettings::default();

@@ -28,6 +28,12 @@ pub struct Product {
     pub weight_grams: Option<i32>,
     /// Whether the product is for sale.
     pub active: bool,
+    /// The service or crew it needs at its appointment (e.g. INSTALLATION, TWO_PERSON); null:
+    /// any slot serves it.
+    pub service_type: Option<String>,
+    /// Whether it is delivered or performed at an appointment (always for SERVICE products;
+    /// large physical items when flagged).
+    pub needs_appointment: bool,
     /// When the product was created (RFC 3339).
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// When the product last changed (RFC 3339).
@@ -46,6 +52,8 @@ impl From<product::Model> for Product {
             name: p.name,
             weight_grams: p.weight_grams,
             active: p.active,
+            needs_appointment: p.needs_appointment || p.kind == entities::enums::ProductKind::Service,
+            service_type: p.service_type,
             created_at: p.created_at,
             updated_at: p.updated_at,
             model_id: p.id,
@@ -113,6 +121,11 @@ pub struct CreateProductInput {
     /// Whether the product is for sale right away.
     #[graphql(default = true)]
     pub active: bool,
+    /// The service or crew it needs at its appointment (a code, e.g. INSTALLATION).
+    pub service_type: Option<String>,
+    /// Physical goods delivered at an appointment (large items); SERVICE products always are.
+    #[graphql(default = false)]
+    pub needs_appointment: bool,
 }
 
 payload!(CreateProductPayload, product: Product, "createProduct");
@@ -132,6 +145,10 @@ pub struct UpdateProductInput {
     pub weight_grams: Option<i32>,
     /// Put the product on sale, or take it off.
     pub active: Option<bool>,
+    /// A new service type; an empty text clears it.
+    pub service_type: Option<String>,
+    /// Whether it is delivered at an appointment.
+    pub needs_appointment: Option<bool>,
 }
 
 payload!(UpdateProductPayload, product: Product, "updateProduct");
@@ -190,6 +207,8 @@ impl CatalogMutation {
             kind: input.kind.into(),
             weight_grams: input.weight_grams,
             active: input.active,
+            service_type: input.service_type,
+            needs_appointment: input.needs_appointment,
         };
         respond(catalog::create_product(db, actor, new).await)
     }
@@ -207,6 +226,8 @@ impl CatalogMutation {
             kind: input.kind.map(Into::into),
             weight_grams: input.weight_grams,
             active: input.active,
+            service_type: input.service_type.map(|s| Some(s).filter(|s| !s.trim().is_empty())),
+            needs_appointment: input.needs_appointment,
         };
         respond(catalog::update_product(db, actor, &input.sku, changes).await)
     }

@@ -197,6 +197,15 @@ pub enum ErrorCode {
     NotFound,
     /// The refund would give back more than the order was paid (less what was already refunded).
     RefundExceedsPaid,
+    /// The appointment slot has no place left: choose another (or leave the line unscheduled).
+    SlotFull,
+    /// The slot does not exist, is closed, is too early for the goods, has started, or does not
+    /// serve this product.
+    SlotUnavailable,
+    /// The time zone is not an IANA zone name (e.g. Europe/Paris).
+    UnknownTimeZone,
+    /// The appointment starts too soon to be moved or cancelled online: an agent can still.
+    AppointmentCutoffPassed,
 }
 
 /// What an entry of an order's timeline records.
@@ -252,6 +261,28 @@ pub enum OrderEventKind {
     InternalNoteAdded,
     /// Staff wrote a note the customer sees.
     CustomerNoteAdded,
+    /// An appointment was booked for a line that had none.
+    AppointmentBooked,
+    /// An appointment moved to another slot.
+    AppointmentRescheduled,
+    /// An appointment was cancelled and its place given back.
+    AppointmentCancelled,
+    /// A delivery or service appointment was done and signed for.
+    AppointmentCompleted,
+}
+
+/// Where an appointment stands.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entities::enums::AppointmentStatus")]
+pub enum AppointmentStatus {
+    /// The line needs an appointment but holds no slot yet: book one with `rescheduleAppointment`.
+    Unscheduled,
+    /// It holds a place in a slot.
+    Booked,
+    /// The delivery or service was done and signed for.
+    Completed,
+    /// Cancelled; its place was given back. `rescheduleAppointment` books it again.
+    Cancelled,
 }
 
 /// What became of a webhook POST.

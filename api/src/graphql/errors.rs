@@ -281,6 +281,10 @@ mod tests {
             DomainCode::InvalidPickupCode,
             DomainCode::PickupCodeLocked,
             DomainCode::NotFound,
+            DomainCode::SlotFull,
+            DomainCode::SlotUnavailable,
+            DomainCode::UnknownTimeZone,
+            DomainCode::AppointmentCutoffPassed,
         ];
         assert_eq!(all.len(), ErrorCode::items().len());
         for code in all {

@@ -118,6 +118,11 @@ loader!(HoldsByOrder, Vec<entities::order_hold::Model>, |db, keys| Ok(group(
     |h| h.order_id
 )));
 
+loader!(AppointmentsByOrder, Vec<entities::appointment::Model>, |db, keys| Ok(group(
+    domain::scheduling::for_orders(db, keys).await?,
+    |a| a.order_id
+)));
+
 /// Every loader of one request.
 pub struct Loaders {
     pub product: DataLoader<ProductById>,
@@ -135,6 +140,7 @@ pub struct Loaders {
     pub refunds_by_order: DataLoader<RefundsByOrder>,
     pub lines_by_refund: DataLoader<LinesByRefund>,
     pub holds_by_order: DataLoader<HoldsByOrder>,
+    pub appointments_by_order: DataLoader<AppointmentsByOrder>,
 }
 
 impl Loaders {
@@ -156,6 +162,7 @@ impl Loaders {
             refunds_by_order: DataLoader::new(RefundsByOrder(db.clone()), spawn),
             lines_by_refund: DataLoader::new(LinesByRefund(db.clone()), spawn),
             holds_by_order: DataLoader::new(HoldsByOrder(db.clone()), spawn),
+            appointments_by_order: DataLoader::new(AppointmentsByOrder(db.clone()), spawn),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod payments;
 pub mod pricing;
 pub mod promise;
 pub mod routing;
+pub mod scheduling;
 pub mod webhooks;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
@@ -39,6 +40,7 @@ pub struct QueryRoot(
     promise::PromiseQueryRoot,
     jobs::JobQuery,
     webhooks::WebhookQuery,
+    scheduling::SchedulingQuery,
 );
 
 /// Every mutation.
@@ -59,6 +61,7 @@ pub struct MutationRoot(
     fulfillment::FulfillmentMutation,
     jobs::JobMutation,
     webhooks::WebhookMutation,
+    scheduling::SchedulingMutation,
 );
 
 pub type OmsSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

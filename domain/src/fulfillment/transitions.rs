@@ -78,7 +78,11 @@ pub(crate) async fn follow(
 ) -> DomainResult<()> {
     let fos =
         fulfillment_order::Entity::find().filter(fulfillment_order::Column::OrderId.eq(order.id)).all(txn).await?;
-    let live: Vec<FS> = fos.iter().map(|f| f.status).filter(|s| !matches!(s, FS::Rejected | FS::Cancelled)).collect();
+    let mut live: Vec<FS> =
+        fos.iter().map(|f| f.status).filter(|s| !matches!(s, FS::Rejected | FS::Cancelled)).collect();
+    // A service line is fulfilled only by completing its appointment: it counts as open work
+    // until then.
+    live.extend(crate::scheduling::service_progress(txn, order.id).await?);
     let backordered = order_line::Entity::find()
         .filter(order_line::Column::OrderId.eq(order.id))
         .filter(order_line::Column::BackorderedQuantity.gt(0))

@@ -68,6 +68,10 @@ pub enum NotificationEvent {
     RefundIssued,
     /// Some lines or units were cancelled; told once per version it reached.
     OrderPartlyCancelled,
+    /// Appointments were booked or moved; told once per order version.
+    AppointmentBooked,
+    /// The order's appointments are tomorrow; told once per order and day.
+    AppointmentReminder,
 }
 
 impl NotificationEvent {
@@ -83,6 +87,8 @@ impl NotificationEvent {
         NotificationEvent::OrderChanged,
         NotificationEvent::RefundIssued,
         NotificationEvent::OrderPartlyCancelled,
+        NotificationEvent::AppointmentBooked,
+        NotificationEvent::AppointmentReminder,
     ];
 
     /// The job kind on the outbox row, which is also the template's name.
@@ -99,6 +105,8 @@ impl NotificationEvent {
             NotificationEvent::OrderChanged => "order_changed",
             NotificationEvent::RefundIssued => "refund_issued",
             NotificationEvent::OrderPartlyCancelled => "order_partly_cancelled",
+            NotificationEvent::AppointmentBooked => "appointment_booked",
+            NotificationEvent::AppointmentReminder => "appointment_reminder",
         }
     }
 

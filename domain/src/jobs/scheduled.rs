@@ -20,6 +20,8 @@ pub enum ScheduledTask {
     PurgeIdempotencyKeys,
     /// Hand jobs a queue lost (a Redis restarted without persistence) back to the relay.
     RequeueLostJobs,
+    /// Remind customers of tomorrow's appointments, and release goods held for a slot's day.
+    Appointments,
 }
 
 impl ScheduledTask {
@@ -28,6 +30,7 @@ impl ScheduledTask {
         ScheduledTask::AcceptanceDeadlines,
         ScheduledTask::PurgeIdempotencyKeys,
         ScheduledTask::RequeueLostJobs,
+        ScheduledTask::Appointments,
     ];
 
     /// The job kind of its ticks.
@@ -37,6 +40,7 @@ impl ScheduledTask {
             ScheduledTask::AcceptanceDeadlines => "acceptance_deadlines",
             ScheduledTask::PurgeIdempotencyKeys => "purge_idempotency_keys",
             ScheduledTask::RequeueLostJobs => "requeue_lost_jobs",
+            ScheduledTask::Appointments => "appointments",
         }
     }
 

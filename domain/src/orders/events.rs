@@ -63,6 +63,10 @@ impl OrderEventKindRules for OrderEventKind {
             K::OrderPartlyCancelled => Some("Part of the order was cancelled"),
             // The note itself is the message: see `shows_stored_message`.
             K::CustomerNoteAdded => Some("Note from customer service"),
+            K::AppointmentBooked => Some("Appointment booked"),
+            K::AppointmentRescheduled => Some("Appointment moved"),
+            K::AppointmentCancelled => Some("Appointment cancelled"),
+            K::AppointmentCompleted => Some("Appointment completed"),
             K::FulfillmentAccepted
             | K::FulfillmentPacked
             | K::FulfillmentRejected

@@ -186,6 +186,8 @@ pub async fn release_after_holds(db: &DatabaseConnection, order_id: Uuid) -> Dom
             .col_expr(F::UpdatedAt, Expr::value(now))
             .filter(F::OrderId.eq(order.id))
             .filter(F::Status.eq(FS::Pending))
+            // Goods held for an appointment still wait for their day (the `appointments` tick).
+            .filter(F::ReleaseOn.is_null().or(F::ReleaseOn.lte(now.date_naive())))
             .exec(&txn)
             .await?
             .rows_affected;

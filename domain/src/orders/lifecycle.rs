@@ -92,6 +92,12 @@ async fn confirm_once(
             .col_expr(fulfillment_order::Column::UpdatedAt, Expr::value(now))
             .filter(fulfillment_order::Column::OrderId.eq(order_id))
             .filter(fulfillment_order::Column::Status.eq(FulfillmentStatus::Pending))
+            // Goods held for an appointment wait for their release day (the `appointments` tick).
+            .filter(
+                fulfillment_order::Column::ReleaseOn
+                    .is_null()
+                    .or(fulfillment_order::Column::ReleaseOn.lte(now.date_naive())),
+            )
             .exec(&txn)
             .await?;
     }

@@ -60,6 +60,8 @@ pub(super) async fn unwind(
     for line in &held {
         release(txn, line.inventory_level_id, line.quantity, &cause, actor).await?;
     }
+    // Its appointments give their places back (slot counters come after levels and the promotion).
+    crate::scheduling::release_for_order(txn, order.id).await?;
     if let Some(promotion_id) = order.promotion_id {
         promotions::give_back(txn, promotion_id).await?;
     }

@@ -45,6 +45,8 @@ pub async fn seed_demo(db: &DatabaseConnection) -> DomainResult<SeedSummary> {
             kind: ProductKind::Physical,
             weight_grams: Some(grams),
             active: true,
+            service_type: None,
+            needs_appointment: false,
         };
         catalog::create_product(db, &actor, product).await?;
         summary.products += 1;
@@ -58,6 +60,8 @@ pub async fn seed_demo(db: &DatabaseConnection) -> DomainResult<SeedSummary> {
             kind,
             weight_grams: None,
             active: true,
+            service_type: None,
+            needs_appointment: false,
         };
         catalog::create_product(db, &actor, product).await?;
         summary.products += 1;

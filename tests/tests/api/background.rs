@@ -109,6 +109,7 @@ impl TestApp {
             acceptance_deadlines: Some(period),
             purge_idempotency_keys: Some(period),
             requeue_lost_jobs: Some(period),
+            appointments: Some(period),
         };
         Workers::start(self, WorkerSettings { schedule, ..self.worker_settings() })
     }

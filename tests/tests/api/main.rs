@@ -24,6 +24,7 @@ mod replicas;
 mod scale_out;
 mod scheduled;
 mod schema;
+mod slots;
 mod smoke;
 mod smtp;
 mod worker_processes;

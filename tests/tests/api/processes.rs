@@ -95,6 +95,7 @@ impl Oms {
             ("OMS_TICK_ACCEPTANCE_DEADLINES_SECS", "0"),
             ("OMS_TICK_PURGE_IDEMPOTENCY_KEYS_SECS", "0"),
             ("OMS_TICK_REQUEUE_LOST_JOBS_SECS", "0"),
+            ("OMS_TICK_APPOINTMENTS_SECS", "0"),
         ];
         Oms { env: env.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect() }
     }

@@ -26,6 +26,14 @@ pub async fn handle(ctx: &JobContext, tick: &Tick) -> Result<(), HandlerError> {
                 tracing::warn!(lost, "jobs their queue lost handed back to the relay");
             }
         }
+        ScheduledTask::Appointments => {
+            let now = chrono::Utc::now();
+            let reminded = domain::scheduling::due::send_reminders(&ctx.db, now).await?;
+            let released = domain::scheduling::due::release_held(&ctx.db, now).await?;
+            if reminded + released > 0 {
+                tracing::info!(reminded, released, "appointment reminders written and held goods released");
+            }
+        }
     }
     Ok(())
 }

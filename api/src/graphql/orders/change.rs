@@ -21,6 +21,9 @@ pub struct AddLineInput {
     pub sku: String,
     /// Units (1 to 1 000 000).
     pub quantity: i32,
+    /// The appointment slot (from `availableSlots`) of a line delivered or performed at one;
+    /// such a line without one stays unscheduled.
+    pub slot_id: Option<String>,
 }
 
 /// A line to remove: every unit of it not yet packed or shipped is cancelled.
@@ -92,7 +95,9 @@ pub enum OrderChangeItemInput {
 impl From<OrderChangeItemInput> for Change {
     fn from(item: OrderChangeItemInput) -> Self {
         match item {
-            OrderChangeItemInput::AddLine(a) => Change::AddLine { sku: a.sku, quantity: a.quantity },
+            OrderChangeItemInput::AddLine(a) => {
+                Change::AddLine { sku: a.sku, quantity: a.quantity, slot_id: a.slot_id }
+            }
             OrderChangeItemInput::RemoveLine(r) => Change::RemoveLine { order_line_id: uuid_or_nil(&r.order_line_id) },
             OrderChangeItemInput::ChangeQuantity(c) => {
                 Change::ChangeQuantity { order_line_id: uuid_or_nil(&c.order_line_id), quantity: c.quantity }

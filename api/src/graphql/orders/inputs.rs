@@ -14,6 +14,9 @@ pub struct OrderLineInput {
     pub sku: String,
     /// Units (1 to 1 000 000).
     pub quantity: i32,
+    /// The appointment slot (an id from `availableSlots`) of a line that is delivered or
+    /// performed at an appointment; such a line without one stays unscheduled.
+    pub slot_id: Option<String>,
 }
 
 impl OrderLineInput {
@@ -70,6 +73,10 @@ pub struct PlaceOrderInput {
     pub backorder_policy: BackorderPolicy,
     /// What the storefront collected at checkout, recorded with the order (see `recordPayment`).
     pub payment: Option<crate::graphql::payments::PaymentInput>,
+    /// What to do with a line whose slot is full: REFUSE the order (SLOT_FULL), or
+    /// LEAVE_UNSCHEDULED the line's appointment for later.
+    #[graphql(default_with = "crate::graphql::scheduling::FullSlotPolicy::Refuse")]
+    pub full_slot_policy: crate::graphql::scheduling::FullSlotPolicy,
 }
 
 impl From<PlaceOrderInput> for PlaceOrder {
@@ -77,7 +84,11 @@ impl From<PlaceOrderInput> for PlaceOrder {
         PlaceOrder {
             channel: input.channel.into(),
             customer: input.customer.map(Into::into),
-            lines: input.lines.into_iter().map(|l| LineInput { sku: l.sku, quantity: l.quantity }).collect(),
+            lines: input
+                .lines
+                .into_iter()
+                .map(|l| LineInput { sku: l.sku, quantity: l.quantity, slot_id: l.slot_id })
+                .collect(),
             shipping_address: input.shipping_address.map(Into::into),
             delivery_method: input.delivery_method.into(),
             pickup_location_code: input.pickup_location_code,
@@ -86,6 +97,7 @@ impl From<PlaceOrderInput> for PlaceOrder {
             allow_split: input.allow_split,
             backorder_policy: input.backorder_policy.into(),
             payment: input.payment.map(Into::into),
+            full_slot_policy: input.full_slot_policy.into(),
         }
     }
 }

@@ -91,6 +91,12 @@ impl Order {
         Ok(lines.unwrap_or_default().into_iter().map(OrderLine).collect())
     }
 
+    /// The appointments of the lines delivered or performed at one, in the order they were made.
+    async fn appointments(&self, ctx: &Context<'_>) -> ApiResult<Vec<crate::graphql::scheduling::Appointment>> {
+        let found = loaders(ctx)?.appointments_by_order.load_one(self.0.id).await?;
+        Ok(found.unwrap_or_default().into_iter().map(crate::graphql::scheduling::Appointment).collect())
+    }
+
     /// The money of the order.
     async fn totals(&self) -> OrderTotals {
         OrderTotals::of(&self.0)

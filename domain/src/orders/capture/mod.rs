@@ -83,12 +83,62 @@ async fn place_once(db: &DatabaseConnection, actor: &Actor, input: &PlaceOrder) 
         promotion: promotion.as_ref().map(|(p, _)| p),
     };
     let mut created = write::write(&txn, actor, new).await?;
+    book_appointments(&txn, &created, input, &goods).await?;
     if let Some(payment) = &input.payment {
         created = crate::payments::record_with_order(&txn, actor, &created, payment, &["payment"]).await?.1;
     }
     txn.commit().await?;
     tracing::info!(number = %created.number, total = created.total_minor, "order placed");
     Ok(created)
+}
+
+/// Books the appointments of the lines that need one, after the stock and fulfilment orders
+/// (the slot counters come last in the lock order). The customer hears of booked slots by email.
+async fn book_appointments(
+    txn: &DatabaseTransaction,
+    order: &order::Model,
+    input: &PlaceOrder,
+    goods: &Goods,
+) -> DomainResult<()> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let lines = entities::order_line::Entity::find()
+        .filter(entities::order_line::Column::OrderId.eq(order.id))
+        .order_by_asc(entities::order_line::Column::LineNo)
+        .all(txn)
+        .await?;
+    let mut wanted = Vec::new();
+    for (index, (asked, line)) in input.lines.iter().zip(&lines).enumerate() {
+        let Some(product) = goods.products.get(&line.sku) else { continue };
+        if crate::scheduling::needs_appointment(product) {
+            wanted.push(crate::scheduling::Wanted {
+                field: vec!["lines".to_owned(), index.to_string(), "slotId".to_owned()],
+                line_id: line.id,
+                product,
+                slot_id: asked.slot_id.as_deref().filter(|s| !s.trim().is_empty()),
+            });
+        } else if asked.slot_id.is_some() {
+            return Err(DomainError::Rejected(vec![UserError::at(
+                "lines",
+                index,
+                "slotId",
+                ErrorCode::SlotUnavailable,
+                format!("{} is not delivered at an appointment", line.sku),
+            )]));
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let booked = crate::scheduling::book_lines(txn, order.id, &wanted, input.full_slot_policy).await?;
+    if booked.iter().any(|a| a.status == crate::scheduling::AppointmentStatus::Booked) {
+        let job = crate::jobs::Job::notify_version(
+            order.id,
+            crate::jobs::NotificationEvent::AppointmentBooked,
+            order.version,
+        );
+        crate::outbox::enqueue_job(txn, &job).await?;
+    }
+    Ok(())
 }
 
 /// The customer record the order is for, and the contact written on it.

@@ -13,6 +13,8 @@ pub const MAX_LINES: usize = 200;
 pub struct LineInput {
     pub sku: String,
     pub quantity: i32,
+    /// The appointment slot of a line that needs one (`scheduling::SlotId`).
+    pub slot_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -45,6 +47,8 @@ pub struct PlaceOrder {
     pub backorder_policy: BackorderPolicy,
     /// What the storefront collected at checkout, recorded with the order.
     pub payment: Option<crate::payments::PaymentInput>,
+    /// What to do with a line whose slot is full.
+    pub full_slot_policy: crate::scheduling::FullSlotPolicy,
 }
 
 pub use entities::enums::BackorderPolicy;

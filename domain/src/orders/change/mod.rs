@@ -166,6 +166,7 @@ async fn run(
         message,
     };
     write::write(&txn, actor, decided, now).await?;
+    book_added(&txn, &order, &current, checked, &plan, &goods.products).await?;
 
     let outcome = read_back(&txn, &order, decision).await?;
     let mut freed: Vec<Uuid> = current
@@ -182,6 +183,50 @@ async fn run(
         Finish::RollBack => txn.rollback().await?,
     }
     Ok(outcome)
+}
+
+/// Books the appointments of the added lines that need one (new lines come last in the plan, in
+/// the order they were asked for), after the stock: slot counters come last in the lock order.
+async fn book_added(
+    txn: &DatabaseTransaction,
+    order: &order::Model,
+    current: &Current,
+    checked: &Checked,
+    plan: &lines::Plan,
+    products: &HashMap<String, entities::product::Model>,
+) -> DomainResult<()> {
+    let new_lines = plan.lines.iter().skip(current.lines.len());
+    let mut wanted = Vec::new();
+    for (added, line) in checked.added.iter().zip(new_lines) {
+        let field = vec!["changes".to_owned(), added.index.to_string(), "addLine".to_owned(), "slotId".to_owned()];
+        let Some(product) = products.get(&line.sku) else { continue };
+        if crate::scheduling::needs_appointment(product) {
+            wanted.push(crate::scheduling::Wanted {
+                field,
+                line_id: line.id,
+                product,
+                slot_id: added.slot_id.as_deref(),
+            });
+        } else if added.slot_id.is_some() {
+            let message = format!("{} is not delivered at an appointment", line.sku);
+            return Err(DomainError::Rejected(vec![crate::error::UserError {
+                field,
+                code: ErrorCode::SlotUnavailable,
+                message,
+            }]));
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let policy = crate::scheduling::FullSlotPolicy::Refuse;
+    let booked = crate::scheduling::book_lines(txn, order.id, &wanted, policy).await?;
+    if booked.iter().any(|a| a.status == crate::scheduling::AppointmentStatus::Booked) {
+        // The change moved the version on by one: the email is about that version.
+        let event = crate::jobs::NotificationEvent::AppointmentBooked;
+        crate::outbox::enqueue_job(txn, &crate::jobs::Job::notify_version(order.id, event, order.version + 1)).await?;
+    }
+    Ok(())
 }
 
 /// The order as the change left it, read in its transaction, with what it was before.

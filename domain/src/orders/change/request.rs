@@ -14,7 +14,8 @@ use crate::validate;
 #[derive(Debug, Clone)]
 pub enum Change {
     /// A new line: `quantity` units of `sku` at today's catalogue price.
-    AddLine { sku: String, quantity: i32 },
+    /// `slot_id`: the appointment slot of a line delivered or performed at one.
+    AddLine { sku: String, quantity: i32, slot_id: Option<String> },
     /// Every unit of the line not yet packed or shipped is no longer wanted.
     RemoveLine { order_line_id: Uuid },
     /// The line's units become `quantity` (units shipped included, cancelled ones not).
@@ -111,6 +112,7 @@ pub(super) struct Added {
     pub(super) index: usize,
     pub(super) sku: String,
     pub(super) quantity: i32,
+    pub(super) slot_id: Option<String>,
 }
 
 /// An existing line to edit, and the change that asks for it.
@@ -180,14 +182,15 @@ pub(super) fn check(input: &OrderChange) -> DomainResult<Checked> {
     for (index, change) in input.changes.iter().enumerate() {
         let kind = change.kind();
         match change {
-            Change::AddLine { sku, quantity } => {
+            Change::AddLine { sku, quantity, slot_id } => {
                 let sku = validate::code(&[], sku, 64)
                     .map_err(|e| at(index, kind, &["sku"], ErrorCode::UnknownSku, e.message));
                 let sku = problems.take(sku);
                 if !(1..=MAX_QUANTITY).contains(quantity) {
                     problems.push(quantity_problem(index, kind));
                 } else if let Some(sku) = sku {
-                    checked.added.push(Added { index, sku, quantity: *quantity });
+                    let slot_id = slot_id.clone().filter(|s| !s.trim().is_empty());
+                    checked.added.push(Added { index, sku, quantity: *quantity, slot_id });
                 }
             }
             Change::RemoveLine { order_line_id } | Change::ChangeQuantity { order_line_id, .. } => {
