@@ -24,6 +24,9 @@ pub enum ErrorCode {
     InvalidPickupCode,
     PickupCodeLocked,
     NotFound,
+    ReturnExceedsDelivered,
+    ReturnWindowClosed,
+    LocationCannotAcceptReturns,
 }
 
 impl ErrorCode {
@@ -48,6 +51,9 @@ impl ErrorCode {
             ErrorCode::InvalidPickupCode => "INVALID_PICKUP_CODE",
             ErrorCode::PickupCodeLocked => "PICKUP_CODE_LOCKED",
             ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::ReturnExceedsDelivered => "RETURN_EXCEEDS_DELIVERED",
+            ErrorCode::ReturnWindowClosed => "RETURN_WINDOW_CLOSED",
+            ErrorCode::LocationCannotAcceptReturns => "LOCATION_CANNOT_ACCEPT_RETURNS",
         }
     }
 }

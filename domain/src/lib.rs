@@ -22,6 +22,7 @@ pub mod pagination;
 pub mod pricing;
 pub mod promise;
 pub mod promotions;
+pub mod returns;
 pub mod routing;
 pub mod seed;
 pub mod tax;

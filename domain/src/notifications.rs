@@ -5,7 +5,7 @@
 //! it sends nothing. Rendering and delivery are the workers' adapters; what to say, to whom,
 //! and the record of it live here.
 use chrono::Utc;
-use entities::{fulfillment_order, location, notification, order, order_line};
+use entities::{fulfillment_order, location, notification, order, order_line, order_return};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
@@ -66,6 +66,10 @@ pub struct EmailContext {
     /// The pickup code and store (ready-for-pickup emails).
     pub pickup_code: Option<String>,
     pub pickup_location: Option<String>,
+    /// The return an email is about (return and exchange emails), e.g. "SO-000123-R1".
+    pub return_number: Option<String>,
+    /// The refund recorded for that return, once it is known.
+    pub refund: Option<String>,
 }
 
 /// What a notification job should do.
@@ -123,7 +127,7 @@ pub async fn claim(db: &DatabaseConnection, notification: &Notification) -> Doma
     else {
         return Ok(Claim::NoOrder);
     };
-    let context = email_context(db, &order, event).await?;
+    let context = email_context(db, &order, event, notification.version).await?;
     Ok(Claim::Send {
         notification_id: row.id,
         recipient: row.recipient,
@@ -174,6 +178,7 @@ async fn email_context(
     db: &DatabaseConnection,
     order: &order::Model,
     event: NotificationEvent,
+    version: Option<i32>,
 ) -> DomainResult<EmailContext> {
     let currency = Currency::parse(&order.currency);
     let money = |minor: i64| match currency {
@@ -239,6 +244,17 @@ async fn email_context(
         .collect::<Vec<_>>()
         .join(", ")
     });
+    // Return emails carry the return's number on the order as their version.
+    let the_return = match version {
+        Some(seq) if event.is_about_a_return() => {
+            order_return::Entity::find()
+                .filter(order_return::Column::OrderId.eq(order.id))
+                .filter(order_return::Column::Seq.eq(seq))
+                .one(db)
+                .await?
+        }
+        _ => None,
+    };
     Ok(EmailContext {
         event: event.kind().to_owned(),
         order_id: order.id,
@@ -260,5 +276,7 @@ async fn email_context(
         tracking_number,
         pickup_code,
         pickup_location: order.pickup_location_id.map(location_name),
+        return_number: the_return.as_ref().map(|r| r.number.clone()),
+        refund: the_return.and_then(|r| r.refund_minor).map(money),
     })
 }

@@ -209,6 +209,44 @@ string_enum!(
         PickupCodeReset => "PICKUP_CODE_RESET",
         /// An agent or the customer changed the order (lines, address, delivery, promo code).
         OrderChanged => "ORDER_CHANGED",
+        /// A return (or an exchange) was requested.
+        ReturnRequested => "RETURN_REQUESTED",
+        /// A return was approved: the customer may send or bring it.
+        ReturnApproved => "RETURN_APPROVED",
+        /// A return was rejected.
+        ReturnRejected => "RETURN_REJECTED",
+        /// A return was received at a location.
+        ReturnReceived => "RETURN_RECEIVED",
+        /// A received return was restocked or written off and its refund recorded.
+        ReturnRefunded => "RETURN_REFUNDED",
+        /// An exchange's replacement was released to fulfilment.
+        ExchangeReleased => "EXCHANGE_RELEASED",
+    }
+);
+
+string_enum!(
+    /// Where a return (RMA) stands.
+    ReturnStatus {
+        /// Requested, waiting for an agent to approve it.
+        Requested => "REQUESTED",
+        /// Approved: the customer may send or bring the goods.
+        Approved => "APPROVED",
+        /// Received at a location; restocking and the refund follow.
+        Received => "RECEIVED",
+        /// Restocked or written off, and the refund recorded.
+        Refunded => "REFUNDED",
+        /// Rejected by an agent.
+        Rejected => "REJECTED",
+    }
+);
+
+string_enum!(
+    /// How the goods come back.
+    ReturnMethod {
+        /// Sent back by post.
+        Mail => "MAIL",
+        /// Brought to a store.
+        InStore => "IN_STORE",
     }
 );
 

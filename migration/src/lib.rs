@@ -15,6 +15,7 @@ mod m20261125_000009_enum_checks;
 mod m20261125_000010_event_kind_and_run_status_checks;
 mod m20261125_000011_scheduled_fulfilment;
 mod m20261125_000014_order_changed_event;
+mod m20261125_000016_returns;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000010_event_kind_and_run_status_checks::Migration),
             Box::new(m20261125_000014_order_changed_event::Migration),
             Box::new(m20261125_000011_scheduled_fulfilment::Migration),
+            Box::new(m20261125_000016_returns::Migration),
         ]
     }
 }

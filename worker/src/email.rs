@@ -10,7 +10,7 @@ use minijinja::{AutoEscape, Environment};
 
 /// The built-in templates, one file per event. A file of the same name in `OMS_TEMPLATES`
 /// replaces one.
-const DEFAULTS: [(&str, &str); 9] = [
+const DEFAULTS: [(&str, &str); 13] = [
     ("order_confirmed", include_str!("../templates/order_confirmed.j2")),
     ("order_backordered", include_str!("../templates/order_backordered.j2")),
     ("order_expired", include_str!("../templates/order_expired.j2")),
@@ -20,6 +20,10 @@ const DEFAULTS: [(&str, &str); 9] = [
     ("order_delivered", include_str!("../templates/order_delivered.j2")),
     ("order_cancelled", include_str!("../templates/order_cancelled.j2")),
     ("order_changed", include_str!("../templates/order_changed.j2")),
+    ("return_approved", include_str!("../templates/return_approved.j2")),
+    ("return_received", include_str!("../templates/return_received.j2")),
+    ("refund_issued", include_str!("../templates/refund_issued.j2")),
+    ("exchange_shipped", include_str!("../templates/exchange_shipped.j2")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -212,6 +216,8 @@ mod tests {
             tracking_number: Some("1Z999".into()),
             pickup_code: None,
             pickup_location: None,
+            return_number: Some("SO-000042-R1".into()),
+            refund: Some("10.00 EUR".into()),
         }
     }
 

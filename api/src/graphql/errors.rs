@@ -268,6 +268,9 @@ mod tests {
             DomainCode::InvalidPickupCode,
             DomainCode::PickupCodeLocked,
             DomainCode::NotFound,
+            DomainCode::ReturnExceedsDelivered,
+            DomainCode::ReturnWindowClosed,
+            DomainCode::LocationCannotAcceptReturns,
         ];
         assert_eq!(all.len(), ErrorCode::items().len());
         for code in all {

@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod orders;
 pub mod pricing;
 pub mod promise;
+pub mod returns;
 pub mod routing;
 pub mod webhooks;
 
@@ -36,6 +37,7 @@ pub struct QueryRoot(
     promise::PromiseQueryRoot,
     jobs::JobQuery,
     webhooks::WebhookQuery,
+    returns::ReturnQuery,
 );
 
 /// Every mutation.
@@ -53,6 +55,7 @@ pub struct MutationRoot(
     fulfillment::FulfillmentMutation,
     jobs::JobMutation,
     webhooks::WebhookMutation,
+    returns::ReturnMutation,
 );
 
 pub type OmsSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -64,10 +64,19 @@ pub enum NotificationEvent {
     OrderCancelled,
     /// An agent or the customer changed the order; told once per version it reached.
     OrderChanged,
+    /// A return was approved; told once per return (`version` is the return's number on the
+    /// order).
+    ReturnApproved,
+    /// A return arrived at a location; once per return.
+    ReturnReceived,
+    /// A received return's refund was recorded; once per return.
+    RefundIssued,
+    /// An exchange's replacement was released to fulfilment; once per exchange.
+    ExchangeShipped,
 }
 
 impl NotificationEvent {
-    pub const ALL: [NotificationEvent; 9] = [
+    pub const ALL: [NotificationEvent; 13] = [
         NotificationEvent::OrderConfirmed,
         NotificationEvent::OrderBackordered,
         NotificationEvent::OrderExpired,
@@ -77,6 +86,10 @@ impl NotificationEvent {
         NotificationEvent::OrderDelivered,
         NotificationEvent::OrderCancelled,
         NotificationEvent::OrderChanged,
+        NotificationEvent::ReturnApproved,
+        NotificationEvent::ReturnReceived,
+        NotificationEvent::RefundIssued,
+        NotificationEvent::ExchangeShipped,
     ];
 
     /// The job kind on the outbox row, which is also the template's name.
@@ -91,11 +104,26 @@ impl NotificationEvent {
             NotificationEvent::OrderDelivered => "order_delivered",
             NotificationEvent::OrderCancelled => "order_cancelled",
             NotificationEvent::OrderChanged => "order_changed",
+            NotificationEvent::ReturnApproved => "return_approved",
+            NotificationEvent::ReturnReceived => "return_received",
+            NotificationEvent::RefundIssued => "refund_issued",
+            NotificationEvent::ExchangeShipped => "exchange_shipped",
         }
     }
 
     pub fn parse(kind: &str) -> Option<NotificationEvent> {
         NotificationEvent::ALL.into_iter().find(|e| e.kind() == kind)
+    }
+
+    /// Whether the event is about one return of the order (its `version` is the return's number).
+    pub fn is_about_a_return(self) -> bool {
+        matches!(
+            self,
+            NotificationEvent::ReturnApproved
+                | NotificationEvent::ReturnReceived
+                | NotificationEvent::RefundIssued
+                | NotificationEvent::ExchangeShipped
+        )
     }
 
     /// The GraphQL spelling.
@@ -140,6 +168,8 @@ pub enum Job {
     FillBackorders { cause: Uuid, freed: Freed },
     /// A period of scheduled work began: do it, once across all replicas.
     Tick(Tick),
+    /// A return was received: restock, write off, refund, fill backorders, tell the customer.
+    ProcessReturn { return_id: Uuid },
 }
 
 /// An outbox row that no job type reads.
@@ -159,6 +189,12 @@ struct OrderPayload {
     order_id: Uuid,
     #[serde(default)]
     version: Option<i32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReturnPayload {
+    return_id: Uuid,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -192,6 +228,7 @@ impl Job {
             Job::ReleaseOrder { .. } | Job::AutoConfirm { .. } | Job::FillBackorders { .. } | Job::Tick(_) => {
                 Queue::Fulfillment
             }
+            Job::ProcessReturn { .. } => Queue::Returns,
         }
     }
 
@@ -202,6 +239,7 @@ impl Job {
             Job::AutoConfirm { .. } => "auto_confirm_order",
             Job::FillBackorders { .. } => "fill_backorders",
             Job::Tick(t) => t.task.kind(),
+            Job::ProcessReturn { .. } => "process_return",
         }
     }
 
@@ -210,7 +248,7 @@ impl Job {
         match self {
             Job::Notify(n) => Some(n.order_id),
             Job::ReleaseOrder { order_id } | Job::AutoConfirm { order_id } => Some(*order_id),
-            Job::FillBackorders { .. } | Job::Tick(_) => None,
+            Job::FillBackorders { .. } | Job::Tick(_) | Job::ProcessReturn { .. } => None,
         }
     }
 
@@ -223,6 +261,7 @@ impl Job {
             Job::ReleaseOrder { order_id } | Job::AutoConfirm { order_id } => format!("{}:{order_id}", self.kind()),
             Job::FillBackorders { cause, .. } => format!("{}:{cause}", self.kind()),
             Job::Tick(t) => t.dedupe_key(),
+            Job::ProcessReturn { return_id } => format!("{}:{return_id}", self.kind()),
         }
     }
 
@@ -240,6 +279,7 @@ impl Job {
                     .unwrap_or(serde_json::Value::Null)
             }
             Job::Tick(t) => t.payload(),
+            Job::ProcessReturn { return_id } => serde_json::json!({ "returnId": return_id }),
         }
     }
 
@@ -269,6 +309,10 @@ impl Job {
                 }
                 None => return Err(unknown()),
             },
+            (Queue::Returns, "process_return") => {
+                let p = serde_json::from_str::<ReturnPayload>(payload).map_err(|e| bad(e.to_string()))?;
+                Job::ProcessReturn { return_id: p.return_id }
+            }
             _ => return Err(unknown()),
         };
         Ok(job)

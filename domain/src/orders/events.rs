@@ -55,6 +55,12 @@ impl OrderEventKindRules for OrderEventKind {
             K::Backordered => Some("Some items are backordered until stock arrives"),
             K::BackorderFilled => Some("Backordered items are now allocated"),
             K::OrderChanged => Some("Order changed"),
+            K::ReturnRequested => Some("Return requested"),
+            K::ReturnApproved => Some("Return approved"),
+            K::ReturnRejected => Some("Return rejected"),
+            K::ReturnReceived => Some("Return received"),
+            K::ReturnRefunded => Some("Refund recorded for the return"),
+            K::ExchangeReleased => Some("Exchange replacement on its way"),
             K::FulfillmentAccepted
             | K::FulfillmentPacked
             | K::FulfillmentRejected

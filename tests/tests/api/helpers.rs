@@ -244,6 +244,9 @@ impl TestApp {
             "outbox",
             "promotions",
             "tax_rates",
+            "returns",
+            "return_lines",
+            "return_replacements",
         ] {
             out.push((t.to_owned(), self.count(t).await));
         }

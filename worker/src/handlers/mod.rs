@@ -12,6 +12,7 @@ use crate::email::{Mailer, Templates};
 mod auto_confirm;
 mod fill_backorders;
 mod notify;
+mod process_return;
 mod release_order;
 mod tick;
 
@@ -83,5 +84,6 @@ async fn dispatch(ctx: &JobContext, job: &Job) -> Result<(), HandlerError> {
         Job::AutoConfirm { order_id } => auto_confirm::handle(ctx, *order_id).await,
         Job::FillBackorders { freed, .. } => fill_backorders::handle(ctx, freed).await,
         Job::Tick(tick) => tick::handle(ctx, tick).await,
+        Job::ProcessReturn { return_id } => process_return::handle(ctx, *return_id).await,
     }
 }
