@@ -21,6 +21,7 @@ mod lifecycle;
 mod loaders;
 mod replicas;
 mod returns;
+mod scale_out;
 mod scheduled;
 mod schema;
 mod smoke;
