@@ -29,6 +29,9 @@ pub enum ErrorCode {
     SlotUnavailable,
     UnknownTimeZone,
     AppointmentCutoffPassed,
+    ReturnExceedsDelivered,
+    ReturnWindowClosed,
+    LocationCannotAcceptReturns,
 }
 
 impl ErrorCode {
@@ -58,6 +61,9 @@ impl ErrorCode {
             ErrorCode::SlotUnavailable => "SLOT_UNAVAILABLE",
             ErrorCode::UnknownTimeZone => "UNKNOWN_TIME_ZONE",
             ErrorCode::AppointmentCutoffPassed => "APPOINTMENT_CUTOFF_PASSED",
+            ErrorCode::ReturnExceedsDelivered => "RETURN_EXCEEDS_DELIVERED",
+            ErrorCode::ReturnWindowClosed => "RETURN_WINDOW_CLOSED",
+            ErrorCode::LocationCannotAcceptReturns => "LOCATION_CANNOT_ACCEPT_RETURNS",
         }
     }
 }

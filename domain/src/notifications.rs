@@ -5,7 +5,7 @@
 //! it sends nothing. Rendering and delivery are the workers' adapters; what to say, to whom,
 //! and the record of it live here.
 use chrono::Utc;
-use entities::{fulfillment_order, location, notification, order, order_line};
+use entities::{fulfillment_order, location, notification, order, order_line, order_return};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
@@ -87,6 +87,10 @@ pub struct EmailContext {
     pub refund_owed: Option<String>,
     /// The order's appointments (deliveries in a window, services).
     pub appointments: Vec<EmailAppointment>,
+    /// The return an email is about (return and exchange emails), e.g. "SO-000123-R1".
+    pub return_number: Option<String>,
+    /// The refund recorded for that return, once it is known.
+    pub refund: Option<String>,
 }
 
 /// What a notification job should do.
@@ -193,7 +197,7 @@ async fn email_context(
     order: &order::Model,
     notification: &Notification,
 ) -> DomainResult<EmailContext> {
-    let event = notification.event;
+    let (event, version) = (notification.event, notification.version);
     let currency = Currency::parse(&order.currency);
     let money = |minor: i64| match currency {
         Some(c) => format!("{} {}", c.to_decimal(minor), c.code()),
@@ -271,6 +275,17 @@ async fn email_context(
         .collect::<Vec<_>>()
         .join(", ")
     });
+    // Return emails carry the return's number on the order as their version.
+    let the_return = match version {
+        Some(seq) if event.is_about_a_return() => {
+            order_return::Entity::find()
+                .filter(order_return::Column::OrderId.eq(order.id))
+                .filter(order_return::Column::Seq.eq(seq))
+                .one(db)
+                .await?
+        }
+        _ => None,
+    };
     Ok(EmailContext {
         event: event.kind().to_owned(),
         order_id: order.id,
@@ -295,6 +310,8 @@ async fn email_context(
         refund_amount: refund_amount(db, notification).await?.map(money),
         refund_owed: Some(crate::payments::balance(order).refund_owed).filter(|m| *m > 0).map(money),
         appointments: crate::scheduling::due::appointments_for_email(db, order.id).await?,
+        return_number: the_return.as_ref().map(|r| r.number.clone()),
+        refund: the_return.and_then(|r| r.refund_minor).map(money),
     })
 }
 

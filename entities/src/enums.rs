@@ -231,6 +231,18 @@ string_enum!(
         AppointmentCancelled => "APPOINTMENT_CANCELLED",
         /// A delivery or service appointment was done and signed for.
         AppointmentCompleted => "APPOINTMENT_COMPLETED",
+        /// A return (or an exchange) was requested.
+        ReturnRequested => "RETURN_REQUESTED",
+        /// A return was approved: the customer may send or bring it.
+        ReturnApproved => "RETURN_APPROVED",
+        /// A return was rejected.
+        ReturnRejected => "RETURN_REJECTED",
+        /// A return was received at a location.
+        ReturnReceived => "RETURN_RECEIVED",
+        /// A received return was restocked or written off and its refund recorded.
+        ReturnRefunded => "RETURN_REFUNDED",
+        /// An exchange's replacement was released to fulfilment.
+        ExchangeReleased => "EXCHANGE_RELEASED",
     }
 );
 
@@ -253,6 +265,22 @@ string_enum!(
 );
 
 string_enum!(
+    /// Where a return (RMA) stands.
+    ReturnStatus {
+        /// Requested, waiting for an agent to approve it.
+        Requested => "REQUESTED",
+        /// Approved: the customer may send or bring the goods.
+        Approved => "APPROVED",
+        /// Received at a location; restocking and the refund follow.
+        Received => "RECEIVED",
+        /// Restocked or written off, and the refund recorded.
+        Refunded => "REFUNDED",
+        /// Rejected by an agent.
+        Rejected => "REJECTED",
+    }
+);
+
+string_enum!(
     /// Why an order is held back from fulfilment.
     HoldType {
         /// The order waits for a fraud review.
@@ -265,6 +293,16 @@ string_enum!(
         AddressCheck => "ADDRESS_CHECK",
         /// Any other reason (see the hold's reason).
         Other => "OTHER",
+    }
+);
+
+string_enum!(
+    /// How the goods come back.
+    ReturnMethod {
+        /// Sent back by post.
+        Mail => "MAIL",
+        /// Brought to a store.
+        InStore => "IN_STORE",
     }
 );
 

@@ -17,6 +17,7 @@ mod m20261125_000011_scheduled_fulfilment;
 mod m20261125_000014_order_changed_event;
 mod m20261125_000015_order_care;
 mod m20261125_000017_appointments;
+mod m20261125_000016_returns;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000011_scheduled_fulfilment::Migration),
             Box::new(m20261125_000015_order_care::Migration),
             Box::new(m20261125_000017_appointments::Migration),
+            Box::new(m20261125_000016_returns::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use minijinja::{AutoEscape, Environment};
 
 /// The built-in templates, one file per event. A file of the same name in `OMS_TEMPLATES`
 /// replaces one.
-const DEFAULTS: [(&str, &str); 11] = [
+const DEFAULTS: [(&str, &str); 14] = [
     ("order_confirmed", include_str!("../templates/order_confirmed.j2")),
     ("order_backordered", include_str!("../templates/order_backordered.j2")),
     ("order_expired", include_str!("../templates/order_expired.j2")),
@@ -24,6 +24,9 @@ const DEFAULTS: [(&str, &str); 11] = [
     ("order_partly_cancelled", include_str!("../templates/order_partly_cancelled.j2")),
     ("appointment_booked", include_str!("../templates/appointment_booked.j2")),
     ("appointment_reminder", include_str!("../templates/appointment_reminder.j2")),
+    ("return_approved", include_str!("../templates/return_approved.j2")),
+    ("return_received", include_str!("../templates/return_received.j2")),
+    ("exchange_shipped", include_str!("../templates/exchange_shipped.j2")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -219,6 +222,8 @@ mod tests {
             refund_amount: Some("5.00 EUR".into()),
             refund_owed: None,
             appointments: Vec::new(),
+            return_number: Some("SO-000042-R1".into()),
+            refund: Some("10.00 EUR".into()),
         }
     }
 

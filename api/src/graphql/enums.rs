@@ -206,6 +206,12 @@ pub enum ErrorCode {
     UnknownTimeZone,
     /// The appointment starts too soon to be moved or cancelled online: an agent can still.
     AppointmentCutoffPassed,
+    /// More units would be returned than were delivered, less what is already on returns.
+    ReturnExceedsDelivered,
+    /// The return window (days from delivery, `setReturnPolicy`) has closed for the customer.
+    ReturnWindowClosed,
+    /// The location does not accept returns (`acceptsReturns` is off, or it is inactive).
+    LocationCannotAcceptReturns,
 }
 
 /// What an entry of an order's timeline records.
@@ -283,6 +289,54 @@ pub enum AppointmentStatus {
     Completed,
     /// Cancelled; its place was given back. `rescheduleAppointment` books it again.
     Cancelled,
+    /// A return (or an exchange) was requested.
+    ReturnRequested,
+    /// A return was approved: the customer may send or bring it.
+    ReturnApproved,
+    /// A return was rejected.
+    ReturnRejected,
+    /// A return was received at a location.
+    ReturnReceived,
+    /// A received return was restocked or written off and its refund recorded.
+    ReturnRefunded,
+    /// An exchange's replacement was released to fulfilment.
+    ExchangeReleased,
+}
+
+/// Where a return (RMA) stands.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entities::enums::ReturnStatus")]
+pub enum ReturnStatus {
+    /// Requested, waiting for an agent to approve it.
+    Requested,
+    /// Approved: the customer may send or bring the goods.
+    Approved,
+    /// Received at a location; restocking and the refund follow.
+    Received,
+    /// Restocked or written off, and the refund recorded.
+    Refunded,
+    /// Rejected by an agent.
+    Rejected,
+}
+
+/// How returned goods come back.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entities::enums::ReturnMethod")]
+pub enum ReturnMethod {
+    /// Sent back by post.
+    Mail,
+    /// Brought to a store (`locationCode`).
+    InStore,
+}
+
+/// The state a returned unit arrived in.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "domain::returns::Condition")]
+pub enum ReturnCondition {
+    /// Fit to sell again: restocked at the receiving location.
+    Resellable,
+    /// Not fit to sell: written off.
+    Damaged,
 }
 
 /// What became of a webhook POST.

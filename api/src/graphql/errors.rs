@@ -285,6 +285,9 @@ mod tests {
             DomainCode::SlotUnavailable,
             DomainCode::UnknownTimeZone,
             DomainCode::AppointmentCutoffPassed,
+            DomainCode::ReturnExceedsDelivered,
+            DomainCode::ReturnWindowClosed,
+            DomainCode::LocationCannotAcceptReturns,
         ];
         assert_eq!(all.len(), ErrorCode::items().len());
         for code in all {

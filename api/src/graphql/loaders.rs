@@ -7,7 +7,8 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 use domain::DomainError;
 use entities::{
-    customer, fulfillment_order, fulfillment_order_line, inventory_level, location, order_event, order_line, product,
+    customer, fulfillment_order, fulfillment_order_line, inventory_level, location, order_event, order_line,
+    order_return, product, return_line, return_replacement,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -123,6 +124,21 @@ loader!(AppointmentsByOrder, Vec<entities::appointment::Model>, |db, keys| Ok(gr
     |a| a.order_id
 )));
 
+loader!(ReturnsByOrder, Vec<order_return::Model>, |db, keys| Ok(group(
+    domain::returns::returns_for_orders(db, keys).await?,
+    |r| r.order_id
+)));
+
+loader!(LinesByReturn, Vec<return_line::Model>, |db, keys| Ok(group(
+    domain::returns::lines_for_returns(db, keys).await?,
+    |l| l.return_id
+)));
+
+loader!(ReplacementsByReturn, Vec<return_replacement::Model>, |db, keys| Ok(group(
+    domain::returns::replacements_for_returns(db, keys).await?,
+    |r| r.return_id
+)));
+
 /// Every loader of one request.
 pub struct Loaders {
     pub product: DataLoader<ProductById>,
@@ -141,6 +157,9 @@ pub struct Loaders {
     pub lines_by_refund: DataLoader<LinesByRefund>,
     pub holds_by_order: DataLoader<HoldsByOrder>,
     pub appointments_by_order: DataLoader<AppointmentsByOrder>,
+    pub returns_by_order: DataLoader<ReturnsByOrder>,
+    pub lines_by_return: DataLoader<LinesByReturn>,
+    pub replacements_by_return: DataLoader<ReplacementsByReturn>,
 }
 
 impl Loaders {
@@ -163,6 +182,9 @@ impl Loaders {
             lines_by_refund: DataLoader::new(LinesByRefund(db.clone()), spawn),
             holds_by_order: DataLoader::new(HoldsByOrder(db.clone()), spawn),
             appointments_by_order: DataLoader::new(AppointmentsByOrder(db.clone()), spawn),
+            returns_by_order: DataLoader::new(ReturnsByOrder(db.clone()), spawn),
+            lines_by_return: DataLoader::new(LinesByReturn(db.clone()), spawn),
+            replacements_by_return: DataLoader::new(ReplacementsByReturn(db.clone()), spawn),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod orders;
 pub mod payments;
 pub mod pricing;
 pub mod promise;
+pub mod returns;
 pub mod routing;
 pub mod scheduling;
 pub mod webhooks;
@@ -41,6 +42,7 @@ pub struct QueryRoot(
     jobs::JobQuery,
     webhooks::WebhookQuery,
     scheduling::SchedulingQuery,
+    returns::ReturnQuery,
 );
 
 /// Every mutation.
@@ -62,6 +64,7 @@ pub struct MutationRoot(
     jobs::JobMutation,
     webhooks::WebhookMutation,
     scheduling::SchedulingMutation,
+    returns::ReturnMutation,
 );
 
 pub type OmsSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

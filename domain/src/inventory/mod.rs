@@ -17,10 +17,12 @@ use crate::error::DomainResult;
 
 mod ledger;
 mod reservations;
+mod returned;
 mod stock;
 
 pub use ledger::{ledger_discrepancies, list_movements};
 pub use reservations::{record_shortfall, release, reserve, ship};
+pub use returned::{restock, write_off_returned};
 pub use stock::{adjust, receive, set_safety_stock};
 
 /// The largest quantity one receipt, adjustment or order line may move.

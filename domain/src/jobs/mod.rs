@@ -72,10 +72,17 @@ pub enum NotificationEvent {
     AppointmentBooked,
     /// The order's appointments are tomorrow; told once per order and day.
     AppointmentReminder,
+    /// A return was approved; told once per return (`version` is the return's number on the
+    /// order).
+    ReturnApproved,
+    /// A return arrived at a location; once per return.
+    ReturnReceived,
+    /// An exchange's replacement was released to fulfilment; once per exchange.
+    ExchangeShipped,
 }
 
 impl NotificationEvent {
-    pub const ALL: [NotificationEvent; 11] = [
+    pub const ALL: [NotificationEvent; 14] = [
         NotificationEvent::OrderConfirmed,
         NotificationEvent::OrderBackordered,
         NotificationEvent::OrderExpired,
@@ -89,6 +96,9 @@ impl NotificationEvent {
         NotificationEvent::OrderPartlyCancelled,
         NotificationEvent::AppointmentBooked,
         NotificationEvent::AppointmentReminder,
+        NotificationEvent::ReturnApproved,
+        NotificationEvent::ReturnReceived,
+        NotificationEvent::ExchangeShipped,
     ];
 
     /// The job kind on the outbox row, which is also the template's name.
@@ -107,11 +117,24 @@ impl NotificationEvent {
             NotificationEvent::OrderPartlyCancelled => "order_partly_cancelled",
             NotificationEvent::AppointmentBooked => "appointment_booked",
             NotificationEvent::AppointmentReminder => "appointment_reminder",
+            NotificationEvent::ReturnApproved => "return_approved",
+            NotificationEvent::ReturnReceived => "return_received",
+            NotificationEvent::ExchangeShipped => "exchange_shipped",
         }
     }
 
     pub fn parse(kind: &str) -> Option<NotificationEvent> {
         NotificationEvent::ALL.into_iter().find(|e| e.kind() == kind)
+    }
+
+    /// Whether the event is about one return of the order (its `version` is the return's number).
+    pub fn is_about_a_return(self) -> bool {
+        matches!(
+            self,
+            NotificationEvent::ReturnApproved
+                | NotificationEvent::ReturnReceived
+                | NotificationEvent::ExchangeShipped
+        )
     }
 
     /// The GraphQL spelling.
@@ -160,6 +183,8 @@ pub enum Job {
     /// The last hold of an order was released (`hold_id`, once per release): release what waited
     /// and tell the locations.
     ReleaseHeld { order_id: Uuid, hold_id: Uuid },
+    /// A return was received: restock, write off, refund, fill backorders, tell the customer.
+    ProcessReturn { return_id: Uuid },
 }
 
 /// An outbox row that no job type reads.
@@ -179,6 +204,12 @@ struct OrderPayload {
     order_id: Uuid,
     #[serde(default)]
     version: Option<i32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReturnPayload {
+    return_id: Uuid,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -221,6 +252,7 @@ impl Job {
             | Job::FillBackorders { .. }
             | Job::Tick(_)
             | Job::ReleaseHeld { .. } => Queue::Fulfillment,
+            Job::ProcessReturn { .. } => Queue::Returns,
         }
     }
 
@@ -232,6 +264,7 @@ impl Job {
             Job::FillBackorders { .. } => "fill_backorders",
             Job::Tick(t) => t.task.kind(),
             Job::ReleaseHeld { .. } => "release_held_order",
+            Job::ProcessReturn { .. } => "process_return",
         }
     }
 
@@ -242,7 +275,7 @@ impl Job {
             Job::ReleaseOrder { order_id } | Job::AutoConfirm { order_id } | Job::ReleaseHeld { order_id, .. } => {
                 Some(*order_id)
             }
-            Job::FillBackorders { .. } | Job::Tick(_) => None,
+            Job::FillBackorders { .. } | Job::Tick(_) | Job::ProcessReturn { .. } => None,
         }
     }
 
@@ -256,6 +289,7 @@ impl Job {
             Job::FillBackorders { cause, .. } => format!("{}:{cause}", self.kind()),
             Job::Tick(t) => t.dedupe_key(),
             Job::ReleaseHeld { hold_id, .. } => format!("{}:{hold_id}", self.kind()),
+            Job::ProcessReturn { return_id } => format!("{}:{return_id}", self.kind()),
         }
     }
 
@@ -277,6 +311,7 @@ impl Job {
                 serde_json::to_value(HeldPayload { order_id: *order_id, hold_id: *hold_id })
                     .unwrap_or(serde_json::Value::Null)
             }
+            Job::ProcessReturn { return_id } => serde_json::json!({ "returnId": return_id }),
         }
     }
 
@@ -310,6 +345,10 @@ impl Job {
                 }
                 None => return Err(unknown()),
             },
+            (Queue::Returns, "process_return") => {
+                let p = serde_json::from_str::<ReturnPayload>(payload).map_err(|e| bad(e.to_string()))?;
+                Job::ProcessReturn { return_id: p.return_id }
+            }
             _ => return Err(unknown()),
         };
         Ok(job)

@@ -67,6 +67,12 @@ impl OrderEventKindRules for OrderEventKind {
             K::AppointmentRescheduled => Some("Appointment moved"),
             K::AppointmentCancelled => Some("Appointment cancelled"),
             K::AppointmentCompleted => Some("Appointment completed"),
+            K::ReturnRequested => Some("Return requested"),
+            K::ReturnApproved => Some("Return approved"),
+            K::ReturnRejected => Some("Return rejected"),
+            K::ReturnReceived => Some("Return received"),
+            K::ReturnRefunded => Some("Refund recorded for the return"),
+            K::ExchangeReleased => Some("Exchange replacement on its way"),
             K::FulfillmentAccepted
             | K::FulfillmentPacked
             | K::FulfillmentRejected

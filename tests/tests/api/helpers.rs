@@ -248,6 +248,9 @@ impl TestApp {
             "refunds",
             "refund_lines",
             "order_holds",
+            "returns",
+            "return_lines",
+            "return_replacements",
         ] {
             out.push((t.to_owned(), self.count(t).await));
         }

@@ -21,6 +21,7 @@ mod inventory;
 mod lifecycle;
 mod loaders;
 mod replicas;
+mod returns;
 mod scale_out;
 mod scheduled;
 mod schema;

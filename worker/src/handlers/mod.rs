@@ -13,6 +13,7 @@ mod auto_confirm;
 mod fill_backorders;
 mod notify;
 mod release_held;
+mod process_return;
 mod release_order;
 mod tick;
 
@@ -98,6 +99,7 @@ async fn dispatch(ctx: &JobContext, job: &Job, run: &str) -> Result<Finished, Ha
         Job::FillBackorders { freed, .. } => fill_backorders::handle(ctx, freed).await,
         Job::Tick(tick) => tick::handle(ctx, tick).await,
         Job::ReleaseHeld { order_id, .. } => release_held::handle(ctx, *order_id).await,
+        Job::ProcessReturn { return_id } => process_return::handle(ctx, *return_id).await,
     }
     .map(|()| Finished::Done)
 }

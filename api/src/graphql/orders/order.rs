@@ -182,6 +182,12 @@ impl Order {
         self.0.updated_at
     }
 
+    /// The order's returns and exchanges, oldest first.
+    async fn returns(&self, ctx: &Context<'_>) -> ApiResult<Vec<crate::graphql::returns::Return>> {
+        let found = loaders(ctx)?.returns_by_order.load_one(self.0.id).await?;
+        Ok(found.unwrap_or_default().into_iter().map(crate::graphql::returns::Return).collect())
+    }
+
     /// The emails sent about the order: what, to whom, when, and any failure.
     async fn notifications(
         &self,
