@@ -281,6 +281,7 @@ mod tests {
             DomainCode::InvalidPickupCode,
             DomainCode::PickupCodeLocked,
             DomainCode::NotFound,
+            DomainCode::RefundExceedsPaid,
         ];
         assert_eq!(all.len(), ErrorCode::items().len());
         for code in all {
