@@ -288,6 +288,7 @@ mod tests {
             DomainCode::ReturnExceedsDelivered,
             DomainCode::ReturnWindowClosed,
             DomainCode::LocationCannotAcceptReturns,
+            DomainCode::RefundExceedsPaid,
         ];
         assert_eq!(all.len(), ErrorCode::items().len());
         for code in all {
