@@ -101,6 +101,12 @@ async fn book_appointments(
     goods: &Goods,
 ) -> DomainResult<()> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    // Most orders book nothing: they pay no query here.
+    let booking = input.lines.iter().any(|l| l.slot_id.is_some())
+        || goods.products.values().any(crate::scheduling::needs_appointment);
+    if !booking {
+        return Ok(());
+    }
     let lines = entities::order_line::Entity::find()
         .filter(entities::order_line::Column::OrderId.eq(order.id))
         .order_by_asc(entities::order_line::Column::LineNo)
