@@ -11,7 +11,7 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::{ErrorExtensions, SimpleObject, Value};
 use domain::auth::Actor;
 use domain::{DomainError, DomainResult};
-use sea_orm::DbErr;
+use sea_orm::{ConnAcquireErr, DbErr};
 
 use super::enums::ErrorCode;
 use super::loaders::LoadError;
@@ -61,6 +61,12 @@ impl From<DomainError> for ApiError {
             }
             // An anonymous caller reads this as UNAUTHENTICATED: see `AnonymousRefusals`.
             DomainError::Forbidden => ApiError::new(FORBIDDEN, "you may not do this"),
+            // Every connection busy for the whole acquire timeout (a hot row under a burst, a
+            // pool too small for the load): the caller may simply try again, and must be told so.
+            DomainError::Database(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)) => {
+                tracing::warn!("no database connection became free in time");
+                ApiError::new("SERVICE_BUSY", "the service is busy; nothing was changed, try again shortly")
+            }
             DomainError::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 ApiError::internal("an internal error occurred; nothing was changed")
@@ -217,6 +223,13 @@ mod tests {
         ask_to_sign_in(&mut server_error);
         assert_eq!(server_error.extensions.and_then(|e| e.get("code").cloned()), Some(Value::from("INTERNAL")));
         assert_eq!(server_error.message, "boom");
+    }
+
+    #[test]
+    fn a_pool_timeout_says_busy_and_to_try_again() {
+        let busy = ApiError::from(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout));
+        assert_eq!(busy.code(), Some("SERVICE_BUSY"));
+        assert_eq!(busy.message(), "the service is busy; nothing was changed, try again shortly");
     }
 
     #[test]

@@ -5,12 +5,11 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::ledger::record;
+use super::ledger::{record, record_after};
 use super::{Cause, MovementKind};
 use crate::auth::Actor;
 use crate::error::{DomainError, DomainResult, ErrorCode};
 
-/// the units first; nothing changed.
 /// Reserves `quantity` at a level if that much is available. `false` means another order took
 /// the units first; nothing changed.
 pub async fn reserve<C: ConnectionTrait>(
@@ -21,18 +20,16 @@ pub async fn reserve<C: ConnectionTrait>(
     actor: &Actor,
 ) -> DomainResult<bool> {
     use inventory_level::Column as L;
-    let result = inventory_level::Entity::update_many()
+    let after = inventory_level::Entity::update_many()
         .col_expr(L::Reserved, Expr::col(L::Reserved).add(quantity))
         .col_expr(L::UpdatedAt, Expr::value(Utc::now()))
         .filter(L::Id.eq(level_id))
         .filter(Expr::col(L::OnHand).sub(Expr::col(L::Reserved)).sub(Expr::col(L::SafetyStock)).gte(quantity))
-        .exec(txn)
+        .exec_with_returning(txn)
         .await?;
-    if result.rows_affected == 0 {
-        return Ok(false);
-    }
+    let Some(level) = after.first() else { return Ok(false) };
     let cause = Cause { order_id: Some(order_id), ..Cause::default() };
-    record(txn, level_id, MovementKind::Reserve, 0, quantity, &cause, actor).await?;
+    record_after(txn, level, MovementKind::Reserve, 0, quantity, &cause, actor).await?;
     Ok(true)
 }
 
@@ -71,15 +68,15 @@ async fn end_reservation<C: ConnectionTrait>(
     use inventory_level::Column as L;
     let leaves = kind == MovementKind::Ship;
     let on_hand_delta = if leaves { -quantity } else { 0 };
-    let result = inventory_level::Entity::update_many()
+    let after = inventory_level::Entity::update_many()
         .col_expr(L::OnHand, Expr::col(L::OnHand).add(on_hand_delta))
         .col_expr(L::Reserved, Expr::col(L::Reserved).sub(quantity))
         .col_expr(L::UpdatedAt, Expr::value(Utc::now()))
         .filter(L::Id.eq(level_id))
         .filter(L::Reserved.gte(quantity))
-        .exec(txn)
+        .exec_with_returning(txn)
         .await?;
-    if result.rows_affected == 0 {
+    let Some(level) = after.first() else {
         // The order's own records say it holds these units; the level disagrees. Refuse rather
         // than write a ledger that no longer sums to the levels.
         let message = if leaves {
@@ -88,8 +85,8 @@ async fn end_reservation<C: ConnectionTrait>(
             "the reservation to release is no longer held"
         };
         return Err(DomainError::rejected(&[], ErrorCode::InvalidState, message));
-    }
-    record(txn, level_id, kind, on_hand_delta, -quantity, cause, actor).await?;
+    };
+    record_after(txn, level, kind, on_hand_delta, -quantity, cause, actor).await?;
     Ok(())
 }
 

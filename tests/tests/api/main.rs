@@ -20,6 +20,7 @@ mod inventory;
 mod lifecycle;
 mod loaders;
 mod replicas;
+mod scale_out;
 mod scheduled;
 mod schema;
 mod smoke;

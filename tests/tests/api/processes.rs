@@ -114,8 +114,17 @@ impl Oms {
     /// `oms serve` on a free port: the API, a relay and the workers in one process. Returns once
     /// it listens, with its address.
     pub async fn serve(&self, name: &str) -> (Process, String) {
+        self.listening(name, "serve").await
+    }
+
+    /// `oms api` on a free port: the API alone (no relay, no workers). Returns once it listens.
+    pub async fn api(&self, name: &str) -> (Process, String) {
+        self.listening(name, "api").await
+    }
+
+    async fn listening(&self, name: &str, command: &str) -> (Process, String) {
         let env = self.clone().with("OMS_BIND", "127.0.0.1:0").env;
-        let mut process = Process::spawn(name, OMS, &["serve"], &env);
+        let mut process = Process::spawn(name, OMS, &[command], &env);
         let address = eventually(Duration::from_secs(60), &format!("{name} to listen"), || {
             let running = process.is_running();
             let log = process.log();

@@ -1,0 +1,438 @@
+//! The limit, measured in the same run: the statements `placeOrder` performs, written by hand
+//! against the same tables, indexes and transaction through a plain PostgreSQL driver (no HTTP,
+//! GraphQL or ORM), at the same concurrency; and the one-statement minimal order write
+//! (conditional stock decrement + order + outbox in one statement), for the design's own cost.
+//!
+//! The statement list mirrors what PostgreSQL logs for one `placeOrder` (`log_statement = all`):
+//! products by SKU, customer upsert and read, routing rules, every location, the products' stock
+//! levels, today's capacity use; per line a conditional reserve, a read-back and a ledger row;
+//! the chosen locations, the tax rate, the order number, the order, its lines, capacity, the
+//! fulfilment orders and their lines, the routing decision, the timeline entry, the channel's
+//! confirmation rule and the outbox row. Update it when the service's list changes.
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use oms_bench::Rng;
+use serde_json::{Value, json};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgPool, Postgres, Row, Transaction};
+use uuid::Uuid;
+
+use crate::Res;
+use crate::cluster::Cluster;
+use crate::drive::{Target, Workload, call};
+use crate::scenarios;
+
+pub struct RawFigures {
+    pub same_statements: f64,
+    pub minimal: f64,
+}
+
+/// Raw-SQL orders/s with the same statements as `placeOrder`, then the minimal write's, each for
+/// `length` at `concurrency` connections. For the hot SKU every order buys one unit of one SKU.
+pub async fn measure(cluster: &Cluster, hot: bool, concurrency: usize, length: Duration) -> Res<RawFigures> {
+    let pool = PgPoolOptions::new().max_connections(concurrency as u32).connect(&cluster.database_url).await?;
+    let skus: Vec<String> = if hot {
+        vec!["BENCH-00000".to_owned()]
+    } else {
+        sqlx::query_scalar("SELECT sku FROM products WHERE sku LIKE 'BENCH-%'").fetch_all(&pool).await?
+    };
+    let placing = Arc::new(scenarios::PlaceOrders { skus, max_lines: if hot { 1 } else { 5 }, customers: 10_000 });
+    let deadline = Instant::now() + length;
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|i| {
+            let (pool, placing) = (pool.clone(), placing.clone());
+            tokio::spawn(async move {
+                let mut rng = Rng::new(0xDA7A_0000 ^ i as u64);
+                let mut written = 0u64;
+                while Instant::now() < deadline {
+                    let request = placing.request(&mut rng);
+                    if same_statements(&pool, &request["variables"]["input"]).await? {
+                        written += 1;
+                    }
+                }
+                Ok::<u64, Box<dyn std::error::Error + Send + Sync>>(written)
+            })
+        })
+        .collect();
+    let same = count(tasks, length).await?;
+
+    minimal_tables(&pool).await?;
+    let levels: Arc<Vec<Uuid>> = Arc::new(
+        sqlx::query_scalar(
+            "SELECT l.id FROM inventory_levels l JOIN products p ON p.id = l.product_id \
+             WHERE p.sku LIKE $1 AND l.on_hand - l.reserved > 1000",
+        )
+        .bind(if hot { "BENCH-00000" } else { "BENCH-%" })
+        .fetch_all(&pool)
+        .await?,
+    );
+    let deadline = Instant::now() + length;
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|i| {
+            let (pool, levels) = (pool.clone(), levels.clone());
+            tokio::spawn(async move {
+                let mut rng = Rng::new(0x31 ^ i as u64);
+                let mut written = 0u64;
+                while Instant::now() < deadline {
+                    written += minimal_write(&pool, *rng.pick(&levels)).await?;
+                }
+                Ok::<u64, Box<dyn std::error::Error + Send + Sync>>(written)
+            })
+        })
+        .collect();
+    let minimal = count(tasks, length).await?;
+    pool.close().await;
+    Ok(RawFigures { same_statements: same, minimal })
+}
+
+type Task = tokio::task::JoinHandle<Result<u64, Box<dyn std::error::Error + Send + Sync>>>;
+
+async fn count(tasks: Vec<Task>, length: Duration) -> Res<f64> {
+    let mut written = 0;
+    for t in tasks {
+        written += t.await??;
+    }
+    Ok(written as f64 / length.as_secs_f64())
+}
+
+/// The baseline's own tables: an order and an outbox row, nothing else.
+async fn minimal_tables(pool: &PgPool) -> Res<()> {
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS bench_minimal_orders (id uuid PRIMARY KEY, level_id uuid NOT NULL, \
+         quantity int NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
+    )
+    .execute(pool)
+    .await?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS bench_minimal_outbox (id bigserial PRIMARY KEY, order_id uuid NOT NULL, \
+         payload text NOT NULL)",
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// One statement: reserve a unit if there is one, write the order and its outbox row.
+async fn minimal_write(pool: &PgPool, level: Uuid) -> Res<u64> {
+    let n = sqlx::query(
+        "WITH s AS (UPDATE inventory_levels SET reserved = reserved + 1 \
+                    WHERE id = $1 AND on_hand - reserved - safety_stock >= 1 RETURNING id), \
+              o AS (INSERT INTO bench_minimal_orders (id, level_id, quantity) SELECT $2, id, 1 FROM s RETURNING id) \
+         INSERT INTO bench_minimal_outbox (order_id, payload) SELECT id, 'placed' FROM o",
+    )
+    .bind(level)
+    .bind(Uuid::now_v7())
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(n)
+}
+
+/// A level of a product: id, location, available units.
+struct Level {
+    id: Uuid,
+    location_id: Uuid,
+    available: i64,
+}
+
+/// `placeOrder`'s statements for one order (the input as the GraphQL request carries it).
+/// `false`: a line could not be reserved, and nothing was written.
+async fn same_statements(pool: &PgPool, input: &Value) -> Res<bool> {
+    let lines: Vec<(String, i32)> = input["lines"]
+        .as_array()
+        .map(|ls| {
+            ls.iter()
+                .map(|l| (l["sku"].as_str().unwrap_or_default().to_owned(), l["quantity"].as_i64().unwrap_or(1) as i32))
+                .collect()
+        })
+        .unwrap_or_default();
+    let skus: Vec<String> = lines.iter().map(|(s, _)| s.clone()).collect();
+    let email = input["customer"]["email"].as_str().unwrap_or_default().to_owned();
+    let country = input["shippingAddress"]["country"].as_str().unwrap_or("FR").to_owned();
+    let mut tx = pool.begin().await?;
+
+    let products = sqlx::query(
+        "SELECT id, sku, name, price_minor, currency, kind, weight_grams, active, created_at, updated_at \
+         FROM products WHERE sku = ANY($1)",
+    )
+    .bind(&skus)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut product: BTreeMap<String, (Uuid, String, i64)> = BTreeMap::new();
+    for p in &products {
+        product.insert(p.try_get("sku")?, (p.try_get("id")?, p.try_get("name")?, p.try_get("price_minor")?));
+    }
+    sqlx::query(
+        "INSERT INTO customers (id, email, name, phone, created_at, updated_at) VALUES ($1, $2, 'Bench', NULL, now(), now()) \
+         ON CONFLICT (email) DO NOTHING RETURNING id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(&email)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let customer: Uuid =
+        sqlx::query("SELECT id, email, name, phone, created_at, updated_at FROM customers WHERE email = $1 LIMIT 1")
+            .bind(&email)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("id")?;
+    sqlx::query("SELECT * FROM routing_rules").fetch_all(&mut *tx).await?;
+    sqlx::query("SELECT * FROM locations ORDER BY id").fetch_all(&mut *tx).await?;
+    let ids: Vec<Uuid> = product.values().map(|p| p.0).collect();
+    let levels = sqlx::query(
+        "SELECT id, product_id, location_id, on_hand, reserved, safety_stock, incoming, updated_at \
+         FROM inventory_levels WHERE product_id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query("SELECT location_id, day, used FROM location_capacity_usage WHERE day = current_date")
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut by_product: BTreeMap<Uuid, Vec<Level>> = BTreeMap::new();
+    for l in &levels {
+        let (on_hand, reserved, safety): (i32, i32, i32) =
+            (l.try_get("on_hand")?, l.try_get("reserved")?, l.try_get("safety_stock")?);
+        by_product.entry(l.try_get("product_id")?).or_default().push(Level {
+            id: l.try_get("id")?,
+            location_id: l.try_get("location_id")?,
+            available: i64::from(on_hand - reserved - safety),
+        });
+    }
+
+    // The "router": the level with the most available units of each line.
+    sqlx::query("SAVEPOINT reserve").execute(&mut *tx).await?;
+    let order_id = Uuid::now_v7();
+    let mut chosen: Vec<(Uuid, Uuid, Uuid, String, String, i64, i32)> = Vec::new();
+    for (sku, qty) in &lines {
+        let Some((pid, name, price)) = product.get(sku) else { continue };
+        let Some(level) = by_product.get(pid).and_then(|ls| ls.iter().max_by_key(|l| l.available)) else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        let reserved = sqlx::query(
+            "UPDATE inventory_levels SET reserved = reserved + $1, updated_at = now() \
+             WHERE id = $2 AND on_hand - reserved - safety_stock >= $1",
+        )
+        .bind(qty)
+        .bind(level.id)
+        .execute(&mut *tx)
+        .await?;
+        if reserved.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let after = sqlx::query(
+            "SELECT id, product_id, location_id, on_hand, reserved, safety_stock, incoming, updated_at FROM inventory_levels WHERE id = $1",
+        )
+        .bind(level.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO inventory_movements (id, product_id, location_id, kind, on_hand_delta, reserved_delta, on_hand_after, \
+             reserved_after, safety_stock_after, reason, reference, order_id, actor, created_at) \
+             VALUES ($1, $2, $3, 'RESERVE', 0, $4, $5, $6, $7, NULL, NULL, $8, 'bench', now()) RETURNING *",
+        )
+        .bind(Uuid::now_v7())
+        .bind(pid)
+        .bind(level.location_id)
+        .bind(qty)
+        .bind(after.try_get::<i32, _>("on_hand")?)
+        .bind(after.try_get::<i32, _>("reserved")?)
+        .bind(after.try_get::<i32, _>("safety_stock")?)
+        .bind(order_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        chosen.push((Uuid::now_v7(), *pid, level.id, sku.clone(), name.clone(), *price, *qty));
+        let _ = level.location_id;
+    }
+    sqlx::query("RELEASE SAVEPOINT reserve").execute(&mut *tx).await?;
+    let location_of: BTreeMap<Uuid, Uuid> =
+        levels.iter().filter_map(|l| Some((l.try_get("id").ok()?, l.try_get("location_id").ok()?))).collect();
+    let mut locations: Vec<Uuid> = chosen.iter().filter_map(|c| location_of.get(&c.2).copied()).collect();
+    locations.sort();
+    locations.dedup();
+    sqlx::query("SELECT * FROM locations WHERE id = ANY($1)").bind(&locations).fetch_all(&mut *tx).await?;
+    sqlx::query("SELECT id, country, rate_ppm, updated_at FROM tax_rates WHERE country = $1 LIMIT 1")
+        .bind(&country)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let seq: i64 = sqlx::query_scalar("SELECT nextval('order_number_seq')").fetch_one(&mut *tx).await?;
+    write_order(&mut tx, order_id, seq, customer, &email, input, &chosen, &locations, &location_of).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+#[allow(clippy::too_many_arguments, reason = "the pieces of one order, as placeOrder has them")]
+async fn write_order(
+    tx: &mut Transaction<'_, Postgres>,
+    order_id: Uuid,
+    seq: i64,
+    customer: Uuid,
+    email: &str,
+    input: &Value,
+    chosen: &[(Uuid, Uuid, Uuid, String, String, i64, i32)],
+    locations: &[Uuid],
+    location_of: &BTreeMap<Uuid, Uuid>,
+) -> Res<()> {
+    let a = &input["shippingAddress"];
+    let subtotal: i64 = chosen.iter().map(|c| c.5 * i64::from(c.6)).sum();
+    sqlx::query(
+        "INSERT INTO orders (id, number, number_seq, channel, status, customer_id, customer_email, customer_name, customer_phone, \
+         ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, ship_country, ship_latitude, ship_longitude, \
+         delivery_method, pickup_location_id, promo_code, promotion_id, note, currency, subtotal_minor, discount_minor, \
+         shipping_minor, tax_minor, total_minor, version, allow_split, backorder_policy, placed_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'WEB', 'PENDING', $4, $5, 'Bench', NULL, $6, $7, NULL, $8, NULL, $9, $10, $11, $12, 'SHIP', NULL, \
+         NULL, NULL, NULL, 'EUR', $13, 0, 490, 0, $13 + 490, 1, true, 'REJECT', 'bench', now(), now()) RETURNING *",
+    )
+    .bind(order_id)
+    .bind(format!("SO-{seq:06}"))
+    .bind(seq)
+    .bind(customer)
+    .bind(email)
+    .bind(a["name"].as_str())
+    .bind(a["line1"].as_str())
+    .bind(a["city"].as_str())
+    .bind(a["postalCode"].as_str())
+    .bind(a["country"].as_str())
+    .bind(a["latitude"].as_f64())
+    .bind(a["longitude"].as_f64())
+    .bind(subtotal)
+    .fetch_one(&mut **tx)
+    .await?;
+    for (no, (line_id, pid, _, sku, name, price, qty)) in chosen.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO order_lines (id, order_id, line_no, product_id, sku, name, product_kind, unit_price_minor, quantity, \
+             allocated_quantity, backordered_quantity, cancelled_quantity, shipped_quantity, returned_quantity, line_total_minor) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'PHYSICAL', $7, $8, $8, 0, 0, 0, 0, $7 * $8) RETURNING *",
+        )
+        .bind(line_id)
+        .bind(order_id)
+        .bind(no as i32 + 1)
+        .bind(pid)
+        .bind(sku)
+        .bind(name)
+        .bind(price)
+        .bind(qty)
+        .fetch_one(&mut **tx)
+        .await?;
+    }
+    sqlx::query("SELECT id, daily_capacity FROM locations WHERE id = ANY($1)")
+        .bind(locations)
+        .fetch_all(&mut **tx)
+        .await?;
+    for location in locations {
+        sqlx::query(
+            "INSERT INTO location_capacity_usage (location_id, day, used) VALUES ($1, current_date, 0) \
+             ON CONFLICT (location_id, day) DO NOTHING",
+        )
+        .bind(location)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "UPDATE location_capacity_usage SET used = used + 1 WHERE location_id = $1 AND day = current_date AND used < $2",
+        )
+        .bind(location)
+        .bind(i32::MAX)
+        .execute(&mut **tx)
+        .await?;
+        let fo = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO fulfillment_orders (id, order_id, location_id, status, shipping_minor, carrier, tracking_number, \
+             ship_to_location_id, released_at, capacity_day, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'PENDING', 490, NULL, NULL, NULL, NULL, current_date, now(), now()) RETURNING *",
+        )
+        .bind(fo)
+        .bind(order_id)
+        .bind(location)
+        .fetch_one(&mut **tx)
+        .await?;
+        for (line_id, _, level, ..) in chosen.iter().filter(|c| location_of.get(&c.2) == Some(location)) {
+            sqlx::query(
+                "INSERT INTO fulfillment_order_lines (id, fulfillment_order_id, order_line_id, inventory_level_id, quantity) \
+                 VALUES ($1, $2, $3, $4, 1) RETURNING *",
+            )
+            .bind(Uuid::now_v7())
+            .bind(fo)
+            .bind(line_id)
+            .bind(level)
+            .fetch_one(&mut **tx)
+            .await?;
+        }
+    }
+    // The decision is stored as the router writes it: every candidate with its reason.
+    let decision = json!({ "mode": "SHIP", "candidates": locations.iter().map(|l| json!({
+        "location_id": l, "eligible": true, "reason": "10 km away, can fill the order, shipping 490 (minor units), priority 100" }))
+        .collect::<Vec<_>>() })
+    .to_string();
+    sqlx::query(
+        "INSERT INTO routing_decisions (id, order_id, trigger, summary, decision, created_at) \
+         VALUES ($1, $2, 'PLACEMENT', 'Ships in one shipment from the best eligible location', $3, now()) RETURNING *",
+    )
+    .bind(Uuid::now_v7())
+    .bind(order_id)
+    .bind(decision)
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO order_events (id, order_id, kind, actor_role, actor_id, message, data, created_at) \
+         VALUES ($1, $2, 'ORDER_PLACED', 'admin', 'bench', 'Order placed on WEB', NULL, now()) RETURNING *",
+    )
+    .bind(Uuid::now_v7())
+    .bind(order_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query("SELECT * FROM channel_confirmation_rules WHERE channel = 'WEB'").fetch_optional(&mut **tx).await?;
+    sqlx::query(
+        "INSERT INTO outbox (id, queue, kind, payload, dedupe_key, created_at, dispatched_at, available_at) \
+         VALUES ($1, 'oms.fulfillment', 'auto_confirm_order', $2, $3, now(), NULL, now()) \
+         ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(json!({ "orderId": order_id }).to_string())
+    .bind(format!("auto_confirm_order:{order_id}"))
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The hot-SKU race: a SKU with a little stock at one location, bought one unit at a time by
+/// `concurrency` clients until it is gone. Accepted orders must equal the stock exactly.
+pub struct Race {
+    pub stock: i64,
+    pub accepted: u64,
+    pub oversold: i64,
+}
+
+pub async fn hot_sku_race(target: &Arc<Target>, concurrency: usize) -> Res<Race> {
+    let stock = 500i64;
+    call(
+        target,
+        "mutation($p: CreateProductInput!, $r: ReceiveInventoryInput!) { a: createProduct(input: $p) { userErrors { code } } \
+         b: receiveInventory(input: $r) { userErrors { code } } }",
+        json!({ "p": { "sku": "RACE-1", "name": "Race", "price": { "amount": "10.00", "currency": "EUR" } },
+                "r": { "sku": "RACE-1", "locationCode": "L000", "quantity": stock } }),
+    )
+    .await?;
+    let workload: Arc<dyn Workload> = Arc::new(scenarios::HotSku { sku: "RACE-1".to_owned() });
+    // Rounds until the SKU is refused as sold out (a minute at most).
+    let mut accepted = 0;
+    for round in 0..12u64 {
+        let (tally, _) = crate::drive::run(
+            target,
+            workload.clone(),
+            concurrency,
+            Duration::ZERO,
+            Duration::from_secs(5),
+            0x4ACE ^ round,
+        )
+        .await;
+        accepted += tally.ok;
+        if tally.refused.contains_key("OUT_OF_STOCK") {
+            break;
+        }
+    }
+    Ok(Race { stock, accepted, oversold: (accepted as i64 - stock).max(0) })
+}
