@@ -16,8 +16,8 @@ mod m20261125_000010_event_kind_and_run_status_checks;
 mod m20261125_000011_scheduled_fulfilment;
 mod m20261125_000014_order_changed_event;
 mod m20261125_000015_order_care;
-mod m20261125_000017_appointments;
 mod m20261125_000016_returns;
+mod m20261125_000017_appointments;
 
 pub struct Migrator;
 

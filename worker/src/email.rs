@@ -10,7 +10,7 @@ use minijinja::{AutoEscape, Environment};
 
 /// The built-in templates, one file per event. A file of the same name in `OMS_TEMPLATES`
 /// replaces one.
-const DEFAULTS: [(&str, &str); 14] = [
+const DEFAULTS: [(&str, &str); 16] = [
     ("order_confirmed", include_str!("../templates/order_confirmed.j2")),
     ("order_backordered", include_str!("../templates/order_backordered.j2")),
     ("order_expired", include_str!("../templates/order_expired.j2")),

@@ -275,6 +275,18 @@ pub enum OrderEventKind {
     AppointmentCancelled,
     /// A delivery or service appointment was done and signed for.
     AppointmentCompleted,
+    /// A return (or an exchange) was requested.
+    ReturnRequested,
+    /// A return was approved: the customer may send or bring it.
+    ReturnApproved,
+    /// A return was rejected.
+    ReturnRejected,
+    /// A return was received at a location.
+    ReturnReceived,
+    /// A received return was restocked or written off and its refund recorded.
+    ReturnRefunded,
+    /// An exchange's replacement was released to fulfilment.
+    ExchangeReleased,
 }
 
 /// Where an appointment stands.
@@ -289,18 +301,6 @@ pub enum AppointmentStatus {
     Completed,
     /// Cancelled; its place was given back. `rescheduleAppointment` books it again.
     Cancelled,
-    /// A return (or an exchange) was requested.
-    ReturnRequested,
-    /// A return was approved: the customer may send or bring it.
-    ReturnApproved,
-    /// A return was rejected.
-    ReturnRejected,
-    /// A return was received at a location.
-    ReturnReceived,
-    /// A received return was restocked or written off and its refund recorded.
-    ReturnRefunded,
-    /// An exchange's replacement was released to fulfilment.
-    ExchangeReleased,
 }
 
 /// Where a return (RMA) stands.

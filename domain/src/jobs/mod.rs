@@ -82,7 +82,7 @@ pub enum NotificationEvent {
 }
 
 impl NotificationEvent {
-    pub const ALL: [NotificationEvent; 14] = [
+    pub const ALL: [NotificationEvent; 16] = [
         NotificationEvent::OrderConfirmed,
         NotificationEvent::OrderBackordered,
         NotificationEvent::OrderExpired,
@@ -131,9 +131,7 @@ impl NotificationEvent {
     pub fn is_about_a_return(self) -> bool {
         matches!(
             self,
-            NotificationEvent::ReturnApproved
-                | NotificationEvent::ReturnReceived
-                | NotificationEvent::ExchangeShipped
+            NotificationEvent::ReturnApproved | NotificationEvent::ReturnReceived | NotificationEvent::ExchangeShipped
         )
     }
 

@@ -25,7 +25,7 @@ pub enum ScheduledTask {
 }
 
 impl ScheduledTask {
-    pub const ALL: [ScheduledTask; 4] = [
+    pub const ALL: [ScheduledTask; 5] = [
         ScheduledTask::ExpireOrders,
         ScheduledTask::AcceptanceDeadlines,
         ScheduledTask::PurgeIdempotencyKeys,

@@ -16,9 +16,9 @@ use crate::db::{begin_write, retry_once};
 use crate::error::DomainResult;
 use crate::fulfillment::backorders::{self, Freed};
 use crate::inventory::{self, Cause};
-use crate::payments::RefundLineInput;
 use crate::money::Currency;
 use crate::orders::OrderEventKind;
+use crate::payments::RefundLineInput;
 
 /// Processes a received return. `false`: nothing to do (already processed, or not received).
 pub async fn process_received(db: &DatabaseConnection, return_id: Uuid) -> DomainResult<bool> {

@@ -12,8 +12,8 @@ use crate::email::{Mailer, Templates};
 mod auto_confirm;
 mod fill_backorders;
 mod notify;
-mod release_held;
 mod process_return;
+mod release_held;
 mod release_order;
 mod tick;
 
