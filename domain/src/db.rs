@@ -26,9 +26,21 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
         });
     } else {
-        options.max_connections(32).min_connections(1);
+        options.max_connections(pool_size()?).min_connections(1);
     }
     Database::connect(options).await
+}
+
+/// PostgreSQL connections per process: `OMS_DB_MAX_CONNECTIONS`, 32 by default. Several
+/// processes on one server must stay under its `max_connections` together (3 APIs and 2 workers
+/// at 32 each already want 160 of PostgreSQL's default 100 when busy).
+fn pool_size() -> Result<u32, DbErr> {
+    match std::env::var("OMS_DB_MAX_CONNECTIONS") {
+        Err(_) => Ok(32),
+        Ok(v) => v.trim().parse::<u32>().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
+            DbErr::Custom(format!("OMS_DB_MAX_CONNECTIONS must be a whole number from 1 to 1000, not '{v}'"))
+        }),
+    }
 }
 
 /// Applies every pending migration, holding an advisory lock on PostgreSQL.

@@ -90,6 +90,9 @@ impl Oms {
             // Each pass of a relay logs at debug, so a story can tell which processes relayed.
             ("RUST_LOG", "info,sqlx=warn,sea_orm=warn,oms_worker::relay=debug"),
             ("NO_COLOR", "1"),
+            // Many stories run at once, each with several processes: small pools keep them all
+            // under PostgreSQL's connection limit.
+            ("OMS_DB_MAX_CONNECTIONS", "8"),
             // No scheduled work: its ticks would be jobs the stories do not count.
             ("OMS_TICK_EXPIRE_ORDERS_SECS", "0"),
             ("OMS_TICK_ACCEPTANCE_DEADLINES_SECS", "0"),
