@@ -246,7 +246,6 @@ async fn same_statements(pool: &PgPool, input: &Value) -> Res<bool> {
         .fetch_one(&mut *tx)
         .await?;
         chosen.push((Uuid::now_v7(), *pid, level.id, sku.clone(), name.clone(), *price, *qty));
-        let _ = level.location_id;
     }
     sqlx::query("RELEASE SAVEPOINT reserve").execute(&mut *tx).await?;
     let location_of: BTreeMap<Uuid, Uuid> =
