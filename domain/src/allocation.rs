@@ -39,6 +39,7 @@ pub struct Givebacks {
 /// as available: an order moving its own units (a changed address) may take them again.
 pub async fn plan_and_reserve(
     txn: &DatabaseTransaction,
+    reference: &crate::reference::Reference,
     request: &routing::Request,
     order_id: Uuid,
     actor: &Actor,
@@ -46,13 +47,13 @@ pub async fn plan_and_reserve(
     mut accept: impl FnMut(&Decision) -> DomainResult<bool>,
 ) -> DomainResult<Option<Decision>> {
     let product_ids: Vec<Uuid> = request.demands.iter().map(|d| d.product_id).collect();
-    let rules = routing::load_rules(txn).await?;
+    let rules = reference.routing_rules();
     for attempt in 1..=MAX_PLAN_ATTEMPTS {
-        let mut network = routing::load_network(txn, &product_ids).await?;
+        let mut network = routing::load_network(txn, reference, &product_ids).await?;
         if let Some(g) = givebacks {
             credit(txn, &mut network, &g.items).await?;
         }
-        let decision = routing::route(request, &network, &rules);
+        let decision = routing::route(request, &network, rules);
         if !accept(&decision)? {
             return Ok(None);
         }
@@ -120,6 +121,7 @@ pub async fn reserve_all(
         work.entry(a.level_id).or_default().reserve += a.quantity;
     }
     let savepoint = txn.begin().await?;
+    let mut reservations = Vec::new();
     for (level_id, w) in work {
         if let (Some((quantity, written_off)), Some(g)) = (w.giveback, givebacks) {
             inventory::release(&savepoint, level_id, quantity, &g.cause, actor).await?;
@@ -127,11 +129,17 @@ pub async fn reserve_all(
                 inventory::record_shortfall(&savepoint, level_id, written_off, &g.write_off_cause, actor).await?;
             }
         }
-        if w.reserve > 0 && !inventory::reserve(&savepoint, level_id, w.reserve, order_id, actor).await? {
-            savepoint.rollback().await?;
-            return Ok(false);
+        if w.reserve > 0 {
+            match inventory::reserve(&savepoint, level_id, w.reserve, order_id, actor).await? {
+                Some(row) => reservations.push(row),
+                None => {
+                    savepoint.rollback().await?;
+                    return Ok(false);
+                }
+            }
         }
     }
+    inventory::record_movements(&savepoint, reservations).await?;
     savepoint.commit().await?;
     Ok(true)
 }

@@ -14,12 +14,13 @@
 //! Lock order: a claim locks usage rows after the order's inventory levels (fulfilment orders
 //! are created after the reservation), in location-id order, so two orders split over the same
 //! locations cannot wait for each other.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use entities::{location, location_capacity_usage as usage};
+use entities::location_capacity_usage as usage;
+use sea_orm::sea_query::OnConflict;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::error::DomainResult;
@@ -50,6 +51,7 @@ pub async fn used_on<C: ConnectionTrait>(db: &C, day: NaiveDate) -> DomainResult
 /// uses: today, or tomorrow when today is full. Never refuses.
 pub async fn claim<C: ConnectionTrait>(
     txn: &C,
+    reference: &crate::reference::Reference,
     location_ids: impl IntoIterator<Item = Uuid>,
     now: DateTime<Utc>,
 ) -> DomainResult<HashMap<Uuid, NaiveDate>> {
@@ -59,19 +61,9 @@ pub async fn claim<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let limits: BTreeMap<Uuid, Option<i32>> = location::Entity::find()
-        .select_only()
-        .column(location::Column::Id)
-        .column(location::Column::DailyCapacity)
-        .filter(location::Column::Id.is_in(ids.iter().copied()))
-        .into_tuple::<(Uuid, Option<i32>)>()
-        .all(txn)
-        .await?
-        .into_iter()
-        .collect();
     let mut days = HashMap::new();
     for id in ids {
-        let day = match limits.get(&id).copied().flatten() {
+        let day = match reference.location(id).and_then(|l| l.daily_capacity) {
             None => today,
             Some(limit) => claim_one(txn, id, limit, today).await?,
         };
@@ -97,24 +89,25 @@ async fn claim_one<C: ConnectionTrait>(
 }
 
 /// Adds one to the location's count for `day` if it is under `limit` (always when `None`);
-/// answers whether it did.
+/// answers whether it did. One statement: the day's first claim inserts its row counting 1,
+/// later ones add to it (racing first claims serialise on the primary key).
 async fn take_slot<C: ConnectionTrait>(
     txn: &C,
     location_id: Uuid,
     day: NaiveDate,
     limit: Option<i32>,
 ) -> DomainResult<bool> {
-    // The day's row exists from its first claim on; racing first claims insert it once.
-    usage::Entity::insert(usage::ActiveModel { location_id: Set(location_id), day: Set(day), used: Set(0) })
-        .on_conflict_do_nothing_on([usage::Column::LocationId, usage::Column::Day])
-        .exec_without_returning(txn)
-        .await?;
-    let mut update = usage::Entity::update_many()
-        .col_expr(usage::Column::Used, Expr::col(usage::Column::Used).add(1))
-        .filter(usage::Column::LocationId.eq(location_id))
-        .filter(usage::Column::Day.eq(day));
-    if let Some(limit) = limit {
-        update = update.filter(usage::Column::Used.lt(limit));
+    if limit.is_some_and(|l| l <= 0) {
+        return Ok(false);
     }
-    Ok(update.exec(txn).await?.rows_affected == 1)
+    use usage::Column as U;
+    let used = Expr::col((usage::Entity, U::Used));
+    let mut on_conflict = OnConflict::columns([U::LocationId, U::Day]);
+    on_conflict.value(U::Used, used.clone().add(1));
+    if let Some(limit) = limit {
+        on_conflict.action_and_where(used.lt(limit));
+    }
+    let first = usage::ActiveModel { location_id: Set(location_id), day: Set(day), used: Set(1) };
+    let written = usage::Entity::insert(first).on_conflict(on_conflict).exec_without_returning(txn).await?;
+    Ok(written == 1)
 }

@@ -70,6 +70,12 @@ pub async fn create_customer(
 /// The customer with this email, created if new. Two orders of a new customer at once meet at
 /// the unique email; both end up with the one record.
 pub async fn find_or_create<C: ConnectionTrait>(txn: &C, contact: &Contact) -> DomainResult<customer::Model> {
+    // Most orders are from customers already known: one read. A new one costs an insert that
+    // tolerates a racing twin, and a read of whichever row won.
+    let existing = customer::Entity::find().filter(customer::Column::Email.eq(contact.email.as_str())).one(txn).await?;
+    if let Some(found) = existing {
+        return Ok(found);
+    }
     let now = Utc::now();
     customer::Entity::insert(customer::ActiveModel {
         id: Set(Uuid::now_v7()),

@@ -26,7 +26,12 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
         });
     } else {
-        options.max_connections(pool_size()?).min_connections(1);
+        // A busy connection is not pinged before each use (a round trip per statement outside
+        // a transaction); one idle long enough to have been dropped by the server or a proxy is.
+        options
+            .max_connections(pool_size()?)
+            .min_connections(1)
+            .test_before_acquire_if_idle_for(Duration::from_secs(30));
     }
     Database::connect(options).await
 }

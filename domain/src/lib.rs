@@ -23,6 +23,7 @@ pub mod payments;
 pub mod pricing;
 pub mod promise;
 pub mod promotions;
+pub mod reference;
 pub mod returns;
 pub mod routing;
 pub mod scheduling;

@@ -3,7 +3,7 @@
 //! reserving nothing. It runs on every product page, so it reads the network once and routes
 //! in memory. A location at capacity today ships a day later, and its dates say so.
 use chrono::{Duration, NaiveDate, Timelike, Utc};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::catalog::ProductKindRules;
@@ -153,9 +153,10 @@ pub async fn available_to_promise(db: &DatabaseConnection, query: PromiseQuery) 
     }
 
     let product_ids: Vec<Uuid> = demands.iter().map(|d| d.product_id).collect();
-    let network = routing::load_network(db, &product_ids).await?;
-    let rules = routing::load_rules(db).await?;
-    let locations = entities::location::Entity::find().all(db).await?;
+    let reference = crate::reference::current(db).await?;
+    let network = routing::load_network(db, &reference, &product_ids).await?;
+    let rules = reference.routing_rules().clone();
+    let locations = reference.locations();
     let request = |destination| Request {
         demands: demands.clone(),
         destination,
@@ -170,13 +171,13 @@ pub async fn available_to_promise(db: &DatabaseConnection, query: PromiseQuery) 
             &request(Destination::Ship { point: query.point }),
             &network,
             &rules,
-            &locations,
+            locations,
             query.point,
             &currency,
         );
     }
     if wants("PICKUP") {
-        pickup_options(&mut options, &request, &network, &rules, &locations, query.point, &currency);
+        pickup_options(&mut options, &request, &network, &rules, locations, query.point, &currency);
     }
     Ok(options)
 }

@@ -1,9 +1,10 @@
-//! Tax rates per destination country, set by admins. No rate set means no tax.
+//! Tax rates per destination country, set by admins. No rate set means no tax; orders read the
+//! rates from the reference copy (`reference::Reference::tax_ppm`).
 use chrono::Utc;
 use entities::tax_rate;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::auth::Actor;
@@ -48,10 +49,4 @@ pub async fn set_tax_rate(
 
 pub async fn list_tax_rates(db: &DatabaseConnection) -> DomainResult<Vec<tax_rate::Model>> {
     Ok(tax_rate::Entity::find().order_by_asc(tax_rate::Column::Country).all(db).await?)
-}
-
-/// The rate in parts per million for a destination; zero where none is set.
-pub async fn rate_ppm<C: ConnectionTrait>(db: &C, country: Option<&str>) -> DomainResult<i64> {
-    let Some(country) = country else { return Ok(0) };
-    Ok(tax_rate::Entity::find().filter(tax_rate::Column::Country.eq(country)).one(db).await?.map_or(0, |r| r.rate_ppm))
 }

@@ -18,6 +18,7 @@ mod m20261125_000014_order_changed_event;
 mod m20261125_000015_order_care;
 mod m20261125_000016_returns;
 mod m20261125_000017_appointments;
+mod m20261126_000018_reference_version;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000015_order_care::Migration),
             Box::new(m20261125_000017_appointments::Migration),
             Box::new(m20261125_000016_returns::Migration),
+            Box::new(m20261126_000018_reference_version::Migration),
         ]
     }
 }

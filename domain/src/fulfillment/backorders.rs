@@ -168,7 +168,8 @@ async fn fill_order(
     let whole = !order.allow_split;
     let accept =
         |d: &routing::Decision| -> DomainResult<bool> { Ok(!d.allocations.is_empty() && (!whole || d.is_complete())) };
-    let Some(decision) = plan_and_reserve(&txn, &request, order_id, actor, None, accept).await? else {
+    let reference = crate::reference::current(&txn).await?;
+    let Some(decision) = plan_and_reserve(&txn, &reference, &request, order_id, actor, None, accept).await? else {
         return Ok(None);
     };
 
@@ -191,6 +192,7 @@ async fn fill_order(
     };
     create_fulfillment_orders(
         &txn,
+        &reference,
         order_id,
         &decision.allocations,
         &needs,

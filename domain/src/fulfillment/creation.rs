@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use entities::{fulfillment_order, fulfillment_order_line, order};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use crate::error::DomainResult;
@@ -26,6 +26,7 @@ pub struct LineNeed {
 )]
 pub async fn create_fulfillment_orders<C: ConnectionTrait>(
     txn: &C,
+    reference: &crate::reference::Reference,
     order_id: Uuid,
     allocations: &[Allocation],
     lines: &[LineNeed],
@@ -34,16 +35,21 @@ pub async fn create_fulfillment_orders<C: ConnectionTrait>(
     ship_to: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> DomainResult<Vec<fulfillment_order::Model>> {
-    let mut by_location: BTreeMap<Uuid, Uuid> = BTreeMap::new();
-    let mut created = Vec::new();
     // Daily capacity: each new fulfilment order takes a slot of its location's day (see `capacity`).
-    let capacity_days = crate::capacity::claim(txn, allocations.iter().map(|a| a.location_id), now).await?;
+    let capacity_days = crate::capacity::claim(txn, reference, allocations.iter().map(|a| a.location_id), now).await?;
+    // One per location, in the plan's order; all in one statement, their lines in another.
+    let mut by_location: BTreeMap<Uuid, Uuid> = BTreeMap::new();
+    let mut orders = Vec::new();
+    let mut order_of: Vec<Uuid> = Vec::new();
     for a in allocations {
         if by_location.contains_key(&a.location_id) {
             continue;
         }
-        let fo = fulfillment_order::ActiveModel {
-            id: Set(Uuid::now_v7()),
+        let id = Uuid::now_v7();
+        by_location.insert(a.location_id, id);
+        order_of.push(id);
+        orders.push(fulfillment_order::ActiveModel {
+            id: Set(id),
             order_id: Set(order_id),
             location_id: Set(a.location_id),
             status: Set(status),
@@ -56,24 +62,25 @@ pub async fn create_fulfillment_orders<C: ConnectionTrait>(
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
-        }
-        .insert(txn)
-        .await?;
-        by_location.insert(a.location_id, fo.id);
-        created.push(fo);
+        });
     }
-    for (line, a, quantity) in shares(allocations, lines) {
-        let Some(fo_id) = by_location.get(&a.location_id) else { continue };
-        fulfillment_order_line::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            fulfillment_order_id: Set(*fo_id),
-            order_line_id: Set(line.line_id),
-            inventory_level_id: Set(a.level_id),
-            quantity: Set(quantity),
-        }
-        .insert(txn)
-        .await?;
-    }
+    let mut created = fulfillment_order::Entity::insert_many(orders).exec_with_returning(txn).await?;
+    // In the plan's order, whatever order the database returned them in.
+    created.sort_by_key(|fo| order_of.iter().position(|id| *id == fo.id));
+    let fo_lines: Vec<fulfillment_order_line::ActiveModel> = shares(allocations, lines)
+        .into_iter()
+        .filter_map(|(line, a, quantity)| {
+            let fo_id = by_location.get(&a.location_id)?;
+            Some(fulfillment_order_line::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                fulfillment_order_id: Set(*fo_id),
+                order_line_id: Set(line.line_id),
+                inventory_level_id: Set(a.level_id),
+                quantity: Set(quantity),
+            })
+        })
+        .collect();
+    fulfillment_order_line::Entity::insert_many(fo_lines).exec_without_returning(txn).await?;
     Ok(created)
 }
 

@@ -126,7 +126,8 @@ pub(super) async fn reroute(
         allow_split: order.allow_split,
         excluded: rejected_locations(txn, order.id).await?,
     };
-    let decision = plan_and_reserve(txn, &request, order.id, actor, Some(&givebacks), |_| Ok(true))
+    let reference = crate::reference::current(txn).await?;
+    let decision = plan_and_reserve(txn, &reference, &request, order.id, actor, Some(&givebacks), |_| Ok(true))
         .await?
         .ok_or_else(|| DomainError::rejected(&[], ErrorCode::OutOfStock, "nothing could re-route this order"))?;
     routing::record_decision(txn, order.id, routing::trigger::REROUTE, &decision).await?;
@@ -136,6 +137,7 @@ pub(super) async fn reroute(
     };
     create_fulfillment_orders(
         txn,
+        &reference,
         order.id,
         &decision.allocations,
         &needs,

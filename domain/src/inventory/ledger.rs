@@ -43,7 +43,26 @@ pub(super) async fn record_after<C: ConnectionTrait>(
     cause: &Cause,
     actor: &Actor,
 ) -> DomainResult<()> {
-    inventory_movement::Entity::insert(inventory_movement::ActiveModel {
+    let row = movement(level, kind, on_hand_delta, reserved_delta, cause, actor);
+    inventory_movement::Entity::insert(row.0).exec_without_returning(txn).await?;
+    Ok(())
+}
+
+/// A ledger row not yet written: its id and time are taken when the change is made, so rows
+/// written together later keep the order of the changes.
+#[derive(Debug, Clone)]
+pub struct PendingMovement(inventory_movement::ActiveModel);
+
+/// The ledger row of a change whose `UPDATE … RETURNING` gave the level as it is after it.
+pub(super) fn movement(
+    level: &inventory_level::Model,
+    kind: MovementKind,
+    on_hand_delta: i32,
+    reserved_delta: i32,
+    cause: &Cause,
+    actor: &Actor,
+) -> PendingMovement {
+    PendingMovement(inventory_movement::ActiveModel {
         id: Set(Uuid::now_v7()),
         product_id: Set(level.product_id),
         location_id: Set(level.location_id),
@@ -59,8 +78,12 @@ pub(super) async fn record_after<C: ConnectionTrait>(
         actor: Set(actor.label()),
         created_at: Set(Utc::now()),
     })
-    .exec_without_returning(txn)
-    .await?;
+}
+
+/// Writes ledger rows made with [`movement`] in one statement, inside the transaction that made
+/// their changes.
+pub async fn record_movements<C: ConnectionTrait>(txn: &C, rows: Vec<PendingMovement>) -> DomainResult<()> {
+    inventory_movement::Entity::insert_many(rows.into_iter().map(|r| r.0)).exec_without_returning(txn).await?;
     Ok(())
 }
 

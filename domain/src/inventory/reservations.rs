@@ -5,20 +5,21 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::ledger::{record, record_after};
+use super::ledger::{PendingMovement, movement, record, record_after};
 use super::{Cause, MovementKind};
 use crate::auth::Actor;
 use crate::error::{DomainError, DomainResult, ErrorCode};
 
-/// Reserves `quantity` at a level if that much is available. `false` means another order took
-/// the units first; nothing changed.
+/// Reserves `quantity` at a level if that much is available, and answers the ledger row the
+/// caller writes with [`super::record_movements`] (an order's rows go in one statement). `None` means
+/// another order took the units first; nothing changed.
 pub async fn reserve<C: ConnectionTrait>(
     txn: &C,
     level_id: Uuid,
     quantity: i32,
     order_id: Uuid,
     actor: &Actor,
-) -> DomainResult<bool> {
+) -> DomainResult<Option<PendingMovement>> {
     use inventory_level::Column as L;
     let after = inventory_level::Entity::update_many()
         .col_expr(L::Reserved, Expr::col(L::Reserved).add(quantity))
@@ -27,10 +28,9 @@ pub async fn reserve<C: ConnectionTrait>(
         .filter(Expr::col(L::OnHand).sub(Expr::col(L::Reserved)).sub(Expr::col(L::SafetyStock)).gte(quantity))
         .exec_with_returning(txn)
         .await?;
-    let Some(level) = after.first() else { return Ok(false) };
+    let Some(level) = after.first() else { return Ok(None) };
     let cause = Cause { order_id: Some(order_id), ..Cause::default() };
-    record_after(txn, level, MovementKind::Reserve, 0, quantity, &cause, actor).await?;
-    Ok(true)
+    Ok(Some(movement(level, MovementKind::Reserve, 0, quantity, &cause, actor)))
 }
 
 /// Gives back `quantity` reserved units at a level (a cancellation, a re-route).

@@ -91,7 +91,8 @@ pub(super) async fn reserve(
         let message = format!("the replacement cannot be reserved: {} missing ({})", missing.join(", "), d.summary);
         Err(DomainError::rejected(&["replacementLines"], ErrorCode::OutOfStock, message))
     };
-    let Some(decision) = plan_and_reserve(txn, &request, order.id, actor, None, accept).await? else {
+    let reference = crate::reference::current(txn).await?;
+    let Some(decision) = plan_and_reserve(txn, &reference, &request, order.id, actor, None, accept).await? else {
         return Err(DomainError::rejected(
             &["replacementLines"],
             ErrorCode::OutOfStock,
@@ -104,8 +105,18 @@ pub(super) async fn reserve(
     };
     let status = if ship_now { FulfillmentStatus::Released } else { FulfillmentStatus::Pending };
     let now = Utc::now();
-    create_fulfillment_orders(txn, order.id, &decision.allocations, &needs, status, &HashMap::new(), ship_to, now)
-        .await?;
+    create_fulfillment_orders(
+        txn,
+        &reference,
+        order.id,
+        &decision.allocations,
+        &needs,
+        status,
+        &HashMap::new(),
+        ship_to,
+        now,
+    )
+    .await?;
     routing::record_decision(txn, order.id, routing::trigger::ORDER_CHANGE, &decision).await?;
     let mut update: order_return::ActiveModel = opened.clone().into();
     update.is_exchange = Set(true);

@@ -10,7 +10,7 @@ mod rules;
 mod simulate;
 
 use chrono::Utc;
-use entities::{inventory_level, location, routing_decision};
+use entities::{inventory_level, routing_decision};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
@@ -35,22 +35,26 @@ pub mod trigger {
     pub const ORDER_CHANGE: &str = "ORDER_CHANGE";
 }
 
-/// Loads the network for these products: every location, their stock of the products (one
-/// query) and today's capacity usage (one row per location that took an order today, however
-/// many fulfilment orders the day has seen).
-pub async fn load_network<C: ConnectionTrait>(db: &C, product_ids: &[Uuid]) -> DomainResult<Network> {
-    let locations = location::Entity::find().order_by_asc(location::Column::Id).all(db).await?;
+/// Loads the network for these products: every location (from the reference copy), their stock
+/// of the products (one query) and today's capacity usage (one row per location that took an
+/// order today, however many fulfilment orders the day has seen).
+pub async fn load_network<C: ConnectionTrait>(
+    db: &C,
+    reference: &crate::reference::Reference,
+    product_ids: &[Uuid],
+) -> DomainResult<Network> {
     let levels = inventory_level::Entity::find()
         .filter(inventory_level::Column::ProductId.is_in(product_ids.iter().copied()))
         .all(db)
         .await?;
     let used = crate::capacity::used_on(db, crate::capacity::day_of(Utc::now())).await?;
-    let sites = locations
-        .into_iter()
+    let sites = reference
+        .locations()
+        .iter()
         .map(|l| Site {
             assigned_today: used.get(&l.id).copied().unwrap_or(0),
             location_id: l.id,
-            code: l.code,
+            code: l.code.clone(),
             kind: l.kind.as_str().to_owned(),
             latitude: l.latitude,
             longitude: l.longitude,

@@ -8,7 +8,6 @@ use uuid::Uuid;
 
 use super::model::{Decision, Demand, Destination, Request};
 use super::plan::route;
-use super::rules::load_rules;
 use crate::auth::Actor;
 use crate::catalog::ProductKindRules;
 use crate::error::{DomainError, DomainResult, ErrorCode, Problems, UserError};
@@ -101,9 +100,10 @@ pub async fn simulate(db: &DatabaseConnection, actor: &Actor, input: Simulation)
         return Err(DomainError::Forbidden);
     }
     let (demands, _) = demands_for(db, &input.lines).await?;
+    let reference = crate::reference::current(db).await?;
     let destination = match &input.pickup_location_code {
         Some(code) => {
-            let store = crate::locations::find_by_code(db, code).await?.ok_or_else(|| {
+            let store = reference.location_by_code(code).ok_or_else(|| {
                 DomainError::rejected(
                     &["pickupLocationCode"],
                     ErrorCode::UnknownLocation,
@@ -115,9 +115,9 @@ pub async fn simulate(db: &DatabaseConnection, actor: &Actor, input: Simulation)
         None => Destination::Ship { point: input.point },
     };
     let product_ids: Vec<Uuid> = demands.iter().map(|d| d.product_id).collect();
-    let network = super::load_network(db, &product_ids).await?;
-    let rules = load_rules(db).await?;
+    let network = super::load_network(db, &reference, &product_ids).await?;
+    let rules = reference.routing_rules();
     let request =
         Request { demands, destination, channel: input.channel, allow_split: input.allow_split, excluded: Vec::new() };
-    Ok(route(&request, &network, &rules))
+    Ok(route(&request, &network, rules))
 }

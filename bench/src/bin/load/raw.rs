@@ -4,11 +4,13 @@
 //! (conditional stock decrement + order + outbox in one statement), for the design's own cost.
 //!
 //! The statement list mirrors what PostgreSQL logs for one `placeOrder` (`log_statement = all`):
-//! products by SKU, customer upsert and read, routing rules, every location, the products' stock
-//! levels, today's capacity use; per line a conditional reserve, a read-back and a ledger row;
-//! the chosen locations, the tax rate, the order number, the order, its lines, capacity, the
-//! fulfilment orders and their lines, the routing decision, the timeline entry, the channel's
-//! confirmation rule and the outbox row. Update it when the service's list changes.
+//! the reference data's token (locations, rules and tax rates are cached per process), products
+//! by SKU, the customer by email, the products' stock levels, today's capacity use; per level a
+//! conditional reserve returning the level, then all ledger rows in one insert; the order
+//! number, the order, all its lines in one insert (no capacity claim: the bench's locations set
+//! no daily limit), all fulfilment orders in one insert and all their lines in another, the
+//! routing decision, the timeline entry and the outbox row. Update it when the service's list
+//! changes.
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -150,9 +152,9 @@ async fn same_statements(pool: &PgPool, input: &Value) -> Res<bool> {
         .unwrap_or_default();
     let skus: Vec<String> = lines.iter().map(|(s, _)| s.clone()).collect();
     let email = input["customer"]["email"].as_str().unwrap_or_default().to_owned();
-    let country = input["shippingAddress"]["country"].as_str().unwrap_or("FR").to_owned();
     let mut tx = pool.begin().await?;
 
+    sqlx::query("SELECT token FROM reference_version WHERE id = 1").fetch_one(&mut *tx).await?;
     let products = sqlx::query(
         "SELECT id, sku, name, price_minor, currency, kind, weight_grams, active, created_at, updated_at \
          FROM products WHERE sku = ANY($1)",
@@ -164,22 +166,21 @@ async fn same_statements(pool: &PgPool, input: &Value) -> Res<bool> {
     for p in &products {
         product.insert(p.try_get("sku")?, (p.try_get("id")?, p.try_get("name")?, p.try_get("price_minor")?));
     }
-    sqlx::query(
-        "INSERT INTO customers (id, email, name, phone, created_at, updated_at) VALUES ($1, $2, 'Bench', NULL, now(), now()) \
-         ON CONFLICT (email) DO NOTHING RETURNING id",
-    )
-    .bind(Uuid::now_v7())
-    .bind(&email)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let customer: Uuid =
-        sqlx::query("SELECT id, email, name, phone, created_at, updated_at FROM customers WHERE email = $1 LIMIT 1")
+    let known = "SELECT id, email, name, phone, created_at, updated_at FROM customers WHERE email = $1 LIMIT 1";
+    let customer: Uuid = match sqlx::query(known).bind(&email).fetch_optional(&mut *tx).await? {
+        Some(row) => row.try_get("id")?,
+        None => {
+            sqlx::query(
+                "INSERT INTO customers (id, email, name, phone, created_at, updated_at) \
+                 VALUES ($1, $2, 'Bench', NULL, now(), now()) ON CONFLICT (email) DO NOTHING",
+            )
+            .bind(Uuid::now_v7())
             .bind(&email)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("id")?;
-    sqlx::query("SELECT * FROM routing_rules").fetch_all(&mut *tx).await?;
-    sqlx::query("SELECT * FROM locations ORDER BY id").fetch_all(&mut *tx).await?;
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(known).bind(&email).fetch_one(&mut *tx).await?.try_get("id")?
+        }
+    };
     let ids: Vec<Uuid> = product.values().map(|p| p.0).collect();
     let levels = sqlx::query(
         "SELECT id, product_id, location_id, on_hand, reserved, safety_stock, incoming, updated_at \
@@ -206,58 +207,64 @@ async fn same_statements(pool: &PgPool, input: &Value) -> Res<bool> {
     sqlx::query("SAVEPOINT reserve").execute(&mut *tx).await?;
     let order_id = Uuid::now_v7();
     let mut chosen: Vec<(Uuid, Uuid, Uuid, String, String, i64, i32)> = Vec::new();
+    let mut movements: Vec<(Uuid, Uuid, i32, i32, i32, i32)> = Vec::new();
     for (sku, qty) in &lines {
         let Some((pid, name, price)) = product.get(sku) else { continue };
         let Some(level) = by_product.get(pid).and_then(|ls| ls.iter().max_by_key(|l| l.available)) else {
             tx.rollback().await?;
             return Ok(false);
         };
-        let reserved = sqlx::query(
+        let after = sqlx::query(
             "UPDATE inventory_levels SET reserved = reserved + $1, updated_at = now() \
-             WHERE id = $2 AND on_hand - reserved - safety_stock >= $1",
+             WHERE id = $2 AND on_hand - reserved - safety_stock >= $1 \
+             RETURNING id, product_id, location_id, on_hand, reserved, safety_stock, incoming, updated_at",
         )
         .bind(qty)
         .bind(level.id)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
-        if reserved.rows_affected() == 0 {
+        let Some(after) = after else {
             tx.rollback().await?;
             return Ok(false);
-        }
-        let after = sqlx::query(
-            "SELECT id, product_id, location_id, on_hand, reserved, safety_stock, incoming, updated_at FROM inventory_levels WHERE id = $1",
-        )
-        .bind(level.id)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO inventory_movements (id, product_id, location_id, kind, on_hand_delta, reserved_delta, on_hand_after, \
-             reserved_after, safety_stock_after, reason, reference, order_id, actor, created_at) \
-             VALUES ($1, $2, $3, 'RESERVE', 0, $4, $5, $6, $7, NULL, NULL, $8, 'bench', now()) RETURNING *",
-        )
-        .bind(Uuid::now_v7())
-        .bind(pid)
-        .bind(level.location_id)
-        .bind(qty)
-        .bind(after.try_get::<i32, _>("on_hand")?)
-        .bind(after.try_get::<i32, _>("reserved")?)
-        .bind(after.try_get::<i32, _>("safety_stock")?)
-        .bind(order_id)
-        .fetch_one(&mut *tx)
-        .await?;
+        };
+        movements.push((
+            level.location_id,
+            *pid,
+            *qty,
+            after.try_get("on_hand")?,
+            after.try_get("reserved")?,
+            after.try_get("safety_stock")?,
+        ));
         chosen.push((Uuid::now_v7(), *pid, level.id, sku.clone(), name.clone(), *price, *qty));
     }
+    // The ledger rows of all reservations in one insert.
+    let mut ledger = sqlx::QueryBuilder::<Postgres>::new(
+        "INSERT INTO inventory_movements (id, product_id, location_id, kind, on_hand_delta, reserved_delta, on_hand_after, \
+         reserved_after, safety_stock_after, reason, reference, order_id, actor, created_at) ",
+    );
+    ledger.push_values(&movements, |mut row, (location, product, qty, on_hand, reserved, safety)| {
+        row.push_bind(Uuid::now_v7())
+            .push_bind(*product)
+            .push_bind(*location)
+            .push("'RESERVE'")
+            .push("0")
+            .push_bind(*qty)
+            .push_bind(*on_hand)
+            .push_bind(*reserved)
+            .push_bind(*safety)
+            .push("NULL")
+            .push("NULL")
+            .push_bind(order_id)
+            .push("'bench'")
+            .push("now()");
+    });
+    ledger.build().execute(&mut *tx).await?;
     sqlx::query("RELEASE SAVEPOINT reserve").execute(&mut *tx).await?;
     let location_of: BTreeMap<Uuid, Uuid> =
         levels.iter().filter_map(|l| Some((l.try_get("id").ok()?, l.try_get("location_id").ok()?))).collect();
     let mut locations: Vec<Uuid> = chosen.iter().filter_map(|c| location_of.get(&c.2).copied()).collect();
     locations.sort();
     locations.dedup();
-    sqlx::query("SELECT * FROM locations WHERE id = ANY($1)").bind(&locations).fetch_all(&mut *tx).await?;
-    sqlx::query("SELECT id, country, rate_ppm, updated_at FROM tax_rates WHERE country = $1 LIMIT 1")
-        .bind(&country)
-        .fetch_optional(&mut *tx)
-        .await?;
     let seq: i64 = sqlx::query_scalar("SELECT nextval('order_number_seq')").fetch_one(&mut *tx).await?;
     write_order(&mut tx, order_id, seq, customer, &email, input, &chosen, &locations, &location_of).await?;
     tx.commit().await?;
@@ -301,66 +308,61 @@ async fn write_order(
     .bind(subtotal)
     .fetch_one(&mut **tx)
     .await?;
-    for (no, (line_id, pid, _, sku, name, price, qty)) in chosen.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO order_lines (id, order_id, line_no, product_id, sku, name, product_kind, unit_price_minor, quantity, \
-             allocated_quantity, backordered_quantity, cancelled_quantity, shipped_quantity, returned_quantity, line_total_minor) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'PHYSICAL', $7, $8, $8, 0, 0, 0, 0, $7 * $8) RETURNING *",
-        )
-        .bind(line_id)
-        .bind(order_id)
-        .bind(no as i32 + 1)
-        .bind(pid)
-        .bind(sku)
-        .bind(name)
-        .bind(price)
-        .bind(qty)
-        .fetch_one(&mut **tx)
-        .await?;
-    }
-    sqlx::query("SELECT id, daily_capacity FROM locations WHERE id = ANY($1)")
-        .bind(locations)
-        .fetch_all(&mut **tx)
-        .await?;
-    for location in locations {
-        sqlx::query(
-            "INSERT INTO location_capacity_usage (location_id, day, used) VALUES ($1, current_date, 0) \
-             ON CONFLICT (location_id, day) DO NOTHING",
-        )
-        .bind(location)
-        .execute(&mut **tx)
-        .await?;
-        sqlx::query(
-            "UPDATE location_capacity_usage SET used = used + 1 WHERE location_id = $1 AND day = current_date AND used < $2",
-        )
-        .bind(location)
-        .bind(i32::MAX)
-        .execute(&mut **tx)
-        .await?;
-        let fo = Uuid::now_v7();
-        sqlx::query(
-            "INSERT INTO fulfillment_orders (id, order_id, location_id, status, shipping_minor, carrier, tracking_number, \
-             ship_to_location_id, released_at, capacity_day, created_at, updated_at) \
-             VALUES ($1, $2, $3, 'PENDING', 490, NULL, NULL, NULL, NULL, current_date, now(), now()) RETURNING *",
-        )
-        .bind(fo)
-        .bind(order_id)
-        .bind(location)
-        .fetch_one(&mut **tx)
-        .await?;
-        for (line_id, _, level, ..) in chosen.iter().filter(|c| location_of.get(&c.2) == Some(location)) {
-            sqlx::query(
-                "INSERT INTO fulfillment_order_lines (id, fulfillment_order_id, order_line_id, inventory_level_id, quantity) \
-                 VALUES ($1, $2, $3, $4, 1) RETURNING *",
-            )
-            .bind(Uuid::now_v7())
-            .bind(fo)
-            .bind(line_id)
-            .bind(level)
-            .fetch_one(&mut **tx)
-            .await?;
-        }
-    }
+    // All lines in one insert.
+    let mut lines = sqlx::QueryBuilder::<Postgres>::new(
+        "INSERT INTO order_lines (id, order_id, line_no, product_id, sku, name, product_kind, unit_price_minor, quantity, \
+         allocated_quantity, backordered_quantity, cancelled_quantity, shipped_quantity, returned_quantity, line_total_minor) ",
+    );
+    lines.push_values(chosen.iter().enumerate(), |mut row, (no, (line_id, pid, _, sku, name, price, qty))| {
+        row.push_bind(*line_id)
+            .push_bind(order_id)
+            .push_bind(no as i32 + 1)
+            .push_bind(*pid)
+            .push_bind(sku)
+            .push_bind(name)
+            .push("'PHYSICAL'")
+            .push_bind(*price)
+            .push_bind(*qty)
+            .push_bind(*qty)
+            .push("0")
+            .push("0")
+            .push("0")
+            .push("0")
+            .push_bind(price * i64::from(*qty));
+    });
+    lines.build().execute(&mut **tx).await?;
+    // The bench's locations set no daily capacity, so the service claims none (`capacity::claim`).
+    // All fulfilment orders in one insert, all their lines in another.
+    let fos: Vec<(Uuid, Uuid)> = locations.iter().map(|l| (Uuid::now_v7(), *l)).collect();
+    let mut orders = sqlx::QueryBuilder::<Postgres>::new(
+        "INSERT INTO fulfillment_orders (id, order_id, location_id, status, shipping_minor, carrier, tracking_number, \
+         ship_to_location_id, released_at, capacity_day, created_at, updated_at) ",
+    );
+    orders.push_values(&fos, |mut row, (fo, location)| {
+        row.push_bind(*fo)
+            .push_bind(order_id)
+            .push_bind(*location)
+            .push("'PENDING'")
+            .push("490")
+            .push("NULL")
+            .push("NULL")
+            .push("NULL")
+            .push("NULL")
+            .push("current_date")
+            .push("now()")
+            .push("now()");
+    });
+    orders.push(" RETURNING *");
+    orders.build().fetch_all(&mut **tx).await?;
+    let fo_of: BTreeMap<Uuid, Uuid> = fos.iter().map(|(fo, location)| (*location, *fo)).collect();
+    let mut fo_lines = sqlx::QueryBuilder::<Postgres>::new(
+        "INSERT INTO fulfillment_order_lines (id, fulfillment_order_id, order_line_id, inventory_level_id, quantity) ",
+    );
+    fo_lines.push_values(chosen.iter(), |mut row, (line_id, _, level, ..)| {
+        let fo = location_of.get(level).and_then(|l| fo_of.get(l)).copied().unwrap_or_default();
+        row.push_bind(Uuid::now_v7()).push_bind(fo).push_bind(*line_id).push_bind(*level).push("1");
+    });
+    fo_lines.build().execute(&mut **tx).await?;
     // The decision is stored as the router writes it: every candidate with its reason.
     let decision = json!({ "mode": "SHIP", "candidates": locations.iter().map(|l| json!({
         "location_id": l, "eligible": true, "reason": "10 km away, can fill the order, shipping 490 (minor units), priority 100" }))
@@ -383,7 +385,6 @@ async fn write_order(
     .bind(order_id)
     .fetch_one(&mut **tx)
     .await?;
-    sqlx::query("SELECT * FROM channel_confirmation_rules WHERE channel = 'WEB'").fetch_optional(&mut **tx).await?;
     sqlx::query(
         "INSERT INTO outbox (id, queue, kind, payload, dedupe_key, created_at, dispatched_at, available_at) \
          VALUES ($1, 'oms.fulfillment', 'auto_confirm_order', $2, $3, now(), NULL, now()) \

@@ -30,6 +30,7 @@ impl Goods {
 /// when there are none.
 pub(crate) async fn load(
     txn: &DatabaseTransaction,
+    reference: &crate::reference::Reference,
     lines: &[(String, i32)],
     pickup_code: Option<&str>,
     delivery_method: DeliveryMethod,
@@ -85,7 +86,7 @@ pub(crate) async fn load(
     // The pickup store, if any.
     let pickup: Option<location::Model> = match pickup_code {
         None => None,
-        Some(code) => match crate::locations::find_by_code(txn, code).await? {
+        Some(code) => match reference.location_by_code(code).cloned() {
             None => {
                 problems.add(
                     &["pickupLocationCode"],

@@ -18,8 +18,9 @@ use crate::customers::{self};
 use crate::db::{begin_write, retry_once};
 use crate::error::{DomainError, DomainResult, ErrorCode, UserError};
 use crate::pricing::{self, Discount};
+use crate::promotions;
+use crate::reference::{self, Reference};
 use crate::routing::{self, Allocation, Demand, Destination};
-use crate::{promotions, tax};
 
 pub(crate) mod goods;
 pub(crate) mod request;
@@ -51,8 +52,11 @@ async fn place_once(db: &DatabaseConnection, actor: &Actor, input: &PlaceOrder) 
 
     let txn = begin_write(db).await?;
     let now = Utc::now();
+    let reference = reference::current(&txn).await?;
 
-    let goods = goods::load(&txn, &checked.lines, checked.pickup_code.as_deref(), input.delivery_method, None).await?;
+    let goods =
+        goods::load(&txn, &reference, &checked.lines, checked.pickup_code.as_deref(), input.delivery_method, None)
+            .await?;
 
     // The promotion is checked now, for a quick answer, and used up last, after the stock.
     let promotion = match &checked.promo_code {
@@ -63,17 +67,17 @@ async fn place_once(db: &DatabaseConnection, actor: &Actor, input: &PlaceOrder) 
     let customer = resolve_customer(&txn, actor, &checked).await?;
     let order_id = Uuid::now_v7();
     tracing::Span::current().record("order_id", tracing::field::display(order_id));
-    let plan = plan(&txn, actor, order_id, input, &checked, &goods).await?;
+    let plan = plan(&txn, &reference, actor, order_id, input, &checked, &goods).await?;
     let allocations: Vec<Allocation> = plan.as_ref().map(|p| p.allocations.clone()).unwrap_or_default();
-    let money =
-        price(&txn, input, &checked, &goods, &allocations, promotion.as_ref().map_or(Discount::None, |(_, d)| *d))
-            .await?;
+    let discount = promotion.as_ref().map_or(Discount::None, |(_, d)| *d);
+    let money = price(&reference, input, &checked, &goods, &allocations, discount)?;
     // Used up last, after the stock: a promotion is not spent on an order that was refused.
     if let Some((promo, _)) = &promotion {
         promotions::redeem(&txn, promo).await?;
     }
     let new = write::NewOrder {
         id: order_id,
+        reference: &reference,
         input,
         checked: &checked,
         goods: &goods,
@@ -180,6 +184,7 @@ async fn resolve_customer(txn: &DatabaseTransaction, actor: &Actor, checked: &Ch
 /// is. `None`: nothing of the order holds stock (digital goods only).
 async fn plan(
     txn: &DatabaseTransaction,
+    reference: &Reference,
     actor: &Actor,
     order_id: Uuid,
     input: &PlaceOrder,
@@ -240,21 +245,21 @@ async fn plan(
             .collect();
         Err(DomainError::Rejected(errors))
     };
-    plan_and_reserve(txn, &request, order_id, actor, None, refuse_shortfalls).await
+    plan_and_reserve(txn, reference, &request, order_id, actor, None, refuse_shortfalls).await
 }
 
 /// The shipping rate of each of `locations`, in minor units of `currency`. A rate in another
 /// currency is never silently free: the order is refused (on `field`), as nothing here converts
 /// currencies.
-pub(crate) async fn shipping_rates(
-    txn: &DatabaseTransaction,
+pub(crate) fn shipping_rates(
+    reference: &Reference,
     locations: &[Uuid],
     currency: Currency,
     field: &[&str],
 ) -> DomainResult<HashMap<Uuid, i64>> {
-    crate::locations::find_by_ids(txn, locations)
-        .await?
-        .into_iter()
+    locations
+        .iter()
+        .filter_map(|id| reference.location(*id))
         .map(|l| {
             if l.shipping_rate_minor != 0 && l.shipping_currency != currency.code() {
                 return Err(DomainError::rejected(
@@ -281,8 +286,8 @@ struct Money {
 
 /// Prices the order from the catalogue: goods, discount, shipping from each location that ships
 /// it (in the order's currency, or refused), and tax at the destination.
-async fn price(
-    txn: &DatabaseTransaction,
+fn price(
+    reference: &Reference,
     input: &PlaceOrder,
     checked: &Checked,
     goods: &Goods,
@@ -292,7 +297,7 @@ async fn price(
     let (products, currency, pickup) = (&goods.products, goods.currency, &goods.pickup);
     let shipment_locations = routing::locations_of(allocations);
     let shipping_rates: HashMap<Uuid, i64> = if input.delivery_method == DeliveryMethod::Ship {
-        shipping_rates(txn, &shipment_locations, currency, &["shippingAddress"]).await?
+        shipping_rates(reference, &shipment_locations, currency, &["shippingAddress"])?
     } else {
         HashMap::new()
     };
@@ -301,7 +306,7 @@ async fn price(
         (None, Some(a)) => Some(a.country.clone()),
         _ => None,
     };
-    let tax_ppm = tax::rate_ppm(txn, tax_country.as_deref()).await?;
+    let tax_ppm = reference.tax_ppm(tax_country.as_deref());
     let priced: Vec<(i64, i32)> =
         checked.lines.iter().filter_map(|(sku, qty)| products.get(sku).map(|p| (p.price_minor, *qty))).collect();
     let totals = pricing::price(&priced, discount, shipping_rates.values().sum(), tax_ppm)?;

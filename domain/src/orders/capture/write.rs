@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use entities::{order, order_line};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, Set, Statement};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, Set, Statement};
 use uuid::Uuid;
 
 use crate::auth::Actor;
@@ -23,6 +23,7 @@ use super::{Customer, Money};
 /// Everything decided about a new order, ready to be written.
 pub(super) struct NewOrder<'a> {
     pub(super) id: Uuid,
+    pub(super) reference: &'a crate::reference::Reference,
     pub(super) input: &'a PlaceOrder,
     pub(super) checked: &'a Checked,
     pub(super) goods: &'a Goods,
@@ -53,7 +54,7 @@ pub fn format_order_number(seq: i64) -> String {
 }
 
 pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrder<'_>) -> DomainResult<order::Model> {
-    let NewOrder { id: order_id, input, checked, goods, customer, plan, money, promotion } = new;
+    let NewOrder { id: order_id, reference, input, checked, goods, customer, plan, money, promotion } = new;
     let now = Utc::now();
     let currency = goods.currency;
     let products = &goods.products;
@@ -123,10 +124,11 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
     for (line, _, quantity) in shares(&allocations, &needs) {
         *allocated.entry(line.line_id).or_default() += quantity;
     }
+    let mut lines = Vec::with_capacity(line_ids.len());
     for (i, ((sku, qty), line_id)) in checked.lines.iter().zip(&line_ids).enumerate() {
         let Some(p) = products.get(sku) else { continue };
         let got = if p.kind.holds_stock() { allocated.get(line_id).copied().unwrap_or(0) } else { *qty };
-        order_line::ActiveModel {
+        lines.push(order_line::ActiveModel {
             id: Set(*line_id),
             order_id: Set(order_id),
             line_no: Set(i32::try_from(i + 1).unwrap_or(i32::MAX)),
@@ -142,16 +144,17 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
             shipped_quantity: Set(0),
             returned_quantity: Set(0),
             line_total_minor: Set(p.price_minor * i64::from(*qty)),
-        }
-        .insert(txn)
-        .await?;
+        });
     }
+    // All lines in one statement.
+    order_line::Entity::insert_many(lines).exec_without_returning(txn).await?;
     let ship_to = match plan.map(|p| p.mode) {
         Some(routing::Mode::ShipToStore) => pickup.as_ref().map(|p| p.id),
         _ => None,
     };
     create_fulfillment_orders(
         txn,
+        reference,
         order_id,
         &allocations,
         &needs,
@@ -189,7 +192,7 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
     }
     // A channel that confirms at once does so in a job, so capture answers without waiting for
     // the confirmation's release and email.
-    if crate::orders::confirmation::rule_for(txn, input.channel).await?.auto_confirm {
+    if reference.confirmation_rule(input.channel).auto_confirm {
         crate::outbox::enqueue_job(txn, &crate::jobs::Job::AutoConfirm { order_id }).await?;
     }
     tracing::info!(number = %created.number, total = created.total_minor, "order placed");

@@ -324,7 +324,8 @@ async fn load_goods(
     let delivery = checked.delivery.as_ref();
     let method = delivery.map_or(order.delivery_method, |d| d.method);
     let pickup_code = delivery.and_then(|d| d.pickup_code.as_deref());
-    let loaded = goods::load(txn, &wanted, pickup_code, method, Some(currency)).await;
+    let reference = crate::reference::current(txn).await?;
+    let loaded = goods::load(txn, &reference, &wanted, pickup_code, method, Some(currency)).await;
     let loaded = loaded.map_err(|e| {
         relabel(e, "lines", |rest| {
             let k: usize = rest.first()?.parse().ok()?;

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use entities::{fulfillment_order, location, order, promotion};
+use entities::{fulfillment_order, order, promotion};
 use sea_orm::{DatabaseTransaction, EntityTrait};
 use uuid::Uuid;
 
@@ -17,7 +17,6 @@ use crate::orders::capture::shipping_rates;
 use crate::pricing::{self, Discount, Totals};
 use crate::promotions::{self, discount_of, normalise_code};
 use crate::routing::{self, Decision};
-use crate::tax;
 
 /// The order's promotion once the changes are made.
 #[derive(Debug, Clone, Default)]
@@ -117,9 +116,10 @@ pub(super) async fn price(
 ) -> DomainResult<Priced> {
     let currency = Currency::parse(&changed.currency)
         .ok_or_else(|| DomainError::rejected(&[], ErrorCode::InvalidCurrency, "the order's currency is unknown"))?;
+    let reference = crate::reference::current(txn).await?;
     let new_locations = decision.map(|d| routing::locations_of(&d.allocations)).unwrap_or_default();
     let new_shipping = if changed.delivery_method == DeliveryMethod::Ship {
-        shipping_rates(txn, &new_locations, currency, field).await?
+        shipping_rates(&reference, &new_locations, currency, field)?
     } else {
         HashMap::new()
     };
@@ -132,10 +132,10 @@ pub(super) async fn price(
         .sum();
     let shipping = kept.saturating_add(new_shipping.values().sum());
     let country = match changed.pickup_location_id {
-        Some(store) => location::Entity::find_by_id(store).one(txn).await?.map(|l| l.country),
+        Some(store) => reference.location(store).map(|l| l.country.clone()),
         None => changed.ship_country.clone(),
     };
-    let tax_ppm = tax::rate_ppm(txn, country.as_deref()).await?;
+    let tax_ppm = reference.tax_ppm(country.as_deref());
     let priced: Vec<(i64, i32)> =
         plan.lines.iter().map(|l| (l.unit_price_minor, l.quantity - l.cancelled_quantity)).collect();
     let totals = pricing::price(&priced, promo.discount(), shipping, tax_ppm)?;

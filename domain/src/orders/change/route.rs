@@ -78,7 +78,8 @@ pub(super) async fn route(
         }
         Err(out_of_stock(plan, decision))
     };
-    let decision = plan_and_reserve(txn, &request, changed.id, actor, givebacks, accept).await?;
+    let reference = crate::reference::current(txn).await?;
+    let decision = plan_and_reserve(txn, &reference, &request, changed.id, actor, givebacks, accept).await?;
     Ok(decision)
 }
 

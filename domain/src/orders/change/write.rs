@@ -53,8 +53,10 @@ pub(super) async fn write(
             routing::Mode::ShipToStore => changed.pickup_location_id,
             _ => None,
         };
+        let reference = crate::reference::current(txn).await?;
         create_fulfillment_orders(
             txn,
+            &reference,
             order.id,
             &decision.allocations,
             &line_needs(&plan.needs),
