@@ -195,6 +195,5 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
     if reference.confirmation_rule(input.channel).auto_confirm {
         crate::outbox::enqueue_job(txn, &crate::jobs::Job::AutoConfirm { order_id }).await?;
     }
-    tracing::info!(number = %created.number, total = created.total_minor, "order placed");
     Ok(created)
 }
