@@ -20,6 +20,7 @@ mod inputs;
 mod inventory;
 mod lifecycle;
 mod loaders;
+mod persisted_queries;
 mod replicas;
 mod returns;
 mod scale_out;
