@@ -1,6 +1,7 @@
 //! Building the running service: database, migrations, schema and HTTP server. Tests start the
 //! real thing on port 0 through [`Application::build`].
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
@@ -10,6 +11,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
 use crate::graphql;
+use crate::graphql::documents::Documents;
 use crate::http::{self, AppState};
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,7 @@ pub struct Application {
     server: Server,
     db: DatabaseConnection,
     keys: TokenKeys,
+    documents: Arc<Documents>,
 }
 
 impl Application {
@@ -62,13 +65,18 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?;
         let port = listener.local_addr().map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?;
-        let state =
-            web::Data::new(AppState { db: db.clone(), schema: graphql::build_schema(db.clone()), keys: keys.clone() });
+        let documents = Arc::new(Documents::new(graphql::MAX_DEPTH));
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            schema: graphql::build_schema(db.clone()),
+            keys: keys.clone(),
+            documents: documents.clone(),
+        });
         let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes))
             .listen(listener)
             .map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?
             .run();
-        Ok(Application { port: port.port(), server, db, keys })
+        Ok(Application { port: port.port(), server, db, keys, documents })
     }
 
     pub fn port(&self) -> u16 {
@@ -81,6 +89,11 @@ impl Application {
 
     pub fn keys(&self) -> &TokenKeys {
         &self.keys
+    }
+
+    /// The query documents the server has parsed (tests read how often they were reused).
+    pub fn documents(&self) -> Arc<Documents> {
+        self.documents.clone()
     }
 
     /// A handle that stops the server.

@@ -10,10 +10,13 @@ use async_graphql::http::GraphiQLSource;
 use domain::auth::{Actor, TokenKeys};
 use domain::idempotency::{self, Claim, Lease, Stored};
 use sea_orm::DatabaseConnection;
+use serde::Deserialize;
 use serde_json::json;
 
+use crate::graphql::documents::Documents;
 use crate::graphql::limits::ExecutionStarted;
 use crate::graphql::loaders::Loaders;
+use crate::graphql::persisted_queries::{self, PersistedQueryError};
 use crate::graphql::{self, OmsSchema};
 
 /// What every handler shares.
@@ -21,6 +24,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: OmsSchema,
     pub keys: TokenKeys,
+    /// The query documents parsed so far, by text and by persisted-query hash.
+    pub documents: Arc<Documents>,
 }
 
 /// How long a request waits for another one with the same idempotency key to finish.
@@ -102,6 +107,35 @@ fn canonical_fingerprint(body: &serde_json::Value) -> String {
     idempotency::fingerprint(text.as_bytes())
 }
 
+/// The fingerprint an idempotency key is bound to: the body as sent, canonicalised. A
+/// persisted-query request is fingerprinted as the plain request it stands for, its query text
+/// (`query`, resolved from the hash when only the hash came) in and its `persistedQuery`
+/// extension out: the hash-only retry of a mutation first sent with its query, or the same
+/// request sent plainly, is the same request, and two different queries never share a
+/// fingerprint since the whole query text is in it.
+fn request_fingerprint(body: &serde_json::Value, query: &str) -> String {
+    let persisted = body
+        .get("extensions")
+        .and_then(|extensions| extensions.get(persisted_queries::EXTENSION))
+        .is_some_and(|persisted| !persisted.is_null());
+    if !persisted {
+        return canonical_fingerprint(body);
+    }
+    let mut plain = body.clone();
+    if let Some(fields) = plain.as_object_mut() {
+        fields.insert("query".to_owned(), serde_json::Value::String(query.to_owned()));
+        let mut no_extensions_left = false;
+        if let Some(serde_json::Value::Object(extensions)) = fields.get_mut("extensions") {
+            extensions.remove(persisted_queries::EXTENSION);
+            no_extensions_left = extensions.is_empty();
+        }
+        if no_extensions_left {
+            fields.remove("extensions");
+        }
+    }
+    canonical_fingerprint(&plain)
+}
+
 /// What running one GraphQL request produced.
 struct Outcome {
     body: String,
@@ -162,6 +196,21 @@ fn graphql_response(body: String, request_error: bool, accept_graphql_json: bool
     response.body(body)
 }
 
+/// The answer to a persisted-query request that cannot run. `PersistedQueryNotFound` is the
+/// normal first step of the protocol: HTTP 200 (Apollo clients then resend with the query),
+/// never cached by a proxy, as Apollo Server sends it.
+fn persisted_query_response(error: &PersistedQueryError, accept_graphql_json: bool) -> HttpResponse {
+    let message = error.to_string();
+    if error.is_bad_request() {
+        return error_response(StatusCode::BAD_REQUEST, error.code(), &message);
+    }
+    let mut response = graphql_response(refusal_body(error.code(), &message), false, accept_graphql_json, false);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache, must-revalidate"));
+    response
+}
+
 async fn graphql_post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let actor = match authenticate(&req, &state.keys) {
         Ok(actor) => actor,
@@ -178,7 +227,8 @@ async fn graphql_post(state: web::Data<AppState>, req: HttpRequest, body: web::B
             return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("the body is not JSON: {e}"));
         }
     };
-    let request: async_graphql::Request = match serde_json::from_value(json_body.clone()) {
+    // Read from the JSON already parsed, which is kept for the idempotency fingerprint.
+    let mut request = match async_graphql::Request::deserialize(&json_body) {
         Ok(r) => r,
         Err(e) => {
             return error_response(
@@ -189,12 +239,25 @@ async fn graphql_post(state: web::Data<AppState>, req: HttpRequest, body: web::B
         }
     };
 
+    // The query's document: a persisted query's hash resolved to its query, then parsed once
+    // per process (a repeated query is neither parsed nor inspected again). A persisted query
+    // that cannot run is answered here, before any key is claimed.
+    let parsed = match persisted_queries::resolve(&state.documents, &mut request) {
+        Ok(parsed) => parsed,
+        Err(error) => return persisted_query_response(&error, accept_graphql_json),
+    };
+
     // The limits async-graphql does not check (aliases) or checks badly (depth, which must not
-    // count introspection): refused unrun, so no key is claimed for them.
-    let inspection = graphql::limits::inspect(&request.query, request.operation_name.as_deref(), graphql::MAX_DEPTH);
+    // count introspection): refused unrun, so no key is claimed for them. A query that does not
+    // parse has no inspection; the executor reports its syntax error.
+    let inspection = parsed.as_ref().map(|parsed| parsed.inspection(request.operation_name.as_deref()));
     if let Some(refusal) = inspection.as_ref().and_then(|i| i.refusal.as_ref()) {
         let body = refusal_body(refusal.code(), &refusal.message(graphql::MAX_DEPTH));
         return graphql_response(body, true, accept_graphql_json, false);
+    }
+    if let Some(parsed) = &parsed {
+        // The executor takes the tree as its own (it prunes `@skip`ped fields): a copy.
+        request.set_parsed_query(parsed.document.clone());
     }
 
     // Keys guard mutations of a known principal; a query or an anonymous caller's request
@@ -212,7 +275,7 @@ async fn graphql_post(state: web::Data<AppState>, req: HttpRequest, body: web::B
             "the Idempotency-Key header is not valid text",
         );
     };
-    let hash = canonical_fingerprint(&json_body);
+    let hash = request_fingerprint(&json_body, &request.query);
     let started = Instant::now();
     loop {
         let claim = match idempotency::claim(&state.db, &scope, &key, &hash).await {
@@ -291,5 +354,46 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
                 .content_type("application/json")
                 .body(r#"{"status":"database unreachable"}"#)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn persisted(query: &str) -> serde_json::Value {
+        let hash = persisted_queries::QueryHash::of(query).to_string();
+        json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } })
+    }
+
+    #[test]
+    fn a_plain_request_is_fingerprinted_as_sent() {
+        let body = json!({ "query": "mutation { a }", "variables": { "x": 1 }, "extensions": {} });
+        assert_eq!(request_fingerprint(&body, "mutation { a }"), canonical_fingerprint(&body));
+        let null = json!({ "query": "mutation { a }", "extensions": { "persistedQuery": null } });
+        assert_eq!(request_fingerprint(&null, "mutation { a }"), canonical_fingerprint(&null));
+    }
+
+    #[test]
+    fn a_persisted_query_is_fingerprinted_as_the_plain_request_it_stands_for() {
+        let query = "mutation { a }";
+        let plain = json!({ "query": query, "variables": { "x": 1 } });
+        let with_query = json!({ "query": query, "variables": { "x": 1 }, "extensions": persisted(query) });
+        let by_hash = json!({ "variables": { "x": 1 }, "extensions": persisted(query) });
+        let fingerprint = canonical_fingerprint(&plain);
+        assert_eq!(request_fingerprint(&with_query, query), fingerprint);
+        assert_eq!(request_fingerprint(&by_hash, query), fingerprint);
+
+        let other = "mutation { b }";
+        let other_by_hash = json!({ "variables": { "x": 1 }, "extensions": persisted(other) });
+        assert_ne!(request_fingerprint(&other_by_hash, other), fingerprint);
+        let other_variables = json!({ "variables": { "x": 2 }, "extensions": persisted(query) });
+        assert_ne!(request_fingerprint(&other_variables, query), fingerprint);
+
+        // Other extensions stay in the fingerprint.
+        let mut traced = persisted(query);
+        traced["tracing"] = json!(true);
+        let traced = json!({ "variables": { "x": 1 }, "extensions": traced });
+        assert_ne!(request_fingerprint(&traced, query), fingerprint);
     }
 }

@@ -104,7 +104,9 @@ fn depth_of<'a>(set: &'a SelectionSet, fragments: &'a Fragments, visiting: &mut 
         .unwrap_or(0)
 }
 
-fn inspect_document(document: &ExecutableDocument, operation_name: Option<&str>, max_depth: usize) -> Inspection {
+/// Whether the operation that will run is a mutation. Unknown or ambiguous operation names are
+/// the executor's to report: no idempotency key is used for them.
+pub fn runs_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
     let operations: Vec<_> = match &document.operations {
         DocumentOperations::Single(op) => vec![op],
         DocumentOperations::Multiple(ops) => match operation_name {
@@ -112,9 +114,14 @@ fn inspect_document(document: &ExecutableDocument, operation_name: Option<&str>,
             None => ops.values().collect(),
         },
     };
-    // Unknown or ambiguous operation names are the executor's to report; no key is used then.
-    let is_mutation = operations.len() == 1 && operations.iter().all(|op| op.node.ty == OperationType::Mutation);
-    let refusal = if aliases_in_document(document) > MAX_ALIASES {
+    operations.len() == 1 && operations.iter().all(|op| op.node.ty == OperationType::Mutation)
+}
+
+/// Why a document may not run, whichever of its operations is chosen: the aliases of every
+/// operation and fragment are counted and every operation's depth is checked, so the answer
+/// depends on the document alone and can be kept with it.
+pub fn refusal(document: &ExecutableDocument, max_depth: usize) -> Option<Refusal> {
+    if aliases_in_document(document) > MAX_ALIASES {
         Some(Refusal::TooManyAliases)
     } else if document
         .operations
@@ -124,21 +131,7 @@ fn inspect_document(document: &ExecutableDocument, operation_name: Option<&str>,
         Some(Refusal::TooDeep)
     } else {
         None
-    };
-    Inspection { is_mutation, refusal }
-}
-
-/// Inspects a query document: `None` when it does not parse (the executor then reports the
-/// syntax error itself).
-pub fn inspect(query: &str, operation_name: Option<&str>, max_depth: usize) -> Option<Inspection> {
-    let document = async_graphql::parser::parse_query(query).ok()?;
-    Some(inspect_document(&document, operation_name, max_depth))
-}
-
-/// The aliases written in a query document (operations and fragments), or `None` when it does
-/// not parse.
-pub fn count_aliases(query: &str) -> Option<usize> {
-    async_graphql::parser::parse_query(query).ok().map(|document| aliases_in_document(&document))
+    }
 }
 
 /// Put in a request's data; set once the request passed parsing, validation and the limits and
@@ -182,6 +175,18 @@ impl Extension for ExecutionWatchExtension {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn inspect(query: &str, operation_name: Option<&str>, max_depth: usize) -> Option<Inspection> {
+        let document = async_graphql::parser::parse_query(query).ok()?;
+        Some(Inspection {
+            is_mutation: runs_mutation(&document, operation_name),
+            refusal: refusal(&document, max_depth),
+        })
+    }
+
+    fn count_aliases(query: &str) -> Option<usize> {
+        async_graphql::parser::parse_query(query).ok().map(|document| aliases_in_document(&document))
+    }
 
     #[test]
     fn counts_aliases_everywhere() {

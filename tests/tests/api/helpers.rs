@@ -67,6 +67,7 @@ pub struct TestApp {
     settings: Settings,
     handle: actix_web::dev::ServerHandle,
     store: Store,
+    documents: Arc<oms_api::graphql::documents::Documents>,
 }
 
 /// Creates an empty PostgreSQL database of a test's own; returns its name and URL.
@@ -131,6 +132,7 @@ impl TestApp {
         let db = app.db().clone();
         let keys = app.keys().clone();
         let handle = app.handle();
+        let documents = app.documents();
         tokio::spawn(app.run());
         TestApp {
             address,
@@ -140,6 +142,7 @@ impl TestApp {
             settings,
             handle,
             store,
+            documents,
         }
     }
 
@@ -160,6 +163,11 @@ impl TestApp {
     /// The signing secret, so processes started by the test accept its tokens.
     pub fn jwt_secret(&self) -> String {
         String::from_utf8_lossy(&self.settings.jwt_secret.0).into_owned()
+    }
+
+    /// How many requests found their query document parsed already (by text or by hash).
+    pub fn documents_reused(&self) -> u64 {
+        self.documents.hits()
     }
 
     /// A bearer token for `role`.

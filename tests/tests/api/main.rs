@@ -20,6 +20,7 @@ mod inputs;
 mod inventory;
 mod lifecycle;
 mod loaders;
+mod persisted_queries;
 mod reference_data;
 mod replicas;
 mod returns;
