@@ -8,6 +8,7 @@ use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Transa
 use uuid::Uuid;
 
 use crate::auth::Actor;
+use crate::batch::InsertBatch;
 use crate::error::{DomainError, DomainResult, ErrorCode};
 use crate::inventory::{self, Cause};
 use crate::routing::{self, Allocation, Decision};
@@ -36,7 +37,10 @@ pub struct Givebacks {
 /// `accept` sees each plan before anything is reserved: `Ok(false)` gives up (nothing is
 /// written, `None` is returned), an error refuses. `givebacks` are applied in the same
 /// level-id-ordered pass as the reservations (see [`crate::locks`]), and the router counts them
-/// as available: an order moving its own units (a changed address) may take them again.
+/// as available: an order moving its own units (a changed address) may take them again. The
+/// reservations' ledger rows go into `ledger` when given (written with the caller's other rows),
+/// else are written at once.
+#[expect(clippy::too_many_arguments, reason = "the parts of one allocation, each held by every caller")]
 pub async fn plan_and_reserve(
     txn: &DatabaseTransaction,
     reference: &crate::reference::Reference,
@@ -44,6 +48,7 @@ pub async fn plan_and_reserve(
     order_id: Uuid,
     actor: &Actor,
     givebacks: Option<&Givebacks>,
+    mut ledger: Option<&mut InsertBatch>,
     mut accept: impl FnMut(&Decision) -> DomainResult<bool>,
 ) -> DomainResult<Option<Decision>> {
     let product_ids: Vec<Uuid> = request.demands.iter().map(|d| d.product_id).collect();
@@ -57,7 +62,7 @@ pub async fn plan_and_reserve(
         if !accept(&decision)? {
             return Ok(None);
         }
-        if reserve_all(txn, &decision.allocations, givebacks, order_id, actor).await? {
+        if reserve_all(txn, &decision.allocations, givebacks, order_id, actor, ledger.as_deref_mut()).await? {
             return Ok(Some(decision));
         }
         tracing::debug!(attempt, %order_id, "a reservation lost a race; re-planning");
@@ -103,13 +108,15 @@ struct LevelWork {
 }
 
 /// Applies the givebacks and reserves a plan's allocations, level by level in id order, inside
-/// a savepoint. `false`: a reservation lost a race and nothing of this attempt was kept.
+/// a savepoint. `false`: a reservation lost a race and nothing of this attempt was kept. The
+/// reservations' ledger rows go into `ledger` when given, else are written at once.
 pub async fn reserve_all(
     txn: &DatabaseTransaction,
     allocations: &[Allocation],
     givebacks: Option<&Givebacks>,
     order_id: Uuid,
     actor: &Actor,
+    ledger: Option<&mut InsertBatch>,
 ) -> DomainResult<bool> {
     let mut work: BTreeMap<Uuid, LevelWork> = BTreeMap::new();
     for g in givebacks.map(|g| g.items.as_slice()).unwrap_or_default() {
@@ -139,7 +146,10 @@ pub async fn reserve_all(
             }
         }
     }
-    inventory::record_movements(&savepoint, reservations).await?;
+    match ledger {
+        Some(batch) => batch.extend(inventory::movements_insert(reservations)),
+        None => inventory::record_movements(&savepoint, reservations).await?,
+    }
     savepoint.commit().await?;
     Ok(true)
 }

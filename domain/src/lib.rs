@@ -3,6 +3,7 @@
 //! no GraphQL, no queue types in its API.
 pub mod allocation;
 pub mod auth;
+pub mod batch;
 pub mod capacity;
 pub mod catalog;
 pub mod customers;

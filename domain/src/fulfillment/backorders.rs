@@ -169,7 +169,8 @@ async fn fill_order(
     let accept =
         |d: &routing::Decision| -> DomainResult<bool> { Ok(!d.allocations.is_empty() && (!whole || d.is_complete())) };
     let reference = crate::reference::current(&txn).await?;
-    let Some(decision) = plan_and_reserve(&txn, &reference, &request, order_id, actor, None, accept).await? else {
+    let Some(decision) = plan_and_reserve(&txn, &reference, &request, order_id, actor, None, None, accept).await?
+    else {
         return Ok(None);
     };
 
@@ -200,6 +201,7 @@ async fn fill_order(
         &HashMap::new(),
         ship_to,
         Utc::now(),
+        None,
     )
     .await?;
     routing::record_decision(&txn, order_id, routing::trigger::BACKORDER_FILL, &decision).await?;

@@ -1,11 +1,12 @@
 //! Fulfilment orders made from a routing plan: one per location, each line given its share.
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use entities::{fulfillment_order, fulfillment_order_line, order};
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryTrait, Set};
 use uuid::Uuid;
 
+use crate::batch::InsertBatch;
 use crate::error::DomainResult;
 use crate::orders::{FulfillmentStatus as FS, OrderStatus};
 use crate::routing::Allocation;
@@ -19,7 +20,8 @@ pub struct LineNeed {
 }
 
 /// Creates one fulfilment order per location of `allocations` and gives each line its share of
-/// its product's allocations (lines of one SKU share them, in line order).
+/// its product's allocations (lines of one SKU share them, in line order). The rows go into
+/// `batch` when given (written with the caller's other rows), else are written at once.
 #[expect(
     clippy::too_many_arguments,
     reason = "the parts of a plan each caller already holds; a struct would only rename them"
@@ -34,39 +36,44 @@ pub async fn create_fulfillment_orders<C: ConnectionTrait>(
     shipping: &HashMap<Uuid, i64>,
     ship_to: Option<Uuid>,
     now: DateTime<Utc>,
+    batch: Option<&mut InsertBatch>,
 ) -> DomainResult<Vec<fulfillment_order::Model>> {
+    // As the database keeps it (microseconds), since the rows are not read back.
+    let now = now.trunc_subsecs(6);
     // Daily capacity: each new fulfilment order takes a slot of its location's day (see `capacity`).
     let capacity_days = crate::capacity::claim(txn, reference, allocations.iter().map(|a| a.location_id), now).await?;
-    // One per location, in the plan's order; all in one statement, their lines in another.
+    // One per location, in the plan's order.
     let mut by_location: BTreeMap<Uuid, Uuid> = BTreeMap::new();
-    let mut orders = Vec::new();
-    let mut order_of: Vec<Uuid> = Vec::new();
+    let mut created = Vec::new();
     for a in allocations {
         if by_location.contains_key(&a.location_id) {
             continue;
         }
         let id = Uuid::now_v7();
         by_location.insert(a.location_id, id);
-        order_of.push(id);
-        orders.push(fulfillment_order::ActiveModel {
-            id: Set(id),
-            order_id: Set(order_id),
-            location_id: Set(a.location_id),
-            status: Set(status),
-            shipping_minor: Set(shipping.get(&a.location_id).copied().unwrap_or(0)),
-            carrier: Set(None),
-            tracking_number: Set(None),
-            ship_to_location_id: Set(ship_to),
-            capacity_day: Set(capacity_days.get(&a.location_id).copied()),
-            released_at: Set((status == FS::Released).then_some(now)),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
+        created.push(fulfillment_order::Model {
+            id,
+            order_id,
+            location_id: a.location_id,
+            status,
+            shipping_minor: shipping.get(&a.location_id).copied().unwrap_or(0),
+            carrier: None,
+            tracking_number: None,
+            pickup_code: None,
+            pickup_attempts: 0,
+            ship_to_location_id: ship_to,
+            reject_reason: None,
+            released_at: (status == FS::Released).then_some(now),
+            accepted_at: None,
+            packed_at: None,
+            shipped_at: None,
+            delivered_at: None,
+            capacity_day: capacity_days.get(&a.location_id).copied(),
+            release_on: None,
+            created_at: now,
+            updated_at: now,
         });
     }
-    let mut created = fulfillment_order::Entity::insert_many(orders).exec_with_returning(txn).await?;
-    // In the plan's order, whatever order the database returned them in.
-    created.sort_by_key(|fo| order_of.iter().position(|id| *id == fo.id));
     let fo_lines: Vec<fulfillment_order_line::ActiveModel> = shares(allocations, lines)
         .into_iter()
         .filter_map(|(line, a, quantity)| {
@@ -80,7 +87,20 @@ pub async fn create_fulfillment_orders<C: ConnectionTrait>(
             })
         })
         .collect();
-    fulfillment_order_line::Entity::insert_many(fo_lines).exec_without_returning(txn).await?;
+    // All fulfilment orders in one insert, all their lines in another.
+    let orders = (!created.is_empty()).then(|| {
+        let rows = created.iter().map(|fo| fo.clone().into_active_model().reset_all());
+        fulfillment_order::Entity::insert_many(rows).into_query()
+    });
+    let order_lines =
+        (!fo_lines.is_empty()).then(|| fulfillment_order_line::Entity::insert_many(fo_lines).into_query());
+    let mut own = InsertBatch::default();
+    let batch = batch.unwrap_or(&mut own);
+    batch.extend(orders);
+    batch.extend(order_lines);
+    if !own.is_empty() {
+        own.write(txn).await?;
+    }
     Ok(created)
 }
 

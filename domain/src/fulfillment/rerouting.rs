@@ -127,7 +127,7 @@ pub(super) async fn reroute(
         excluded: rejected_locations(txn, order.id).await?,
     };
     let reference = crate::reference::current(txn).await?;
-    let decision = plan_and_reserve(txn, &reference, &request, order.id, actor, Some(&givebacks), |_| Ok(true))
+    let decision = plan_and_reserve(txn, &reference, &request, order.id, actor, Some(&givebacks), None, |_| Ok(true))
         .await?
         .ok_or_else(|| DomainError::rejected(&[], ErrorCode::OutOfStock, "nothing could re-route this order"))?;
     routing::record_decision(txn, order.id, routing::trigger::REROUTE, &decision).await?;
@@ -145,6 +145,7 @@ pub(super) async fn reroute(
         &HashMap::new(),
         ship_to,
         Utc::now(),
+        None,
     )
     .await?;
     // Units nothing could fill wait as backorders on their lines, oldest line first.

@@ -2,9 +2,10 @@
 //! the levels can always be rebuilt from it.
 use chrono::Utc;
 use entities::{inventory_level, inventory_movement};
+use sea_orm::sea_query::InsertStatement;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -85,6 +86,12 @@ pub(super) fn movement(
 pub async fn record_movements<C: ConnectionTrait>(txn: &C, rows: Vec<PendingMovement>) -> DomainResult<()> {
     inventory_movement::Entity::insert_many(rows.into_iter().map(|r| r.0)).exec_without_returning(txn).await?;
     Ok(())
+}
+
+/// The insert of ledger rows, for a caller that writes them with others (`batch`); `None` when
+/// there are none.
+pub fn movements_insert(rows: Vec<PendingMovement>) -> Option<InsertStatement> {
+    (!rows.is_empty()).then(|| inventory_movement::Entity::insert_many(rows.into_iter().map(|r| r.0)).into_query())
 }
 
 /// The ledger of one product, optionally at one location, oldest first. Staff only.

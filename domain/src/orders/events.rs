@@ -2,7 +2,8 @@
 use chrono::Utc;
 use entities::enums::OrderEventKind;
 use entities::order_event;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::sea_query::InsertStatement;
+use sea_orm::{ConnectionTrait, EntityTrait, QueryTrait, Set};
 use uuid::Uuid;
 
 use crate::auth::Actor;
@@ -16,7 +17,20 @@ pub async fn record_event<C: ConnectionTrait>(
     message: String,
     data: Option<serde_json::Value>,
 ) -> DomainResult<()> {
-    order_event::ActiveModel {
+    let insert = event_insert(order_id, kind, actor, message, data);
+    txn.execute_raw(txn.get_database_backend().build(&insert)).await?;
+    Ok(())
+}
+
+/// The insert of a timeline entry, for a caller that writes it with others (`batch`).
+pub fn event_insert(
+    order_id: Uuid,
+    kind: OrderEventKind,
+    actor: &Actor,
+    message: String,
+    data: Option<serde_json::Value>,
+) -> InsertStatement {
+    order_event::Entity::insert(order_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         order_id: Set(order_id),
         kind: Set(kind),
@@ -25,10 +39,8 @@ pub async fn record_event<C: ConnectionTrait>(
         message: Set(message),
         data: Set(data.map(|d| d.to_string())),
         created_at: Set(Utc::now()),
-    }
-    .insert(txn)
-    .await?;
-    Ok(())
+    })
+    .into_query()
 }
 
 /// What the customer is told about each kind of timeline entry.

@@ -92,7 +92,7 @@ pub(super) async fn reserve(
         Err(DomainError::rejected(&["replacementLines"], ErrorCode::OutOfStock, message))
     };
     let reference = crate::reference::current(txn).await?;
-    let Some(decision) = plan_and_reserve(txn, &reference, &request, order.id, actor, None, accept).await? else {
+    let Some(decision) = plan_and_reserve(txn, &reference, &request, order.id, actor, None, None, accept).await? else {
         return Err(DomainError::rejected(
             &["replacementLines"],
             ErrorCode::OutOfStock,
@@ -115,6 +115,7 @@ pub(super) async fn reserve(
         &HashMap::new(),
         ship_to,
         now,
+        None,
     )
     .await?;
     routing::record_decision(txn, order.id, routing::trigger::ORDER_CHANGE, &decision).await?;

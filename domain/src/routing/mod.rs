@@ -11,7 +11,8 @@ mod simulate;
 
 use chrono::Utc;
 use entities::{inventory_level, routing_decision};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::sea_query::InsertStatement;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait, Set};
 use uuid::Uuid;
 
 pub use geo::distance_km;
@@ -47,7 +48,14 @@ pub async fn load_network<C: ConnectionTrait>(
         .filter(inventory_level::Column::ProductId.is_in(product_ids.iter().copied()))
         .all(db)
         .await?;
-    let used = crate::capacity::used_on(db, crate::capacity::day_of(Utc::now())).await?;
+    // Only locations with a daily limit are counted (`capacity`): with none, there is nothing
+    // to read.
+    let limited = reference.locations().iter().any(|l| l.daily_capacity.is_some());
+    let used = if limited {
+        crate::capacity::used_on(db, crate::capacity::day_of(Utc::now())).await?
+    } else {
+        std::collections::HashMap::new()
+    };
     let sites = reference
         .locations()
         .iter()
@@ -80,19 +88,24 @@ pub async fn record_decision<C: ConnectionTrait>(
     trigger: &str,
     decision: &Decision,
 ) -> DomainResult<()> {
+    let insert = decision_insert(order_id, trigger, decision)?;
+    txn.execute_raw(txn.get_database_backend().build(&insert)).await?;
+    Ok(())
+}
+
+/// The insert of a decision, for a caller that writes it with others (`batch`).
+pub fn decision_insert(order_id: Uuid, trigger: &str, decision: &Decision) -> DomainResult<InsertStatement> {
     let json = serde_json::to_string(decision)
         .map_err(|e| DomainError::Database(sea_orm::DbErr::Custom(format!("decision not serialisable: {e}"))))?;
-    routing_decision::ActiveModel {
+    Ok(routing_decision::Entity::insert(routing_decision::ActiveModel {
         id: Set(Uuid::now_v7()),
         order_id: Set(order_id),
         trigger: Set(trigger.to_owned()),
         summary: Set(decision.summary.clone()),
         decision: Set(json),
         created_at: Set(Utc::now()),
-    }
-    .insert(txn)
-    .await?;
-    Ok(())
+    })
+    .into_query())
 }
 
 /// A stored decision, read back.

@@ -5,12 +5,12 @@
 //!
 //! The statement list mirrors what PostgreSQL logs for one `placeOrder` (`log_statement = all`):
 //! the reference data's token (locations, rules and tax rates are cached per process), products
-//! by SKU, the customer by email, the products' stock levels, today's capacity use; per level a
-//! conditional reserve returning the level, then all ledger rows in one insert; the order
-//! number, the order, all its lines in one insert (no capacity claim: the bench's locations set
-//! no daily limit), all fulfilment orders in one insert and all their lines in another, the
-//! routing decision, the timeline entry and the outbox row. Update it when the service's list
-//! changes.
+//! by SKU, the customer by email, the products' stock levels (no capacity use: the bench's
+//! locations set no daily limit); per level a conditional reserve returning the level, inside a
+//! savepoint; the order number; then the order's rows in one statement of data-modifying CTEs
+//! (`domain::batch`): the order, its lines, the fulfilment orders and their lines, the ledger
+//! rows, the routing decision, the timeline entry and the outbox row. Update it when the
+//! service's list changes.
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -189,9 +189,6 @@ async fn same_statements(pool: &PgPool, input: &Value) -> Res<bool> {
     .bind(&ids)
     .fetch_all(&mut *tx)
     .await?;
-    sqlx::query("SELECT location_id, day, used FROM location_capacity_usage WHERE day = current_date")
-        .fetch_all(&mut *tx)
-        .await?;
     let mut by_product: BTreeMap<Uuid, Vec<Level>> = BTreeMap::new();
     for l in &levels {
         let (on_hand, reserved, safety): (i32, i32, i32) =
@@ -237,12 +234,143 @@ async fn same_statements(pool: &PgPool, input: &Value) -> Res<bool> {
         ));
         chosen.push((Uuid::now_v7(), *pid, level.id, sku.clone(), name.clone(), *price, *qty));
     }
-    // The ledger rows of all reservations in one insert.
-    let mut ledger = sqlx::QueryBuilder::<Postgres>::new(
-        "INSERT INTO inventory_movements (id, product_id, location_id, kind, on_hand_delta, reserved_delta, on_hand_after, \
-         reserved_after, safety_stock_after, reason, reference, order_id, actor, created_at) ",
+    sqlx::query("RELEASE SAVEPOINT reserve").execute(&mut *tx).await?;
+    let location_of: BTreeMap<Uuid, Uuid> =
+        levels.iter().filter_map(|l| Some((l.try_get("id").ok()?, l.try_get("location_id").ok()?))).collect();
+    let mut locations: Vec<Uuid> = chosen.iter().filter_map(|c| location_of.get(&c.2).copied()).collect();
+    locations.sort();
+    locations.dedup();
+    let seq: i64 = sqlx::query_scalar("SELECT nextval('order_number_seq')").fetch_one(&mut *tx).await?;
+    let order = Placed { order_id, seq, customer, email: &email, input };
+    write_order(&mut tx, &order, &chosen, &movements, &locations, &location_of).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The order being placed.
+struct Placed<'a> {
+    order_id: Uuid,
+    seq: i64,
+    customer: Uuid,
+    email: &'a str,
+    input: &'a Value,
+}
+
+/// A reservation's ledger row: location, product, units, and the level's on hand, reserved and
+/// safety stock after it.
+type Movement = (Uuid, Uuid, i32, i32, i32, i32);
+
+/// The order's rows in one statement of data-modifying CTEs, as `domain::batch` writes them.
+async fn write_order(
+    tx: &mut Transaction<'_, Postgres>,
+    order: &Placed<'_>,
+    chosen: &[(Uuid, Uuid, Uuid, String, String, i64, i32)],
+    movements: &[Movement],
+    locations: &[Uuid],
+    location_of: &BTreeMap<Uuid, Uuid>,
+) -> Res<()> {
+    let Placed { order_id, seq, customer, email, input } = *order;
+    let a = &input["shippingAddress"];
+    let subtotal: i64 = chosen.iter().map(|c| c.5 * i64::from(c.6)).sum();
+    let mut q = sqlx::QueryBuilder::<Postgres>::new(
+        "WITH o AS (INSERT INTO orders (id, number, number_seq, channel, status, customer_id, customer_email, customer_name, \
+         customer_phone, ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, ship_country, ship_latitude, \
+         ship_longitude, delivery_method, pickup_location_id, promo_code, promotion_id, note, currency, subtotal_minor, \
+         discount_minor, shipping_minor, tax_minor, total_minor, version, allow_split, backorder_policy, placed_by, paid_minor, \
+         refunded_minor, open_holds, created_at, updated_at) ",
     );
-    ledger.push_values(&movements, |mut row, (location, product, qty, on_hand, reserved, safety)| {
+    q.push_values([()], |mut row, ()| {
+        row.push_bind(order_id)
+            .push_bind(format!("SO-{seq:06}"))
+            .push_bind(seq)
+            .push("'WEB'")
+            .push("'PENDING'")
+            .push_bind(customer)
+            .push_bind(email.to_owned())
+            .push("'Bench'")
+            .push("NULL")
+            .push_bind(a["name"].as_str().map(str::to_owned))
+            .push_bind(a["line1"].as_str().map(str::to_owned))
+            .push("NULL")
+            .push_bind(a["city"].as_str().map(str::to_owned))
+            .push("NULL")
+            .push_bind(a["postalCode"].as_str().map(str::to_owned))
+            .push_bind(a["country"].as_str().map(str::to_owned))
+            .push_bind(a["latitude"].as_f64())
+            .push_bind(a["longitude"].as_f64())
+            .push("'SHIP'")
+            .push("NULL")
+            .push("NULL")
+            .push("NULL")
+            .push("NULL")
+            .push("'EUR'")
+            .push_bind(subtotal)
+            .push("0")
+            .push("490")
+            .push("0")
+            .push_bind(subtotal + 490)
+            .push("1")
+            .push("true")
+            .push("'REJECT'")
+            .push("'bench'")
+            .push("0")
+            .push("0")
+            .push("0")
+            .push("now()")
+            .push("now()");
+    });
+    q.push(
+        "), l AS (INSERT INTO order_lines (id, order_id, line_no, product_id, sku, name, product_kind, unit_price_minor, \
+         quantity, allocated_quantity, backordered_quantity, cancelled_quantity, shipped_quantity, returned_quantity, \
+         line_total_minor) ",
+    );
+    q.push_values(chosen.iter().enumerate(), |mut row, (no, (line_id, pid, _, sku, name, price, qty))| {
+        row.push_bind(*line_id)
+            .push_bind(order_id)
+            .push_bind(no as i32 + 1)
+            .push_bind(*pid)
+            .push_bind(sku.clone())
+            .push_bind(name.clone())
+            .push("'PHYSICAL'")
+            .push_bind(*price)
+            .push_bind(*qty)
+            .push_bind(*qty)
+            .push("0")
+            .push("0")
+            .push("0")
+            .push("0")
+            .push_bind(price * i64::from(*qty));
+    });
+    let fos: Vec<(Uuid, Uuid)> = locations.iter().map(|l| (Uuid::now_v7(), *l)).collect();
+    q.push(
+        "), f AS (INSERT INTO fulfillment_orders (id, order_id, location_id, status, shipping_minor, carrier, tracking_number, \
+         pickup_code, pickup_attempts, ship_to_location_id, reject_reason, released_at, accepted_at, packed_at, shipped_at, \
+         delivered_at, capacity_day, release_on, created_at, updated_at) ",
+    );
+    q.push_values(&fos, |mut row, (fo, location)| {
+        row.push_bind(*fo).push_bind(order_id).push_bind(*location).push("'PENDING'").push("490");
+        for _ in 0..3 {
+            row.push("NULL");
+        }
+        row.push("0");
+        for _ in 0..7 {
+            row.push("NULL");
+        }
+        row.push("current_date").push("NULL").push("now()").push("now()");
+    });
+    let fo_of: BTreeMap<Uuid, Uuid> = fos.iter().map(|(fo, location)| (*location, *fo)).collect();
+    q.push(
+        "), fl AS (INSERT INTO fulfillment_order_lines (id, fulfillment_order_id, order_line_id, inventory_level_id, quantity) ",
+    );
+    q.push_values(chosen.iter(), |mut row, (line_id, _, level, ..)| {
+        let fo = location_of.get(level).and_then(|l| fo_of.get(l)).copied().unwrap_or_default();
+        row.push_bind(Uuid::now_v7()).push_bind(fo).push_bind(*line_id).push_bind(*level).push("1");
+    });
+    q.push(
+        "), m AS (INSERT INTO inventory_movements (id, product_id, location_id, kind, on_hand_delta, reserved_delta, \
+         on_hand_after, reserved_after, safety_stock_after, reason, reference, order_id, actor, created_at) ",
+    );
+    q.push_values(movements, |mut row, (location, product, qty, on_hand, reserved, safety)| {
         row.push_bind(Uuid::now_v7())
             .push_bind(*product)
             .push_bind(*location)
@@ -258,143 +386,30 @@ async fn same_statements(pool: &PgPool, input: &Value) -> Res<bool> {
             .push("'bench'")
             .push("now()");
     });
-    ledger.build().execute(&mut *tx).await?;
-    sqlx::query("RELEASE SAVEPOINT reserve").execute(&mut *tx).await?;
-    let location_of: BTreeMap<Uuid, Uuid> =
-        levels.iter().filter_map(|l| Some((l.try_get("id").ok()?, l.try_get("location_id").ok()?))).collect();
-    let mut locations: Vec<Uuid> = chosen.iter().filter_map(|c| location_of.get(&c.2).copied()).collect();
-    locations.sort();
-    locations.dedup();
-    let seq: i64 = sqlx::query_scalar("SELECT nextval('order_number_seq')").fetch_one(&mut *tx).await?;
-    write_order(&mut tx, order_id, seq, customer, &email, input, &chosen, &locations, &location_of).await?;
-    tx.commit().await?;
-    Ok(true)
-}
-
-#[allow(clippy::too_many_arguments, reason = "the pieces of one order, as placeOrder has them")]
-async fn write_order(
-    tx: &mut Transaction<'_, Postgres>,
-    order_id: Uuid,
-    seq: i64,
-    customer: Uuid,
-    email: &str,
-    input: &Value,
-    chosen: &[(Uuid, Uuid, Uuid, String, String, i64, i32)],
-    locations: &[Uuid],
-    location_of: &BTreeMap<Uuid, Uuid>,
-) -> Res<()> {
-    let a = &input["shippingAddress"];
-    let subtotal: i64 = chosen.iter().map(|c| c.5 * i64::from(c.6)).sum();
-    sqlx::query(
-        "INSERT INTO orders (id, number, number_seq, channel, status, customer_id, customer_email, customer_name, customer_phone, \
-         ship_name, ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, ship_country, ship_latitude, ship_longitude, \
-         delivery_method, pickup_location_id, promo_code, promotion_id, note, currency, subtotal_minor, discount_minor, \
-         shipping_minor, tax_minor, total_minor, version, allow_split, backorder_policy, placed_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'WEB', 'PENDING', $4, $5, 'Bench', NULL, $6, $7, NULL, $8, NULL, $9, $10, $11, $12, 'SHIP', NULL, \
-         NULL, NULL, NULL, 'EUR', $13, 0, 490, 0, $13 + 490, 1, true, 'REJECT', 'bench', now(), now()) RETURNING *",
-    )
-    .bind(order_id)
-    .bind(format!("SO-{seq:06}"))
-    .bind(seq)
-    .bind(customer)
-    .bind(email)
-    .bind(a["name"].as_str())
-    .bind(a["line1"].as_str())
-    .bind(a["city"].as_str())
-    .bind(a["postalCode"].as_str())
-    .bind(a["country"].as_str())
-    .bind(a["latitude"].as_f64())
-    .bind(a["longitude"].as_f64())
-    .bind(subtotal)
-    .fetch_one(&mut **tx)
-    .await?;
-    // All lines in one insert.
-    let mut lines = sqlx::QueryBuilder::<Postgres>::new(
-        "INSERT INTO order_lines (id, order_id, line_no, product_id, sku, name, product_kind, unit_price_minor, quantity, \
-         allocated_quantity, backordered_quantity, cancelled_quantity, shipped_quantity, returned_quantity, line_total_minor) ",
-    );
-    lines.push_values(chosen.iter().enumerate(), |mut row, (no, (line_id, pid, _, sku, name, price, qty))| {
-        row.push_bind(*line_id)
-            .push_bind(order_id)
-            .push_bind(no as i32 + 1)
-            .push_bind(*pid)
-            .push_bind(sku)
-            .push_bind(name)
-            .push("'PHYSICAL'")
-            .push_bind(*price)
-            .push_bind(*qty)
-            .push_bind(*qty)
-            .push("0")
-            .push("0")
-            .push("0")
-            .push("0")
-            .push_bind(price * i64::from(*qty));
-    });
-    lines.build().execute(&mut **tx).await?;
-    // The bench's locations set no daily capacity, so the service claims none (`capacity::claim`).
-    // All fulfilment orders in one insert, all their lines in another.
-    let fos: Vec<(Uuid, Uuid)> = locations.iter().map(|l| (Uuid::now_v7(), *l)).collect();
-    let mut orders = sqlx::QueryBuilder::<Postgres>::new(
-        "INSERT INTO fulfillment_orders (id, order_id, location_id, status, shipping_minor, carrier, tracking_number, \
-         ship_to_location_id, released_at, capacity_day, created_at, updated_at) ",
-    );
-    orders.push_values(&fos, |mut row, (fo, location)| {
-        row.push_bind(*fo)
-            .push_bind(order_id)
-            .push_bind(*location)
-            .push("'PENDING'")
-            .push("490")
-            .push("NULL")
-            .push("NULL")
-            .push("NULL")
-            .push("NULL")
-            .push("current_date")
-            .push("now()")
-            .push("now()");
-    });
-    orders.push(" RETURNING *");
-    orders.build().fetch_all(&mut **tx).await?;
-    let fo_of: BTreeMap<Uuid, Uuid> = fos.iter().map(|(fo, location)| (*location, *fo)).collect();
-    let mut fo_lines = sqlx::QueryBuilder::<Postgres>::new(
-        "INSERT INTO fulfillment_order_lines (id, fulfillment_order_id, order_line_id, inventory_level_id, quantity) ",
-    );
-    fo_lines.push_values(chosen.iter(), |mut row, (line_id, _, level, ..)| {
-        let fo = location_of.get(level).and_then(|l| fo_of.get(l)).copied().unwrap_or_default();
-        row.push_bind(Uuid::now_v7()).push_bind(fo).push_bind(*line_id).push_bind(*level).push("1");
-    });
-    fo_lines.build().execute(&mut **tx).await?;
     // The decision is stored as the router writes it: every candidate with its reason.
     let decision = json!({ "mode": "SHIP", "candidates": locations.iter().map(|l| json!({
         "location_id": l, "eligible": true, "reason": "10 km away, can fill the order, shipping 490 (minor units), priority 100" }))
         .collect::<Vec<_>>() })
     .to_string();
-    sqlx::query(
-        "INSERT INTO routing_decisions (id, order_id, trigger, summary, decision, created_at) \
-         VALUES ($1, $2, 'PLACEMENT', 'Ships in one shipment from the best eligible location', $3, now()) RETURNING *",
-    )
-    .bind(Uuid::now_v7())
-    .bind(order_id)
-    .bind(decision)
-    .fetch_one(&mut **tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO order_events (id, order_id, kind, actor_role, actor_id, message, data, created_at) \
-         VALUES ($1, $2, 'ORDER_PLACED', 'admin', 'bench', 'Order placed on WEB', NULL, now()) RETURNING *",
-    )
-    .bind(Uuid::now_v7())
-    .bind(order_id)
-    .fetch_one(&mut **tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO outbox (id, queue, kind, payload, dedupe_key, created_at, dispatched_at, available_at) \
-         VALUES ($1, 'oms.fulfillment', 'auto_confirm_order', $2, $3, now(), NULL, now()) \
-         ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-    )
-    .bind(Uuid::now_v7())
-    .bind(json!({ "orderId": order_id }).to_string())
-    .bind(format!("auto_confirm_order:{order_id}"))
-    .fetch_optional(&mut **tx)
-    .await?;
+    q.push("), d AS (INSERT INTO routing_decisions (id, order_id, trigger, summary, decision, created_at) VALUES (")
+        .push_bind(Uuid::now_v7())
+        .push(", ")
+        .push_bind(order_id)
+        .push(", 'PLACEMENT', 'Ships in one shipment from the best eligible location', ")
+        .push_bind(decision)
+        .push(", now())), e AS (INSERT INTO order_events (id, order_id, kind, actor_role, actor_id, message, data, created_at) VALUES (")
+        .push_bind(Uuid::now_v7())
+        .push(", ")
+        .push_bind(order_id)
+        .push(", 'ORDER_PLACED', 'admin', 'bench', 'Order placed on WEB', NULL, now())), ")
+        .push("x AS (INSERT INTO outbox (id, queue, kind, payload, dedupe_key, created_at, dispatched_at, available_at) VALUES (")
+        .push_bind(Uuid::now_v7())
+        .push(", 'oms.fulfillment', 'auto_confirm_order', ")
+        .push_bind(json!({ "orderId": order_id }).to_string())
+        .push(", ")
+        .push_bind(format!("auto_confirm_order:{order_id}"))
+        .push(", now(), NULL, NULL) ON CONFLICT (dedupe_key) DO NOTHING) SELECT 1");
+    q.build().execute(&mut **tx).await?;
     Ok(())
 }
 

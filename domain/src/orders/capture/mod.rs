@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::status::DeliveryMethod;
 use crate::allocation::plan_and_reserve;
 use crate::auth::Actor;
+use crate::batch::InsertBatch;
 use crate::customers::{self};
 use crate::db::{begin_write, retry_once};
 use crate::error::{DomainError, DomainResult, ErrorCode, UserError};
@@ -67,7 +68,9 @@ async fn place_once(db: &DatabaseConnection, actor: &Actor, input: &PlaceOrder) 
     let customer = resolve_customer(&txn, actor, &checked).await?;
     let order_id = Uuid::now_v7();
     tracing::Span::current().record("order_id", tracing::field::display(order_id));
-    let plan = plan(&txn, &reference, actor, order_id, input, &checked, &goods).await?;
+    // The order's rows are written together at the end of `write`, the ledger's included.
+    let mut rows = InsertBatch::default();
+    let plan = plan(&txn, &reference, actor, order_id, input, &checked, &goods, &mut rows).await?;
     let allocations: Vec<Allocation> = plan.as_ref().map(|p| p.allocations.clone()).unwrap_or_default();
     let discount = promotion.as_ref().map_or(Discount::None, |(_, d)| *d);
     let money = price(&reference, input, &checked, &goods, &allocations, discount)?;
@@ -86,7 +89,7 @@ async fn place_once(db: &DatabaseConnection, actor: &Actor, input: &PlaceOrder) 
         money: &money,
         promotion: promotion.as_ref().map(|(p, _)| p),
     };
-    let mut created = write::write(&txn, actor, new).await?;
+    let mut created = write::write(&txn, actor, new, rows).await?;
     book_appointments(&txn, &created, input, &goods).await?;
     if let Some(payment) = &input.payment {
         created = crate::payments::record_with_order(&txn, actor, &created, payment, &["payment"]).await?.1;
@@ -182,6 +185,7 @@ async fn resolve_customer(txn: &DatabaseTransaction, actor: &Actor, checked: &Ch
 
 /// Routes the order and reserves its stock; a lost race re-plans against the stock as it now
 /// is. `None`: nothing of the order holds stock (digital goods only).
+#[expect(clippy::too_many_arguments, reason = "the steps before it hand over each of these")]
 async fn plan(
     txn: &DatabaseTransaction,
     reference: &Reference,
@@ -190,6 +194,7 @@ async fn plan(
     input: &PlaceOrder,
     checked: &Checked,
     goods: &Goods,
+    rows: &mut InsertBatch,
 ) -> DomainResult<Option<routing::Decision>> {
     let products = &goods.products;
     let pickup = &goods.pickup;
@@ -245,7 +250,7 @@ async fn plan(
             .collect();
         Err(DomainError::Rejected(errors))
     };
-    plan_and_reserve(txn, reference, &request, order_id, actor, None, refuse_shortfalls).await
+    plan_and_reserve(txn, reference, &request, order_id, actor, None, Some(rows), refuse_shortfalls).await
 }
 
 /// The shipping rate of each of `locations`, in minor units of `currency`. A rate in another

@@ -2,17 +2,21 @@
 //! rest backordered), its fulfilment orders, the routing decision and the timeline.
 use std::collections::HashMap;
 
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use entities::{order, order_line};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, Set, Statement};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel, QueryTrait, Set,
+    Statement,
+};
 use uuid::Uuid;
 
 use crate::auth::Actor;
+use crate::batch::InsertBatch;
 use crate::catalog::ProductKindRules;
 use crate::error::{DomainError, DomainResult};
 use crate::fulfillment::{LineNeed, create_fulfillment_orders, shares};
 use crate::orders::OrderEventKind;
-use crate::orders::events::record_event;
+use crate::orders::events::event_insert;
 use crate::orders::status::{FulfillmentStatus, OrderStatus};
 use crate::routing::{self, Allocation};
 
@@ -53,9 +57,17 @@ pub fn format_order_number(seq: i64) -> String {
     format!("SO-{seq:06}")
 }
 
-pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrder<'_>) -> DomainResult<order::Model> {
+/// Writes the order: every row goes into `rows` (which already holds the reservations' ledger)
+/// and is written in one go at the end.
+pub(super) async fn write(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    new: NewOrder<'_>,
+    mut rows: InsertBatch,
+) -> DomainResult<order::Model> {
     let NewOrder { id: order_id, reference, input, checked, goods, customer, plan, money, promotion } = new;
-    let now = Utc::now();
+    // As the database keeps it (microseconds), since the rows are not read back.
+    let now = Utc::now().trunc_subsecs(6);
     let currency = goods.currency;
     let products = &goods.products;
     let pickup = &goods.pickup;
@@ -66,48 +78,47 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
     let shipment_locations = routing::locations_of(&allocations);
     let seq = next_order_number(txn).await?;
     let address = checked.address.clone();
-    let created = order::ActiveModel {
-        id: Set(order_id),
-        number: Set(format_order_number(seq)),
-        number_seq: Set(seq),
-        channel: Set(input.channel),
-        status: Set(OrderStatus::Pending),
-        customer_id: Set(customer.record.id),
-        customer_email: Set(contact.email.clone()),
-        customer_name: Set(contact.name.clone()),
-        customer_phone: Set(contact.phone.clone()),
-        ship_name: Set(address.as_ref().and_then(|a| a.name.clone())),
-        ship_line1: Set(address.as_ref().map(|a| a.line1.clone())),
-        ship_line2: Set(address.as_ref().and_then(|a| a.line2.clone())),
-        ship_city: Set(address.as_ref().map(|a| a.city.clone())),
-        ship_region: Set(address.as_ref().and_then(|a| a.region.clone())),
-        ship_postal_code: Set(address.as_ref().map(|a| a.postal_code.clone())),
-        ship_country: Set(address.as_ref().map(|a| a.country.clone())),
-        ship_latitude: Set(address.as_ref().and_then(|a| a.latitude)),
-        ship_longitude: Set(address.as_ref().and_then(|a| a.longitude)),
-        delivery_method: Set(input.delivery_method),
-        pickup_location_id: Set(pickup.as_ref().map(|p| p.id)),
-        promo_code: Set(promotion.map(|p| p.code.clone())),
-        promotion_id: Set(promotion.map(|p| p.id)),
-        note: Set(checked.note.clone()),
-        currency: Set(currency.code().to_owned()),
-        subtotal_minor: Set(totals.subtotal),
-        discount_minor: Set(totals.discount),
-        shipping_minor: Set(totals.shipping),
-        tax_minor: Set(totals.tax),
-        total_minor: Set(totals.total),
-        version: Set(1),
-        allow_split: Set(input.allow_split),
-        backorder_policy: Set(input.backorder_policy),
-        placed_by: Set(actor.label()),
-        paid_minor: Set(0),
-        refunded_minor: Set(0),
-        open_holds: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(txn)
-    .await?;
+    let created = order::Model {
+        id: order_id,
+        number: format_order_number(seq),
+        number_seq: seq,
+        channel: input.channel,
+        status: OrderStatus::Pending,
+        customer_id: customer.record.id,
+        customer_email: contact.email.clone(),
+        customer_name: contact.name.clone(),
+        customer_phone: contact.phone.clone(),
+        ship_name: address.as_ref().and_then(|a| a.name.clone()),
+        ship_line1: address.as_ref().map(|a| a.line1.clone()),
+        ship_line2: address.as_ref().and_then(|a| a.line2.clone()),
+        ship_city: address.as_ref().map(|a| a.city.clone()),
+        ship_region: address.as_ref().and_then(|a| a.region.clone()),
+        ship_postal_code: address.as_ref().map(|a| a.postal_code.clone()),
+        ship_country: address.as_ref().map(|a| a.country.clone()),
+        ship_latitude: address.as_ref().and_then(|a| a.latitude),
+        ship_longitude: address.as_ref().and_then(|a| a.longitude),
+        delivery_method: input.delivery_method,
+        pickup_location_id: pickup.as_ref().map(|p| p.id),
+        promo_code: promotion.map(|p| p.code.clone()),
+        promotion_id: promotion.map(|p| p.id),
+        note: checked.note.clone(),
+        currency: currency.code().to_owned(),
+        subtotal_minor: totals.subtotal,
+        discount_minor: totals.discount,
+        shipping_minor: totals.shipping,
+        tax_minor: totals.tax,
+        total_minor: totals.total,
+        version: 1,
+        allow_split: input.allow_split,
+        backorder_policy: input.backorder_policy,
+        placed_by: actor.label(),
+        paid_minor: 0,
+        refunded_minor: 0,
+        open_holds: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    rows.push(order::Entity::insert(created.clone().into_active_model().reset_all()).into_query());
 
     // Lines, each with its share of its product's allocations; the rest is backordered.
     let line_ids: Vec<Uuid> = checked.lines.iter().map(|_| Uuid::now_v7()).collect();
@@ -146,8 +157,7 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
             line_total_minor: Set(p.price_minor * i64::from(*qty)),
         });
     }
-    // All lines in one statement.
-    order_line::Entity::insert_many(lines).exec_without_returning(txn).await?;
+    rows.extend((!lines.is_empty()).then(|| order_line::Entity::insert_many(lines).into_query()));
     let ship_to = match plan.map(|p| p.mode) {
         Some(routing::Mode::ShipToStore) => pickup.as_ref().map(|p| p.id),
         _ => None,
@@ -162,14 +172,14 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
         shipping_rates,
         ship_to,
         now,
+        Some(&mut rows),
     )
     .await?;
 
     if let Some(decision) = &plan {
-        routing::record_decision(txn, order_id, routing::trigger::PLACEMENT, decision).await?;
+        rows.push(routing::decision_insert(order_id, routing::trigger::PLACEMENT, decision)?);
     }
-    record_event(
-        txn,
+    rows.push(event_insert(
         order_id,
         OrderEventKind::OrderPlaced,
         actor,
@@ -181,19 +191,19 @@ pub(super) async fn write(txn: &DatabaseTransaction, actor: &Actor, new: NewOrde
             shipment_locations.len()
         ),
         plan.map(|p| serde_json::json!({ "routing": p.summary })),
-    )
-    .await?;
+    ));
     if let Some(decision) = plan.filter(|d| !d.is_complete()) {
         let short: Vec<String> = decision.shortfalls.iter().map(|s| format!("{} × {}", s.quantity, s.sku)).collect();
         let message = format!("Backordered until stock arrives: {}", short.join(", "));
-        record_event(txn, order_id, OrderEventKind::Backordered, actor, message, None).await?;
+        rows.push(event_insert(order_id, OrderEventKind::Backordered, actor, message, None));
         let job = crate::jobs::Job::notify(order_id, crate::jobs::NotificationEvent::OrderBackordered);
-        crate::outbox::enqueue_job(txn, &job).await?;
+        rows.push(crate::outbox::job_insert(&job));
     }
     // A channel that confirms at once does so in a job, so capture answers without waiting for
     // the confirmation's release and email.
     if reference.confirmation_rule(input.channel).auto_confirm {
-        crate::outbox::enqueue_job(txn, &crate::jobs::Job::AutoConfirm { order_id }).await?;
+        rows.push(crate::outbox::job_insert(&crate::jobs::Job::AutoConfirm { order_id }));
     }
+    rows.write(txn).await?;
     Ok(created)
 }

@@ -59,7 +59,7 @@ pub(super) async fn route(
 ) -> DomainResult<Option<Decision>> {
     if plan.needs.is_empty() {
         if givebacks.is_some() {
-            reserve_all(txn, &[], givebacks, changed.id, actor).await?;
+            reserve_all(txn, &[], givebacks, changed.id, actor, None).await?;
         }
         return Ok(None);
     }
@@ -79,7 +79,7 @@ pub(super) async fn route(
         Err(out_of_stock(plan, decision))
     };
     let reference = crate::reference::current(txn).await?;
-    let decision = plan_and_reserve(txn, &reference, &request, changed.id, actor, givebacks, accept).await?;
+    let decision = plan_and_reserve(txn, &reference, &request, changed.id, actor, givebacks, None, accept).await?;
     Ok(decision)
 }
 

@@ -64,6 +64,7 @@ pub(super) async fn write(
             &priced.new_shipping,
             ship_to,
             now,
+            None,
         )
         .await?;
         routing::record_decision(txn, order.id, routing::trigger::ORDER_CHANGE, decision).await?;
