@@ -33,6 +33,21 @@ pub async fn reserve<C: ConnectionTrait>(
     Ok(Some(movement(level, MovementKind::Reserve, 0, quantity, &cause, actor)))
 }
 
+/// Takes back reservations this transaction just made and still holds locked, after a later
+/// one of the same pass lost its race: as if they never happened, so no ledger row either
+/// (their rows are written only once the whole pass succeeds).
+pub async fn unreserve<C: ConnectionTrait>(txn: &C, taken: &[(Uuid, i32)]) -> DomainResult<()> {
+    use inventory_level::Column as L;
+    for (level_id, quantity) in taken {
+        inventory_level::Entity::update_many()
+            .col_expr(L::Reserved, Expr::col(L::Reserved).sub(*quantity))
+            .filter(L::Id.eq(*level_id))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Gives back `quantity` reserved units at a level (a cancellation, a re-route).
 pub async fn release<C: ConnectionTrait>(
     txn: &C,

@@ -6,8 +6,8 @@
 //! The statement list mirrors what PostgreSQL logs for one `placeOrder` (`log_statement = all`):
 //! the reference data's token (locations, rules and tax rates are cached per process), products
 //! by SKU, the customer by email, the products' stock levels (no capacity use: the bench's
-//! locations set no daily limit); per level a conditional reserve returning the level, inside a
-//! savepoint; the order number; then the order's rows in one statement of data-modifying CTEs
+//! locations set no daily limit); per level a conditional reserve returning the level (no savepoint:
+//! a lost race gives back what it took); the order number; then the order's rows in one statement of data-modifying CTEs
 //! (`domain::batch`): the order, its lines, the fulfilment orders and their lines, the ledger
 //! rows, the routing decision, the timeline entry and the outbox row. Update it when the
 //! service's list changes.
@@ -201,7 +201,6 @@ async fn same_statements(pool: &PgPool, input: &Value) -> Res<bool> {
     }
 
     // The "router": the level with the most available units of each line.
-    sqlx::query("SAVEPOINT reserve").execute(&mut *tx).await?;
     let order_id = Uuid::now_v7();
     let mut chosen: Vec<(Uuid, Uuid, Uuid, String, String, i64, i32)> = Vec::new();
     let mut movements: Vec<(Uuid, Uuid, i32, i32, i32, i32)> = Vec::new();
@@ -234,7 +233,6 @@ async fn same_statements(pool: &PgPool, input: &Value) -> Res<bool> {
         ));
         chosen.push((Uuid::now_v7(), *pid, level.id, sku.clone(), name.clone(), *price, *qty));
     }
-    sqlx::query("RELEASE SAVEPOINT reserve").execute(&mut *tx).await?;
     let location_of: BTreeMap<Uuid, Uuid> =
         levels.iter().filter_map(|l| Some((l.try_get("id").ok()?, l.try_get("location_id").ok()?))).collect();
     let mut locations: Vec<Uuid> = chosen.iter().filter_map(|c| location_of.get(&c.2).copied()).collect();
