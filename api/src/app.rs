@@ -69,6 +69,7 @@ impl Application {
         let state = web::Data::new(AppState {
             db: db.clone(),
             schema: graphql::build_schema(db.clone()),
+            watched_schema: graphql::build_watched_schema(db.clone()),
             keys: keys.clone(),
             documents: documents.clone(),
         });

@@ -23,6 +23,8 @@ use crate::graphql::{self, OmsSchema};
 pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: OmsSchema,
+    /// The schema for mutations holding an idempotency key: it tells whether execution started.
+    pub watched_schema: OmsSchema,
     pub keys: TokenKeys,
     /// The query documents parsed so far, by text and by persisted-query hash.
     pub documents: Arc<Documents>,
@@ -151,11 +153,17 @@ fn refusal_body(code: &str, message: &str) -> String {
     json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }).to_string()
 }
 
-/// Runs one GraphQL request.
-async fn execute(state: &AppState, actor: Actor, request: async_graphql::Request) -> Outcome {
+/// Runs one GraphQL request; `watch`: tell whether execution started (the schema that does
+/// costs more per field, so only keyed mutations use it).
+async fn execute(state: &AppState, actor: Actor, request: async_graphql::Request, watch: bool) -> Outcome {
     let started = Arc::new(ExecutionStarted::default());
+    let anonymous = matches!(actor, Actor::Anonymous);
     let request = request.data(actor).data(Loaders::new(&state.db)).data(started.clone());
-    let response = state.schema.execute(request).await;
+    let schema = if watch { &state.watched_schema } else { &state.schema };
+    let mut response = schema.execute(request).await;
+    if anonymous {
+        crate::graphql::errors::ask_anonymous_to_sign_in(&mut response);
+    }
     let request_error = response.data == async_graphql::Value::Null && !response.errors.is_empty();
     let body = serde_json::to_string(&response)
         .unwrap_or_else(|_| r#"{"errors":[{"message":"unserialisable response"}]}"#.to_owned());
@@ -165,7 +173,7 @@ async fn execute(state: &AppState, actor: Actor, request: async_graphql::Request
 /// Runs a request that holds an idempotency key, renewing the key's lease while it runs so a
 /// slow request keeps its key and a crashed one frees it after the lease.
 async fn execute_leased(state: &AppState, lease: &Lease, actor: Actor, request: async_graphql::Request) -> Outcome {
-    let execution = execute(state, actor, request);
+    let execution = execute(state, actor, request, true);
     tokio::pin!(execution);
     let mut renewal = tokio::time::interval(Duration::from_secs((idempotency::LEASE_SECONDS / 3).max(1) as u64));
     renewal.tick().await; // the first tick is immediate; the lease is fresh
@@ -265,7 +273,7 @@ async fn graphql_post(state: web::Data<AppState>, req: HttpRequest, body: web::B
     let is_mutation = inspection.is_some_and(|i| i.is_mutation);
     let scope = actor.idempotency_scope().filter(|_| is_mutation);
     let (Some(key), Some(scope)) = (req.headers().get("Idempotency-Key"), scope) else {
-        let outcome = execute(&state, actor, request).await;
+        let outcome = execute(&state, actor, request, false).await;
         return graphql_response(outcome.body, outcome.request_error, accept_graphql_json, false);
     };
     let Ok(key) = key.to_str().map(str::to_owned) else {

@@ -5,11 +5,8 @@
 //! loader failures, so each keeps one code and one message everywhere. Do not return
 //! `async_graphql::Result` from a resolver that calls the domain: `DomainError` is `Display`,
 //! so `?` would still compile there, through async-graphql's blanket conversion, and lose the code.
-use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
 use async_graphql::{ErrorExtensions, SimpleObject, Value};
-use domain::auth::Actor;
 use domain::{DomainError, DomainResult};
 use sea_orm::{ConnAcquireErr, DbErr};
 
@@ -151,29 +148,8 @@ const FORBIDDEN: &str = "FORBIDDEN";
 /// Tells an anonymous caller to sign in where a signed-in one is told it may not: the domain
 /// refuses both alike (`DomainError::Forbidden`), and only the request knows who asked. One pass
 /// over the response, so no resolver has to carry the caller into its error mapping.
-pub struct AnonymousRefusals;
-
-impl ExtensionFactory for AnonymousRefusals {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AnonymousRefusals)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for AnonymousRefusals {
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> async_graphql::Response {
-        let mut response = next.run(ctx, operation_name).await;
-        // No actor in the request is the anonymous caller, as in `common::parts`.
-        if ctx.data_opt::<Actor>().is_none_or(|actor| matches!(actor, Actor::Anonymous)) {
-            response.errors.iter_mut().for_each(ask_to_sign_in);
-        }
-        response
-    }
+pub fn ask_anonymous_to_sign_in(response: &mut async_graphql::Response) {
+    response.errors.iter_mut().for_each(ask_to_sign_in);
 }
 
 fn ask_to_sign_in(error: &mut async_graphql::ServerError) {
@@ -242,7 +218,7 @@ mod tests {
         assert_eq!(via_domain.code(), Some("INTERNAL"));
         assert_eq!(via_domain.message(), db.message());
 
-        let load = ApiError::from(Arc::new(DomainError::Database(DbErr::Custom("gone".to_owned()))));
+        let load = ApiError::from(std::sync::Arc::new(DomainError::Database(DbErr::Custom("gone".to_owned()))));
         assert_eq!(load.code(), Some("INTERNAL"));
         assert_eq!(load.message(), "an internal error occurred");
     }
