@@ -84,7 +84,9 @@ pub(super) fn movement(
 /// Writes ledger rows made with [`movement`] in one statement, inside the transaction that made
 /// their changes.
 pub async fn record_movements<C: ConnectionTrait>(txn: &C, rows: Vec<PendingMovement>) -> DomainResult<()> {
-    inventory_movement::Entity::insert_many(rows.into_iter().map(|r| r.0)).exec_without_returning(txn).await?;
+    if let Some(insert) = movements_insert(rows) {
+        txn.execute_raw(txn.get_database_backend().build(&insert)).await?;
+    }
     Ok(())
 }
 
