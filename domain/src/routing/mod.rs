@@ -1,8 +1,9 @@
 //! Routing (distributed order management): which locations fill an order, and why.
 //!
 //! `plan` is the pure router; this module loads what it needs — the network's stock in one
-//! query, the locations, today's capacity usage and the rules — and stores every decision so it
-//! can be read back ("why was this shipped from Lyon?").
+//! query and today's capacity usage, with the locations and rules from the process's reference
+//! copy (`crate::reference`) — and stores every decision so it can be read back ("why was this
+//! shipped from Lyon?").
 mod geo;
 mod model;
 mod plan;
