@@ -8,10 +8,10 @@ use chrono::Utc;
 use entities::{fulfillment_order, location, notification, order, order_line, order_return};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Set,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::DomainResult;
@@ -141,12 +141,105 @@ pub async fn claim(db: &DatabaseConnection, notification: &Notification) -> Doma
     let Some(row) = db.query_one(&insert).await? else {
         return Ok(Claim::AlreadySent);
     };
-    let context = email_context(db, &order, notification).await?;
+    let rows = email_rows(db, &order).await?;
+    let context = email_context(db, &order, notification, rows, true).await?;
     Ok(Claim::Send {
         notification_id: row.try_get("", "id")?,
         recipient: row.try_get("", "recipient")?,
         template: row.try_get("", "template")?,
         context: Box::new(context),
+    })
+}
+
+/// How a notification job began with [`begin`].
+#[derive(Debug, Clone)]
+pub enum Begun {
+    /// Nothing was done: the job takes the general path, `jobs::begin_run` then [`claim`]. The
+    /// embedded default always; on PostgreSQL when the run record is not there yet (the relay's
+    /// dispatch has not committed) or the run has finished (a repeated delivery).
+    NotStarted,
+    /// The run's attempt was counted and the email claimed.
+    Started { attempt: i32, claim: Claim },
+}
+
+/// On PostgreSQL, the start of a notification job in one statement: counts the run's attempt
+/// (as `jobs::begin_run` does), reads the order, claims the email (as [`claim`] does) and reads
+/// the rows the email shows, as JSON. That is one round trip where the general path takes six;
+/// this runs once per email.
+pub async fn begin(db: &DatabaseConnection, notification: &Notification, run: &str) -> DomainResult<Begun> {
+    use crate::jobs::JobStatus;
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(Begun::NotStarted);
+    }
+    let Notification { order_id, event, .. } = *notification;
+    // The final SELECT reads the order's other rows only for an email to send: `n` returned a row.
+    let sql = "WITH run AS (UPDATE job_runs SET status = $1, attempts = attempts + 1, updated_at = $2 \
+                 WHERE dedupe_key = $3 AND status NOT IN ($4, $5) RETURNING attempts), \
+               o AS (SELECT * FROM orders WHERE id = $6 AND EXISTS (SELECT 1 FROM run)), \
+               n AS (INSERT INTO notifications (id, order_id, event, dedupe_key, recipient, template, status, \
+                 attempts, created_at, updated_at) \
+                 SELECT $7, o.id, $8, $9, o.customer_email, $10, $11, 1, $2, $2 FROM o \
+                 ON CONFLICT (dedupe_key) DO UPDATE SET attempts = notifications.attempts + 1, updated_at = $2 \
+                 WHERE notifications.status <> $12 \
+                 RETURNING id, recipient, template) \
+               SELECT run.attempts AS run_attempt, n.id AS notification_id, n.recipient AS notification_recipient, \
+                 n.template AS notification_template, \
+                 CASE WHEN n.id IS NOT NULL THEN json_build_object( \
+                   'lines', (SELECT coalesce(json_agg(json_build_object('sku', l.sku, 'name', l.name, \
+                     'quantity', l.quantity, 'cancelled_quantity', l.cancelled_quantity, \
+                     'backordered_quantity', l.backordered_quantity, 'unit_price_minor', l.unit_price_minor, \
+                     'line_total_minor', l.line_total_minor) ORDER BY l.line_no), '[]'::json) \
+                     FROM order_lines l WHERE l.order_id = o.id), \
+                   'shipments', (SELECT coalesce(json_agg(json_build_object('status', f.status, \
+                     'location', loc.name || ', ' || loc.city, 'carrier', f.carrier, \
+                     'tracking_number', f.tracking_number, 'pickup_code', f.pickup_code) ORDER BY f.id), '[]'::json) \
+                     FROM fulfillment_orders f LEFT JOIN locations loc ON loc.id = f.location_id \
+                     WHERE f.order_id = o.id), \
+                   'pickup_location', (SELECT loc.name || ', ' || loc.city FROM locations loc \
+                     WHERE loc.id = o.pickup_location_id)) END AS email_rows, \
+                 CASE WHEN n.id IS NOT NULL THEN EXISTS (SELECT 1 FROM appointments a WHERE a.order_id = o.id) \
+                 END AS has_appointments, \
+                 o.* \
+               FROM run LEFT JOIN o ON true LEFT JOIN n ON true";
+    let values: [sea_orm::Value; 12] = [
+        JobStatus::Running.as_str().into(),
+        Utc::now().into(),
+        run.into(),
+        JobStatus::Succeeded.as_str().into(),
+        JobStatus::Failed.as_str().into(),
+        order_id.into(),
+        Uuid::now_v7().into(),
+        event.as_upper().into(),
+        notification.dedupe_key().into(),
+        event.kind().into(),
+        NotificationStatus::Pending.as_str().into(),
+        NotificationStatus::Sent.as_str().into(),
+    ];
+    let statement = sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, values);
+    let Some(row) = db.query_one_raw(statement).await? else {
+        return Ok(Begun::NotStarted);
+    };
+    let attempt: i32 = row.try_get("", "run_attempt")?;
+    if row.try_get::<Option<Uuid>>("", "id")?.is_none() {
+        return Ok(Begun::Started { attempt, claim: Claim::NoOrder });
+    }
+    let Some(notification_id) = row.try_get::<Option<Uuid>>("", "notification_id")? else {
+        return Ok(Begun::Started { attempt, claim: Claim::AlreadySent });
+    };
+    let order = order::Model::from_query_result(&row, "")?;
+    let rows: serde_json::Value = row.try_get("", "email_rows")?;
+    let rows: EmailRows =
+        serde_json::from_value(rows).map_err(|e| sea_orm::DbErr::Custom(format!("reading an email's rows: {e}")))?;
+    let has_appointments: bool = row.try_get("", "has_appointments")?;
+    let context = email_context(db, &order, notification, rows, has_appointments).await?;
+    Ok(Begun::Started {
+        attempt,
+        claim: Claim::Send {
+            notification_id,
+            recipient: row.try_get("", "notification_recipient")?,
+            template: row.try_get("", "notification_template")?,
+            context: Box::new(context),
+        },
     })
 }
 
@@ -210,31 +303,53 @@ pub async fn for_order<C: ConnectionTrait>(db: &C, order_id: Uuid) -> DomainResu
         .await?)
 }
 
-async fn email_context(
-    db: &DatabaseConnection,
-    order: &order::Model,
-    notification: &Notification,
-) -> DomainResult<EmailContext> {
-    let (event, version) = (notification.event, notification.version);
-    let currency = Currency::parse(&order.currency);
-    let money = |minor: i64| match currency {
-        Some(c) => format!("{} {}", c.to_decimal(minor), c.code()),
-        None => format!("{minor} {}", order.currency),
-    };
+/// The rows of an order an email is made from, whichever way they were read.
+#[derive(Debug, Default, Deserialize)]
+struct EmailRows {
+    lines: Vec<LineRow>,
+    shipments: Vec<ShipmentRow>,
+    /// "Name, City" of the order's pickup store.
+    pickup_location: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LineRow {
+    sku: String,
+    name: String,
+    quantity: i32,
+    cancelled_quantity: i32,
+    backordered_quantity: i32,
+    unit_price_minor: i64,
+    line_total_minor: i64,
+}
+
+/// A fulfilment order with its location's "Name, City".
+#[derive(Debug, Deserialize)]
+struct ShipmentRow {
+    status: String,
+    location: Option<String>,
+    carrier: Option<String>,
+    tracking_number: Option<String>,
+    pickup_code: Option<String>,
+}
+
+/// Reads the rows with the ORM, a statement per table (the embedded default's way; PostgreSQL
+/// reads them with the claim, see [`begin`]).
+async fn email_rows(db: &DatabaseConnection, order: &order::Model) -> DomainResult<EmailRows> {
     let lines = order_line::Entity::find()
         .filter(order_line::Column::OrderId.eq(order.id))
         .order_by_asc(order_line::Column::LineNo)
         .all(db)
         .await?
         .into_iter()
-        .map(|l| EmailLine {
+        .map(|l| LineRow {
             sku: l.sku,
             name: l.name,
             quantity: l.quantity,
-            cancelled: l.cancelled_quantity,
-            backordered: l.backordered_quantity,
-            unit_price: money(l.unit_price_minor),
-            total: money(l.line_total_minor),
+            cancelled_quantity: l.cancelled_quantity,
+            backordered_quantity: l.backordered_quantity,
+            unit_price_minor: l.unit_price_minor,
+            line_total_minor: l.line_total_minor,
         })
         .collect();
     // The fulfilment orders with their locations in one read.
@@ -249,25 +364,64 @@ async fn email_context(
         .order_by_asc(fulfillment_order::Column::Id)
         .all(db)
         .await?;
-    let mut locations: Vec<location::Model> = rows.iter().filter_map(|(_, l)| l.clone()).collect();
-    let fos: Vec<fulfillment_order::Model> = rows.into_iter().map(|(f, _)| f).collect();
-    if let Some(pickup) = order.pickup_location_id
-        && !locations.iter().any(|l| l.id == pickup)
-        && let Some(l) = location::Entity::find_by_id(pickup).one(db).await?
-    {
-        locations.push(l);
+    let name = |l: &location::Model| format!("{}, {}", l.name, l.city);
+    let mut pickup_location = None;
+    if let Some(pickup) = order.pickup_location_id {
+        pickup_location = match rows.iter().find_map(|(_, l)| l.as_ref().filter(|l| l.id == pickup)) {
+            Some(l) => Some(name(l)),
+            None => location::Entity::find_by_id(pickup).one(db).await?.as_ref().map(name),
+        };
     }
-    let location_name =
-        |id: Uuid| locations.iter().find(|l| l.id == id).map(|l| format!("{}, {}", l.name, l.city)).unwrap_or_default();
-    let shipments: Vec<EmailShipment> = fos
-        .iter()
-        .filter(|f| !matches!(f.status, FulfillmentStatus::Cancelled | FulfillmentStatus::Rejected))
-        .map(|f| EmailShipment {
-            location: location_name(f.location_id),
+    let shipments = rows
+        .into_iter()
+        .map(|(f, l)| ShipmentRow {
             status: f.status.as_str().to_owned(),
-            carrier: f.carrier.clone(),
-            tracking_number: f.tracking_number.clone(),
-            pickup_code: f.pickup_code.clone(),
+            location: l.as_ref().map(name),
+            carrier: f.carrier,
+            tracking_number: f.tracking_number,
+            pickup_code: f.pickup_code,
+        })
+        .collect();
+    Ok(EmailRows { lines, shipments, pickup_location })
+}
+
+async fn email_context(
+    db: &DatabaseConnection,
+    order: &order::Model,
+    notification: &Notification,
+    rows: EmailRows,
+    has_appointments: bool,
+) -> DomainResult<EmailContext> {
+    let (event, version) = (notification.event, notification.version);
+    let currency = Currency::parse(&order.currency);
+    let money = |minor: i64| match currency {
+        Some(c) => format!("{} {}", c.to_decimal(minor), c.code()),
+        None => format!("{minor} {}", order.currency),
+    };
+    let lines = rows
+        .lines
+        .into_iter()
+        .map(|l| EmailLine {
+            sku: l.sku,
+            name: l.name,
+            quantity: l.quantity,
+            cancelled: l.cancelled_quantity,
+            backordered: l.backordered_quantity,
+            unit_price: money(l.unit_price_minor),
+            total: money(l.line_total_minor),
+        })
+        .collect();
+    let gone = [FulfillmentStatus::Cancelled.as_str(), FulfillmentStatus::Rejected.as_str()];
+    let shipments: Vec<EmailShipment> = rows
+        .shipments
+        .into_iter()
+        .filter(|f| !gone.contains(&f.status.as_str()))
+        .map(|f| EmailShipment {
+            location: f.location.unwrap_or_default(),
+            status: f.status,
+            carrier: f.carrier,
+            tracking_number: f.tracking_number,
+            pickup_code: f.pickup_code,
         })
         .collect();
     let carrier = shipments.iter().find_map(|s| s.carrier.clone());
@@ -304,6 +458,8 @@ async fn email_context(
         }
         _ => None,
     };
+    let appointments =
+        if has_appointments { crate::scheduling::due::appointments_for_email(db, order.id).await? } else { Vec::new() };
     Ok(EmailContext {
         event: event.kind().to_owned(),
         order_id: order.id,
@@ -324,10 +480,10 @@ async fn email_context(
         carrier,
         tracking_number,
         pickup_code,
-        pickup_location: order.pickup_location_id.map(location_name),
+        pickup_location: order.pickup_location_id.map(|_| rows.pickup_location.unwrap_or_default()),
         refund_amount: refund_amount(db, notification).await?.map(money),
         refund_owed: Some(crate::payments::balance(order).refund_owed).filter(|m| *m > 0).map(money),
-        appointments: crate::scheduling::due::appointments_for_email(db, order.id).await?,
+        appointments,
         return_number: the_return.as_ref().map(|r| r.number.clone()),
         refund: the_return.and_then(|r| r.refund_minor).map(money),
     })

@@ -130,13 +130,16 @@ impl std::fmt::Debug for Mailer {
 }
 
 impl Mailer {
-    /// SMTP when a URL is given (`smtp://host:port`), else files under `dir`.
-    pub fn new(smtp_url: Option<&str>, dir: PathBuf, from: &str) -> Result<Mailer, EmailError> {
+    /// SMTP when a URL is given (`smtp://host:port`), else files under `dir`. `connections` is
+    /// how many SMTP connections are kept open for reuse: as many as emails may be sent at once,
+    /// or every send past lettre's default of 10 would open (and close) a connection of its own.
+    pub fn new(smtp_url: Option<&str>, dir: PathBuf, from: &str, connections: u32) -> Result<Mailer, EmailError> {
         let from: Mailbox = from.parse().map_err(|source| EmailError::Address { address: from.to_owned(), source })?;
         Ok(match smtp_url {
             Some(url) => Mailer::Smtp {
                 transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?
                     .timeout(Some(std::time::Duration::from_secs(10)))
+                    .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(connections.max(1)))
                     .build(),
                 from,
             },

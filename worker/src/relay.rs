@@ -94,9 +94,13 @@ impl Relay {
             ids.push(row.id);
         }
         let batches: Vec<(Queue, Vec<JobEnvelope>)> = by_queue.into_values().collect();
+        // The run records are committed before the push (on the relay's own connection, outside
+        // the pass's transaction): a worker that takes a job at once finds its record and starts
+        // it in one statement. A failed push leaves them QUEUED and the rows undispatched; the
+        // next pass records and pushes them again.
+        let pushing: Vec<JobEnvelope> = batches.iter().flat_map(|(_, envs)| envs.iter().cloned()).collect();
+        jobs::record_dispatch(&self.db, &pushing, &self.retry).await?;
         self.sink.push_all(&batches).await?;
-        let pushed: Vec<JobEnvelope> = batches.into_iter().flat_map(|(_, envs)| envs).collect();
-        jobs::record_dispatch(db, &pushed, &self.retry).await?;
         Ok(ids)
     }
 

@@ -51,7 +51,9 @@ impl Default for WorkerSettings {
             redis_url: None,
             queue_prefix: "oms.".to_owned(),
             concurrency_fulfillment: 4,
-            concurrency_notification: 32,
+            // An email is mostly waiting (two commits, the mail server's replies): it takes
+            // this many at once to keep two cores busy (BENCHMARKS.md, `jobs`).
+            concurrency_notification: 64,
             concurrency_returns: 2,
             poll_interval: Duration::from_millis(100),
             relay_interval: Duration::from_millis(100),

@@ -54,3 +54,83 @@ async fn place_order_statements_grow_only_with_the_stock_levels_it_reserves() {
     // number and one write of all the order's rows (PostgreSQL logs BEGIN and COMMIT around them).
     assert!(two <= 8, "a 2-line order took {two} statements (1 line: {one})");
 }
+
+/// A notification job on PostgreSQL: one statement starts the run, claims the email and reads
+/// what it shows; one marks the email sent and the run succeeded. The relay's pass is the only
+/// other cost, shared by every job it carries.
+#[tokio::test]
+async fn a_notification_job_costs_two_statements() {
+    use domain::jobs::{Job, JobStatus, NotificationEvent};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let smtp = crate::smtp::SmtpServer::start().await;
+    app.confirm_by_hand("WEB").await;
+    app.create_location("WH-A", false, 1, "4.90").await;
+    app.create_product("A", "10.00").await;
+    app.receive("A", "WH-A", 100).await;
+    let agent = app.token(Role::Agent);
+    let mut orders = Vec::new();
+    for i in 0..3 {
+        let placed =
+            app.place_order(&agent, &format!("c{i}@example.com"), json!([{ "sku": "A", "quantity": 1 }])).await;
+        let id = placed["order"]["id"].as_str().expect("order id");
+        orders.push(uuid::Uuid::parse_str(id).expect("uuid"));
+    }
+    // Every event of every order, as notification jobs only: the shop's own jobs so far (a
+    // receipt's backorder fill) are set aside, as if dispatched.
+    entities::outbox_message::Entity::update_many()
+        .col_expr(entities::outbox_message::Column::DispatchedAt, sea_orm::sea_query::Expr::value(chrono::Utc::now()))
+        .exec(&app.db)
+        .await
+        .expect("set aside");
+    let txn = app.db.begin().await.expect("begin");
+    for id in &orders {
+        for event in NotificationEvent::ALL {
+            domain::outbox::enqueue_job(&txn, &Job::notify(*id, event)).await.expect("enqueue");
+        }
+    }
+    txn.commit().await.expect("commit");
+    let jobs = orders.len() * NotificationEvent::ALL.len();
+
+    // The workers' own connection records what they send; the relay makes one pass (a long
+    // interval after it), so the count holds no idle polling.
+    let sent = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut db = domain::db::connect(app.database_url()).await.expect("connect");
+    let record = sent.clone();
+    db.set_metric_callback(move |info| {
+        if let Ok(mut s) = record.lock() {
+            s.push(info.statement.sql.clone());
+        }
+    });
+    let settings = oms_worker::WorkerSettings {
+        relay_interval: std::time::Duration::from_secs(3600),
+        ..crate::background::settings(Some(crate::background::redis_url()), Some(&smtp), None)
+    };
+    let prefix = settings.queue_prefix.clone();
+    let pool = oms_worker::spawn(db, settings).expect("workers");
+    smtp.wait_for(std::time::Duration::from_secs(30), "every email", |m| m.len() == jobs).await;
+    let succeeded = || {
+        entities::job::Entity::find()
+            .filter(entities::job::Column::Queue.eq(domain::outbox::queue::NOTIFICATION))
+            .filter(entities::job::Column::Status.eq(JobStatus::Succeeded.as_str()))
+            .count(&app.db)
+    };
+    for _ in 0..300 {
+        if succeeded().await.expect("count") as usize == jobs {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let runs = entities::job::Entity::find().all(&app.db).await.expect("runs");
+    let statuses: Vec<(String, String)> = runs.iter().map(|r| (r.kind.clone(), r.status.as_str().to_owned())).collect();
+    assert_eq!(succeeded().await.expect("count") as usize, jobs, "{statuses:?}");
+    pool.shutdown().await.expect("the pool stops");
+    crate::background::clean_redis(&prefix).await;
+
+    let sent = sent.lock().map(|s| s.clone()).unwrap_or_default();
+    let by_the_relay = sent.iter().filter(|s| s.contains("\"outbox\"") || s.starts_with("INSERT INTO \"job_runs\""));
+    let by_the_jobs = sent.len() - by_the_relay.count();
+    eprintln!("{jobs} notification jobs: {} statements, {by_the_jobs} by the jobs", sent.len());
+    assert_eq!(by_the_jobs, 2 * jobs, "{sent:#?}");
+}

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use domain::DatabaseConnection;
 use domain::jobs::{self, Job, JobEnvelope, JobStatus, RetryPolicy, RunDecision};
+use domain::notifications::{self, Begun};
 
 use crate::email::{Mailer, Templates};
 
@@ -64,15 +65,25 @@ pub struct BookkeepingError(#[from] domain::DomainError);
 /// Runs one delivered job with its bookkeeping. Returns an error only when the run record
 /// could not be written, so the queue redelivers; a failed job is retried through the outbox.
 pub async fn run(ctx: &Arc<JobContext>, env: JobEnvelope) -> Result<(), BookkeepingError> {
-    let attempt = match jobs::begin_run(&ctx.db, &env, &ctx.retry).await? {
-        RunDecision::Skip => {
-            tracing::debug!(key = %env.dedupe_key, "job already finished; skipped");
-            return Ok(());
-        }
-        RunDecision::Run { attempt } => attempt,
+    let job = env.job();
+    // A notification starts its run and claims its email in one statement where it can.
+    let begun = match &job {
+        Ok(Job::Notify(n)) => notifications::begin(&ctx.db, n, &env.dedupe_key).await?,
+        _ => Begun::NotStarted,
     };
-    let outcome = match env.job() {
-        Ok(job) => dispatch(ctx, &job, &env.dedupe_key).await,
+    let (attempt, claimed) = match begun {
+        Begun::Started { attempt, claim } => (attempt, Some(claim)),
+        Begun::NotStarted => match jobs::begin_run(&ctx.db, &env, &ctx.retry).await? {
+            RunDecision::Skip => {
+                tracing::debug!(key = %env.dedupe_key, "job already finished; skipped");
+                return Ok(());
+            }
+            RunDecision::Run { attempt } => (attempt, None),
+        },
+    };
+    let outcome = match job {
+        Ok(Job::Notify(n)) => notify::handle(ctx, &n, &env.dedupe_key, claimed).await,
+        Ok(job) => dispatch(ctx, &job).await,
         Err(e) => Err(HandlerError::Permanent(e.to_string())),
     };
     match outcome {
@@ -91,9 +102,10 @@ pub async fn run(ctx: &Arc<JobContext>, env: JobEnvelope) -> Result<(), Bookkeep
     Ok(())
 }
 
-async fn dispatch(ctx: &JobContext, job: &Job, run: &str) -> Result<Finished, HandlerError> {
+async fn dispatch(ctx: &JobContext, job: &Job) -> Result<Finished, HandlerError> {
     match job {
-        Job::Notify(n) => return notify::handle(ctx, n, run).await,
+        // `run` hands it to `notify::handle` with the claim its start made.
+        Job::Notify(_) => Err(HandlerError::Permanent("a notification job is not dispatched here".to_owned())),
         Job::ReleaseOrder { order_id } => release_order::handle(ctx, *order_id).await,
         Job::AutoConfirm { order_id } => auto_confirm::handle(ctx, *order_id).await,
         Job::FillBackorders { freed, .. } => fill_backorders::handle(ctx, freed).await,

@@ -6,9 +6,18 @@ use domain::notifications::{self, Claim};
 use super::{Finished, HandlerError, JobContext};
 
 /// `run` is the job's run record, finished with the email: [`Finished::Recorded`] when the email
-/// went out now.
-pub async fn handle(ctx: &JobContext, n: &Notification, run: &str) -> Result<Finished, HandlerError> {
-    let (notification_id, recipient, template, context) = match notifications::claim(&ctx.db, n).await? {
+/// went out now. `claimed` is the claim the run's start already made, if it made one.
+pub async fn handle(
+    ctx: &JobContext,
+    n: &Notification,
+    run: &str,
+    claimed: Option<Claim>,
+) -> Result<Finished, HandlerError> {
+    let claim = match claimed {
+        Some(claim) => claim,
+        None => notifications::claim(&ctx.db, n).await?,
+    };
+    let (notification_id, recipient, template, context) = match claim {
         Claim::AlreadySent => return Ok(Finished::Done),
         Claim::NoOrder => return Err(HandlerError::Permanent(format!("order {} does not exist", n.order_id))),
         Claim::Send { notification_id, recipient, template, context } => {
