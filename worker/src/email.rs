@@ -8,6 +8,8 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use minijinja::{AutoEscape, Environment};
 
+use crate::smtp::SmtpPool;
+
 /// The built-in templates, one file per event. A file of the same name in `OMS_TEMPLATES`
 /// replaces one.
 const DEFAULTS: [(&str, &str); 16] = [
@@ -39,6 +41,10 @@ pub enum EmailError {
     Build(#[from] lettre::error::Error),
     #[error("SMTP: {0}")]
     Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("SMTP_URL: {0}")]
+    Url(String),
+    #[error("connecting to the SMTP server: {0}")]
+    Connect(std::io::Error),
     #[error("writing {path}: {source}")]
     File { path: PathBuf, source: std::io::Error },
 }
@@ -109,20 +115,18 @@ impl Templates {
 /// Where mail goes.
 #[derive(Clone)]
 pub enum Mailer {
-    Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
-        from: Mailbox,
-    },
+    /// `smtp://`: our pool of connections with Nagle's algorithm off (see [`crate::smtp`]).
+    Pooled { pool: std::sync::Arc<SmtpPool>, from: Mailbox },
+    /// `smtps://`: lettre's transport and pool.
+    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
     /// One `.eml` file per email, named after the notification's id.
-    Files {
-        dir: PathBuf,
-        from: Mailbox,
-    },
+    Files { dir: PathBuf, from: Mailbox },
 }
 
 impl std::fmt::Debug for Mailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Mailer::Pooled { pool, .. } => write!(f, "Mailer::Pooled({pool:?})"),
             Mailer::Smtp { .. } => f.write_str("Mailer::Smtp"),
             Mailer::Files { dir, .. } => write!(f, "Mailer::Files({})", dir.display()),
         }
@@ -130,20 +134,24 @@ impl std::fmt::Debug for Mailer {
 }
 
 impl Mailer {
-    /// SMTP when a URL is given (`smtp://host:port`), else files under `dir`. `connections` is
-    /// how many SMTP connections are kept open for reuse: as many as emails may be sent at once,
-    /// or every send past lettre's default of 10 would open (and close) a connection of its own.
+    /// SMTP when a URL is given (`smtp://host:port`, `smtps://…`), else files under `dir`.
+    /// `connections` is how many SMTP connections are kept open for reuse: as many as emails may
+    /// be sent at once, so that no send pays for a connection of its own.
     pub fn new(smtp_url: Option<&str>, dir: PathBuf, from: &str, connections: u32) -> Result<Mailer, EmailError> {
         let from: Mailbox = from.parse().map_err(|source| EmailError::Address { address: from.to_owned(), source })?;
-        Ok(match smtp_url {
-            Some(url) => Mailer::Smtp {
-                transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?
-                    .timeout(Some(std::time::Duration::from_secs(10)))
-                    .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(connections.max(1)))
-                    .build(),
-                from,
-            },
-            None => Mailer::Files { dir, from },
+        let timeout = std::time::Duration::from_secs(10);
+        let Some(url) = smtp_url else {
+            return Ok(Mailer::Files { dir, from });
+        };
+        if let Some(pool) = SmtpPool::for_url(url, connections as usize, timeout)? {
+            return Ok(Mailer::Pooled { pool: std::sync::Arc::new(pool), from });
+        }
+        Ok(Mailer::Smtp {
+            transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?
+                .timeout(Some(timeout))
+                .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(connections.max(1)))
+                .build(),
+            from,
         })
     }
 
@@ -152,7 +160,7 @@ impl Mailer {
     pub async fn send(&self, to: &str, message_id: &str, mail: &Rendered) -> Result<(), EmailError> {
         let to_box: Mailbox = to.parse().map_err(|source| EmailError::Address { address: to.to_owned(), source })?;
         let from = match self {
-            Mailer::Smtp { from, .. } | Mailer::Files { from, .. } => from.clone(),
+            Mailer::Pooled { from, .. } | Mailer::Smtp { from, .. } | Mailer::Files { from, .. } => from.clone(),
         };
         let message = Message::builder()
             .from(from)
@@ -161,6 +169,9 @@ impl Mailer {
             .message_id(Some(format!("<{message_id}@oms>")))
             .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))?;
         match self {
+            Mailer::Pooled { pool, .. } => {
+                pool.send(message.envelope(), &message.formatted()).await?;
+            }
             Mailer::Smtp { transport, .. } => {
                 transport.send(message).await?;
             }

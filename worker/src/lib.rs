@@ -20,6 +20,7 @@ pub mod queues;
 pub mod relay;
 pub mod scheduler;
 pub mod settings;
+pub mod smtp;
 
 pub use handlers::JobContext;
 pub use queues::{QueueBackend, QueueSink};

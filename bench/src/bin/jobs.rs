@@ -38,6 +38,9 @@ struct Args {
     /// Notification jobs one worker process runs at once.
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
+    /// How soon an idle worker looks at its queue again, and the relay at the outbox.
+    #[arg(long, default_value_t = 20)]
+    poll_ms: u64,
 }
 
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -142,8 +145,8 @@ async fn run(args: &Args, database_url: String, database: &str) -> Res<()> {
         redis_url: Some(args.redis_url.clone()),
         queue_prefix: prefix.clone(),
         concurrency_notification: args.concurrency,
-        poll_interval: Duration::from_millis(20),
-        relay_interval: Duration::from_millis(20),
+        poll_interval: Duration::from_millis(args.poll_ms),
+        relay_interval: Duration::from_millis(args.poll_ms),
         relay_batch: 500,
         smtp_url: Some(format!("smtp://127.0.0.1:{smtp_port}")),
         retry: RetryPolicy::default(),
