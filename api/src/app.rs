@@ -22,6 +22,8 @@ pub enum StartError {
     NotMigrated(usize),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
+    #[error("{0}")]
+    Admission(#[from] crate::admission::BadLimit),
 }
 
 /// Whether to apply migrations at start (`oms serve`) or only insist they were (`oms api`).
@@ -66,12 +68,14 @@ impl Application {
             .map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?;
         let port = listener.local_addr().map_err(|source| StartError::Bind { addr: settings.bind.clone(), source })?;
         let documents = Arc::new(Documents::new(graphql::MAX_DEPTH));
+        let admission = Arc::new(crate::admission::Admission::from_env()?);
         let state = web::Data::new(AppState {
             db: db.clone(),
             schema: graphql::build_schema(db.clone()),
             watched_schema: graphql::build_watched_schema(db.clone()),
             keys: keys.clone(),
             documents: documents.clone(),
+            admission,
         });
         let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes))
             .listen(listener)

@@ -28,6 +28,8 @@ pub struct AppState {
     pub keys: TokenKeys,
     /// The query documents parsed so far, by text and by persisted-query hash.
     pub documents: Arc<Documents>,
+    /// How many mutations run at once.
+    pub admission: Arc<crate::admission::Admission>,
 }
 
 /// How long a request waits for another one with the same idempotency key to finish.
@@ -154,8 +156,15 @@ fn refusal_body(code: &str, message: &str) -> String {
 }
 
 /// Runs one GraphQL request; `watch`: tell whether execution started (the schema that does
-/// costs more per field, so only keyed mutations use it).
-async fn execute(state: &AppState, actor: Actor, request: async_graphql::Request, watch: bool) -> Outcome {
+/// costs more per field, so only keyed mutations use it). A mutation waits for its turn first.
+async fn execute(
+    state: &AppState,
+    actor: Actor,
+    request: async_graphql::Request,
+    watch: bool,
+    is_mutation: bool,
+) -> Outcome {
+    let _turn = if is_mutation { state.admission.mutation().await } else { None };
     let started = Arc::new(ExecutionStarted::default());
     let anonymous = matches!(actor, Actor::Anonymous);
     let request = request.data(actor).data(Loaders::new(&state.db)).data(started.clone());
@@ -173,7 +182,7 @@ async fn execute(state: &AppState, actor: Actor, request: async_graphql::Request
 /// Runs a request that holds an idempotency key, renewing the key's lease while it runs so a
 /// slow request keeps its key and a crashed one frees it after the lease.
 async fn execute_leased(state: &AppState, lease: &Lease, actor: Actor, request: async_graphql::Request) -> Outcome {
-    let execution = execute(state, actor, request, true);
+    let execution = execute(state, actor, request, true, true);
     tokio::pin!(execution);
     let mut renewal = tokio::time::interval(Duration::from_secs((idempotency::LEASE_SECONDS / 3).max(1) as u64));
     renewal.tick().await; // the first tick is immediate; the lease is fresh
@@ -273,7 +282,7 @@ async fn graphql_post(state: web::Data<AppState>, req: HttpRequest, body: web::B
     let is_mutation = inspection.is_some_and(|i| i.is_mutation);
     let scope = actor.idempotency_scope().filter(|_| is_mutation);
     let (Some(key), Some(scope)) = (req.headers().get("Idempotency-Key"), scope) else {
-        let outcome = execute(&state, actor, request, false).await;
+        let outcome = execute(&state, actor, request, false, is_mutation).await;
         return graphql_response(outcome.body, outcome.request_error, accept_graphql_json, false);
     };
     let Ok(key) = key.to_str().map(str::to_owned) else {

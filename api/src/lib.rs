@@ -1,4 +1,5 @@
 //! The OMS service: configuration, the GraphQL schema, HTTP and start-up.
+pub mod admission;
 pub mod app;
 pub mod config;
 pub mod graphql;

@@ -36,18 +36,14 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
-/// PostgreSQL connections per process: `OMS_DB_MAX_CONNECTIONS`, by default four per core of
-/// this machine (8 to 64). More connections than PostgreSQL has cores to run them only queue
-/// inside PostgreSQL instead of here: on 2 cores, 8 connections take `placeOrder` at 32 clients
-/// to the same throughput as 32 connections with half the p99 latency, and the hot-SKU race
-/// 19 % higher (BENCHMARKS.md). Several processes on one server must stay under its
-/// `max_connections` together.
+/// PostgreSQL connections per process: `OMS_DB_MAX_CONNECTIONS`, 32 by default. Several
+/// processes on one server must stay under its `max_connections` together (3 APIs and 2 workers
+/// at 32 each already want 160 of PostgreSQL's default 100 when busy). Queries want many (a
+/// page's DataLoaders run at once); write transactions are held to a few per core by the API's
+/// admission of mutations (`api/src/admission.rs`) and the workers' concurrency per queue.
 fn pool_size() -> Result<u32, DbErr> {
     match std::env::var("OMS_DB_MAX_CONNECTIONS") {
-        Err(_) => {
-            let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-            Ok(u32::try_from(cores.saturating_mul(4)).unwrap_or(u32::MAX).clamp(8, 64))
-        }
+        Err(_) => Ok(32),
         Ok(v) => v.trim().parse::<u32>().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
             DbErr::Custom(format!("OMS_DB_MAX_CONNECTIONS must be a whole number from 1 to 1000, not '{v}'"))
         }),

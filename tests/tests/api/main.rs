@@ -6,6 +6,7 @@ mod helpers;
 mod processes;
 
 mod access;
+mod admission;
 mod capacity;
 mod care;
 mod changes;

@@ -110,6 +110,11 @@ impl Oms {
         self
     }
 
+    /// `oms <command>`, without waiting for anything (a start that should fail).
+    pub fn start(&self, name: &str, command: &str) -> Process {
+        Process::spawn(name, OMS, &[command], &self.env)
+    }
+
     /// `oms worker`: a relay and the queues' workers.
     pub fn worker(&self, name: &str) -> Process {
         Process::spawn(name, OMS, &["worker"], &self.env)
