@@ -82,8 +82,7 @@ pub async fn run(ctx: &Arc<JobContext>, env: JobEnvelope) -> Result<(), Bookkeep
         },
     };
     let outcome = match job {
-        Ok(Job::Notify(n)) => notify::handle(ctx, &n, &env.dedupe_key, claimed).await,
-        Ok(job) => dispatch(ctx, &job).await,
+        Ok(job) => dispatch(ctx, &job, &env.dedupe_key, claimed).await,
         Err(e) => Err(HandlerError::Permanent(e.to_string())),
     };
     match outcome {
@@ -102,10 +101,15 @@ pub async fn run(ctx: &Arc<JobContext>, env: JobEnvelope) -> Result<(), Bookkeep
     Ok(())
 }
 
-async fn dispatch(ctx: &JobContext, job: &Job) -> Result<Finished, HandlerError> {
+/// `claimed`: the email a notification job's start already claimed, if it did.
+async fn dispatch(
+    ctx: &JobContext,
+    job: &Job,
+    run: &str,
+    claimed: Option<notifications::Claim>,
+) -> Result<Finished, HandlerError> {
     match job {
-        // `run` hands it to `notify::handle` with the claim its start made.
-        Job::Notify(_) => Err(HandlerError::Permanent("a notification job is not dispatched here".to_owned())),
+        Job::Notify(n) => return notify::handle(ctx, n, run, claimed).await,
         Job::ReleaseOrder { order_id } => release_order::handle(ctx, *order_id).await,
         Job::AutoConfirm { order_id } => auto_confirm::handle(ctx, *order_id).await,
         Job::FillBackorders { freed, .. } => fill_backorders::handle(ctx, freed).await,
