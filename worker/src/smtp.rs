@@ -140,13 +140,17 @@ impl SmtpPool {
         let s = &self.server;
         let tcp = tokio::time::timeout(self.timeout, tokio::net::TcpStream::connect((s.host.as_str(), s.port)))
             .await
-            .map_err(|_| io_error(std::io::Error::new(std::io::ErrorKind::TimedOut, "connecting timed out")))?
-            .map_err(io_error)?;
-        tcp.set_nodelay(true).map_err(io_error)?;
+            .map_err(|_| {
+                EmailError::Connect(std::io::Error::new(std::io::ErrorKind::TimedOut, "connecting timed out"))
+            })?
+            .map_err(EmailError::Connect)?;
+        tcp.set_nodelay(true).map_err(EmailError::Connect)?;
         let mut conn =
             tokio::time::timeout(self.timeout, AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &s.hello))
                 .await
-                .map_err(|_| io_error(std::io::Error::new(std::io::ErrorKind::TimedOut, "the greeting timed out")))??;
+                .map_err(|_| {
+                    EmailError::Connect(std::io::Error::new(std::io::ErrorKind::TimedOut, "the greeting timed out"))
+                })??;
         let upgrade = match s.starttls {
             Starttls::Never => false,
             Starttls::Opportunistic => conn.can_starttls(),
@@ -162,10 +166,6 @@ impl SmtpPool {
         }
         Ok(conn)
     }
-}
-
-fn io_error(e: std::io::Error) -> EmailError {
-    EmailError::Connect(e)
 }
 
 #[cfg(test)]
