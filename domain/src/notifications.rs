@@ -304,7 +304,7 @@ pub async fn for_order<C: ConnectionTrait>(db: &C, order_id: Uuid) -> DomainResu
 }
 
 /// The rows of an order an email is made from, whichever way they were read.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 struct EmailRows {
     lines: Vec<LineRow>,
     shipments: Vec<ShipmentRow>,

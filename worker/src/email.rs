@@ -137,19 +137,22 @@ impl Mailer {
     /// SMTP when a URL is given (`smtp://host:port`, `smtps://…`), else files under `dir`.
     /// `connections` is how many SMTP connections are kept open for reuse: as many as emails may
     /// be sent at once, so that no send pays for a connection of its own.
-    pub fn new(smtp_url: Option<&str>, dir: PathBuf, from: &str, connections: u32) -> Result<Mailer, EmailError> {
+    pub fn new(smtp_url: Option<&str>, dir: PathBuf, from: &str, connections: usize) -> Result<Mailer, EmailError> {
         let from: Mailbox = from.parse().map_err(|source| EmailError::Address { address: from.to_owned(), source })?;
         let timeout = std::time::Duration::from_secs(10);
         let Some(url) = smtp_url else {
             return Ok(Mailer::Files { dir, from });
         };
-        if let Some(pool) = SmtpPool::for_url(url, connections as usize, timeout)? {
+        if let Some(pool) = SmtpPool::for_url(url, connections, timeout)? {
             return Ok(Mailer::Pooled { pool: std::sync::Arc::new(pool), from });
         }
         Ok(Mailer::Smtp {
             transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?
                 .timeout(Some(timeout))
-                .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(connections.max(1)))
+                .pool_config(
+                    lettre::transport::smtp::PoolConfig::new()
+                        .max_size(u32::try_from(connections.max(1)).unwrap_or(u32::MAX)),
+                )
                 .build(),
             from,
         })

@@ -62,12 +62,11 @@ pub fn spawn(db: DatabaseConnection, settings: WorkerSettings) -> Result<PoolHan
     }
     let templates = email::Templates::new(settings.templates_dir.clone());
     templates.check()?;
-    let sending_at_once = u32::try_from(settings.concurrency(Queue::Notification)).unwrap_or(u32::MAX);
     let mailer = email::Mailer::new(
         settings.smtp_url.as_deref(),
         settings.mail_dir.clone(),
         &settings.mail_from,
-        sending_at_once,
+        settings.concurrency(Queue::Notification),
     )?;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
