@@ -112,9 +112,9 @@ struct LevelWork {
 /// ledger rows go into `ledger` when given, else are written at once.
 ///
 /// With givebacks the pass runs in a savepoint (a release and its ledger row are undone with
-/// it). Without (every new order), a lost race gives back the units this pass already took,
-/// which the transaction still holds locked: two statements fewer on every order than a
-/// savepoint, one more on the rare lost race.
+/// it). Without (every new order), the levels are reserved in one statement, and a lost race
+/// gives back the units the pass did take, which the transaction still holds locked: two
+/// statements fewer on every order than a savepoint, one more on the rare lost race.
 pub async fn reserve_all(
     txn: &DatabaseTransaction,
     allocations: &[Allocation],
@@ -133,20 +133,16 @@ pub async fn reserve_all(
         work.entry(a.level_id).or_default().reserve += a.quantity;
     }
     if givebacks.is_none() {
-        let mut taken: Vec<(Uuid, i32)> = Vec::new();
-        let mut reservations = Vec::new();
-        for (level_id, w) in work.into_iter().filter(|(_, w)| w.reserve > 0) {
-            match inventory::reserve(txn, level_id, w.reserve, order_id, actor).await? {
-                Some(row) => {
-                    reservations.push(row);
-                    taken.push((level_id, w.reserve));
-                }
-                None => {
-                    inventory::unreserve(txn, &taken).await?;
-                    return Ok(false);
-                }
-            }
+        let wanted: Vec<(Uuid, i32)> =
+            work.into_iter().filter(|(_, w)| w.reserve > 0).map(|(level_id, w)| (level_id, w.reserve)).collect();
+        let reserved = inventory::reserve_many(txn, &wanted, order_id, actor).await?;
+        if reserved.len() < wanted.len() {
+            let taken: Vec<(Uuid, i32)> =
+                wanted.into_iter().filter(|(id, _)| reserved.iter().any(|r| r.0 == *id)).collect();
+            inventory::unreserve(txn, &taken).await?;
+            return Ok(false);
         }
+        let reservations = reserved.into_iter().map(|(_, row)| row).collect();
         match ledger {
             Some(batch) => batch.extend(inventory::movements_insert(reservations)),
             None => inventory::record_movements(txn, reservations).await?,

@@ -21,7 +21,7 @@ mod returned;
 mod stock;
 
 pub use ledger::{PendingMovement, ledger_discrepancies, list_movements, movements_insert, record_movements};
-pub use reservations::{record_shortfall, release, reserve, ship, unreserve};
+pub use reservations::{record_shortfall, release, reserve, reserve_many, ship, unreserve};
 pub use returned::{restock, write_off_returned};
 pub use stock::{adjust, receive, set_safety_stock};
 

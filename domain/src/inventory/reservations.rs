@@ -1,8 +1,10 @@
 //! Reservations: the units orders hold at a level, each change one conditional update.
+use std::fmt::Write as _;
+
 use chrono::Utc;
 use entities::inventory_level;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value};
 use uuid::Uuid;
 
 use super::ledger::{PendingMovement, movement, record, record_after};
@@ -31,6 +33,66 @@ pub async fn reserve<C: ConnectionTrait>(
     let Some(level) = after.first() else { return Ok(None) };
     let cause = Cause { order_id: Some(order_id), ..Cause::default() };
     Ok(Some(movement(level, MovementKind::Reserve, 0, quantity, &cause, actor)))
+}
+
+/// Reserves at several levels in one statement, each `(level, units)` if that much is available
+/// there, and answers the levels that were reserved with their ledger rows: a level missing from the
+/// answer lost its race, and the caller gives back the others ([`unreserve`]). `wanted` holds
+/// each level once.
+///
+/// On PostgreSQL one statement locks the levels in ascending id order first (the lock order of
+/// [`crate::locks`], whatever order the planner then updates them in) and reserves them all: one
+/// round trip for an order of any size. SQLite, whose writers are serialised anyway, reserves
+/// level by level.
+pub async fn reserve_many<C: ConnectionTrait>(
+    txn: &C,
+    wanted: &[(Uuid, i32)],
+    order_id: Uuid,
+    actor: &Actor,
+) -> DomainResult<Vec<(Uuid, PendingMovement)>> {
+    if txn.get_database_backend() != DbBackend::Postgres || wanted.len() < 2 {
+        let mut rows = Vec::with_capacity(wanted.len());
+        for (level_id, quantity) in wanted {
+            match reserve(txn, *level_id, *quantity, order_id, actor).await? {
+                Some(row) => rows.push((*level_id, row)),
+                None => break,
+            }
+        }
+        return Ok(rows);
+    }
+    let mut values: Vec<Value> = Vec::with_capacity(wanted.len() * 2 + 1);
+    let mut pairs = String::new();
+    for (i, (level_id, quantity)) in wanted.iter().enumerate() {
+        if i > 0 {
+            pairs.push_str(", ");
+        }
+        let _ = write!(pairs, "(${}::uuid, ${}::int)", 2 * i + 2, 2 * i + 3);
+        values.push((*level_id).into());
+        values.push((*quantity).into());
+    }
+    values.insert(0, Utc::now().into());
+    let sql = format!(
+        "WITH wanted (id, quantity) AS (VALUES {pairs}), \
+         locked AS MATERIALIZED (SELECT l.id FROM inventory_levels l WHERE l.id IN (SELECT id FROM wanted) \
+         ORDER BY l.id FOR UPDATE OF l) \
+         UPDATE inventory_levels l SET reserved = l.reserved + w.quantity, updated_at = $1 \
+         FROM wanted w JOIN locked k ON k.id = w.id \
+         WHERE l.id = w.id AND l.on_hand - l.reserved - l.safety_stock >= w.quantity \
+         RETURNING l.*"
+    );
+    let levels = inventory_level::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+        .all(txn)
+        .await?;
+    let quantity_of: std::collections::HashMap<Uuid, i32> = wanted.iter().copied().collect();
+    let cause = Cause { order_id: Some(order_id), ..Cause::default() };
+    Ok(levels
+        .iter()
+        .map(|level| {
+            let quantity = quantity_of.get(&level.id).copied().unwrap_or(0);
+            (level.id, movement(level, MovementKind::Reserve, 0, quantity, &cause, actor))
+        })
+        .collect())
 }
 
 /// Takes back reservations this transaction just made and still holds locked, after a later

@@ -152,6 +152,58 @@ async fn scarce_stock_is_never_oversold(backend: Backend) {
 
 on_both_backends!(scarce_stock_is_never_oversold, multi_thread);
 
+/// Carts naming the same three SKUs in opposite orders, all at once: every order reserves its
+/// levels in one pass that takes their locks in id order, so none waits on another in a circle
+/// (a deadlock would surface here as a top-level error once its one retry deadlocked too).
+/// Each SKU has fewer units than carts want, so some passes reserve part of an order before a
+/// level turns out short: what they took is given back.
+async fn carts_in_opposite_orders_share_the_same_levels(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_location("WH-ONE", false, 10, "4.90").await;
+    let skus = ["TRIO-A", "TRIO-B", "TRIO-C"];
+    for (sku, units) in skus.iter().zip([30, 25, 20]) {
+        app.create_product(sku, "10.00").await;
+        app.receive(sku, "WH-ONE", units).await;
+    }
+    let line = |sku: &str| json!({ "sku": sku, "quantity": 1 });
+    let carts: Vec<Value> = (0..36)
+        .map(|i| match i % 3 {
+            0 => json!([line("TRIO-A"), line("TRIO-B"), line("TRIO-C")]),
+            1 => json!([line("TRIO-C"), line("TRIO-B"), line("TRIO-A")]),
+            _ => json!([line("TRIO-B"), line("TRIO-A")]),
+        })
+        .collect();
+    let agent = app.token(Role::Agent);
+    let emails: Vec<String> = (0..carts.len()).map(|i| format!("trio{i}@example.com")).collect();
+    let bodies = join_all(carts.iter().zip(&emails).map(|(lines, email)| place(&app, &agent, email, lines))).await;
+
+    let mut sold: HashMap<&str, i64> = HashMap::new();
+    for (lines, body) in carts.iter().zip(&bodies) {
+        let placed = payload(body, "placeOrder");
+        if placed["order"].is_null() {
+            assert_refused_with(placed, "OUT_OF_STOCK");
+            continue;
+        }
+        for sku in skus {
+            assert_eq!(units_allocated(&placed["order"], sku), units_wanted(lines, sku), "{placed}");
+            *sold.entry(sku).or_default() += units_wanted(lines, sku);
+        }
+    }
+    // TRIO-C runs out after twenty three-line carts; the two-line carts never need it.
+    assert!(sold["TRIO-C"] <= 20, "oversold: {sold:?}");
+    assert!(sold["TRIO-B"] <= 25, "oversold: {sold:?}");
+    assert!(sold["TRIO-C"] >= 12, "three-line carts were refused while TRIO-C lasted: {sold:?}");
+    for (sku, units) in skus.iter().zip([30, 25, 20]) {
+        assert_eq!(app.available(sku).await, units - sold[sku], "{sku}: {sold:?}");
+    }
+    // Refused carts hold nothing, even the levels their pass reserved before one came up short.
+    let books = app.audit().await;
+    assert_eq!(books.reserved, sold.values().sum::<i64>());
+    assert_eq!(books.on_hand, 75);
+}
+
+on_both_backends!(carts_in_opposite_orders_share_the_same_levels, multi_thread);
+
 // ---- 2. One idempotency key, one order -----------------------------------------------------
 
 /// A response with the header the helper's client does not show.

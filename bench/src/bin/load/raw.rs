@@ -6,8 +6,8 @@
 //! The statement list mirrors what PostgreSQL logs for one `placeOrder` (`log_statement = all`):
 //! the reference data's token (locations, rules and tax rates are cached per process), products
 //! by SKU, the customer by email, the products' stock levels (no capacity use: the bench's
-//! locations set no daily limit); per level a conditional reserve returning the level (no savepoint:
-//! a lost race gives back what it took); the order number; then the order's rows in one statement of data-modifying CTEs
+//! locations set no daily limit); one conditional reserve of every level returning the levels (no
+//! savepoint: a lost race gives back what it took); the order number; then the order's rows in one statement of data-modifying CTEs
 //! (`domain::batch`): the order, its lines, the fulfilment orders and their lines, the ledger
 //! rows, the routing decision, the timeline entry and the outbox row. Update it when the
 //! service's list changes.
@@ -132,10 +132,9 @@ async fn minimal_write(pool: &PgPool, level: Uuid) -> Res<u64> {
     Ok(n)
 }
 
-/// A level of a product: id, location, available units.
+/// A level of a product: id and available units.
 struct Level {
     id: Uuid,
-    location_id: Uuid,
     available: i64,
 }
 
@@ -193,46 +192,29 @@ async fn same_statements(pool: &PgPool, input: &Value) -> Res<bool> {
     for l in &levels {
         let (on_hand, reserved, safety): (i32, i32, i32) =
             (l.try_get("on_hand")?, l.try_get("reserved")?, l.try_get("safety_stock")?);
-        by_product.entry(l.try_get("product_id")?).or_default().push(Level {
-            id: l.try_get("id")?,
-            location_id: l.try_get("location_id")?,
-            available: i64::from(on_hand - reserved - safety),
-        });
+        by_product
+            .entry(l.try_get("product_id")?)
+            .or_default()
+            .push(Level { id: l.try_get("id")?, available: i64::from(on_hand - reserved - safety) });
     }
 
     // The "router": the level with the most available units of each line.
     let order_id = Uuid::now_v7();
     let mut chosen: Vec<(Uuid, Uuid, Uuid, String, String, i64, i32)> = Vec::new();
-    let mut movements: Vec<(Uuid, Uuid, i32, i32, i32, i32)> = Vec::new();
+    let mut wanted: BTreeMap<Uuid, i32> = BTreeMap::new();
     for (sku, qty) in &lines {
         let Some((pid, name, price)) = product.get(sku) else { continue };
         let Some(level) = by_product.get(pid).and_then(|ls| ls.iter().max_by_key(|l| l.available)) else {
             tx.rollback().await?;
             return Ok(false);
         };
-        let after = sqlx::query(
-            "UPDATE inventory_levels SET reserved = reserved + $1, updated_at = now() \
-             WHERE id = $2 AND on_hand - reserved - safety_stock >= $1 \
-             RETURNING id, product_id, location_id, on_hand, reserved, safety_stock, incoming, updated_at",
-        )
-        .bind(qty)
-        .bind(level.id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(after) = after else {
-            tx.rollback().await?;
-            return Ok(false);
-        };
-        movements.push((
-            level.location_id,
-            *pid,
-            *qty,
-            after.try_get("on_hand")?,
-            after.try_get("reserved")?,
-            after.try_get("safety_stock")?,
-        ));
+        *wanted.entry(level.id).or_default() += qty;
         chosen.push((Uuid::now_v7(), *pid, level.id, sku.clone(), name.clone(), *price, *qty));
     }
+    let Some(movements) = reserve_all(&mut tx, &wanted).await? else {
+        tx.rollback().await?;
+        return Ok(false);
+    };
     let location_of: BTreeMap<Uuid, Uuid> =
         levels.iter().filter_map(|l| Some((l.try_get("id").ok()?, l.try_get("location_id").ok()?))).collect();
     let mut locations: Vec<Uuid> = chosen.iter().filter_map(|c| location_of.get(&c.2).copied()).collect();
@@ -243,6 +225,59 @@ async fn same_statements(pool: &PgPool, input: &Value) -> Res<bool> {
     write_order(&mut tx, &order, &chosen, &movements, &locations, &location_of).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Every level of the order reserved as `domain::inventory::reserve_many` does: one level by
+/// itself, several in one statement that locks them in id order first. `None`: a level lost
+/// its race (the caller rolls back).
+async fn reserve_all(tx: &mut Transaction<'_, Postgres>, wanted: &BTreeMap<Uuid, i32>) -> Res<Option<Vec<Movement>>> {
+    let after = if wanted.len() == 1 {
+        let (id, qty) = wanted.iter().next().map(|(id, q)| (*id, *q)).unwrap_or_default();
+        sqlx::query(
+            "UPDATE inventory_levels l SET reserved = reserved + $1, updated_at = now() \
+             WHERE id = $2 AND on_hand - reserved - safety_stock >= $1 \
+             RETURNING l.id, l.product_id, l.location_id, l.on_hand, l.reserved, l.safety_stock",
+        )
+        .bind(qty)
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await?
+    } else {
+        let pairs: Vec<String> =
+            (0..wanted.len()).map(|i| format!("(${}::uuid, ${}::int)", 2 * i + 1, 2 * i + 2)).collect();
+        let sql = format!(
+            "WITH wanted (id, quantity) AS (VALUES {}), \
+             locked AS MATERIALIZED (SELECT l.id FROM inventory_levels l WHERE l.id IN (SELECT id FROM wanted) \
+             ORDER BY l.id FOR UPDATE OF l) \
+             UPDATE inventory_levels l SET reserved = l.reserved + w.quantity, updated_at = now() \
+             FROM wanted w JOIN locked k ON k.id = w.id \
+             WHERE l.id = w.id AND l.on_hand - l.reserved - l.safety_stock >= w.quantity \
+             RETURNING l.id, l.product_id, l.location_id, l.on_hand, l.reserved, l.safety_stock",
+            pairs.join(", ")
+        );
+        // Only placeholders are spliced in: the values are bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (id, qty) in wanted {
+            query = query.bind(*id).bind(*qty);
+        }
+        query.fetch_all(&mut **tx).await?
+    };
+    if after.len() < wanted.len() {
+        return Ok(None);
+    }
+    let mut movements = Vec::with_capacity(after.len());
+    for a in &after {
+        let id: Uuid = a.try_get("id")?;
+        movements.push((
+            a.try_get("location_id")?,
+            a.try_get("product_id")?,
+            wanted.get(&id).copied().unwrap_or_default(),
+            a.try_get("on_hand")?,
+            a.try_get("reserved")?,
+            a.try_get("safety_stock")?,
+        ));
+    }
+    Ok(Some(movements))
 }
 
 /// The order being placed.
