@@ -61,6 +61,7 @@ pub async fn reserve_many<C: ConnectionTrait>(
         return Ok(rows);
     }
     let mut values: Vec<Value> = Vec::with_capacity(wanted.len() * 2 + 1);
+    values.push(Utc::now().into());
     let mut pairs = String::new();
     for (i, (level_id, quantity)) in wanted.iter().enumerate() {
         if i > 0 {
@@ -70,7 +71,6 @@ pub async fn reserve_many<C: ConnectionTrait>(
         values.push((*level_id).into());
         values.push((*quantity).into());
     }
-    values.insert(0, Utc::now().into());
     let sql = format!(
         "WITH wanted (id, quantity) AS (VALUES {pairs}), \
          locked AS MATERIALIZED (SELECT l.id FROM inventory_levels l WHERE l.id IN (SELECT id FROM wanted) \
@@ -84,12 +84,11 @@ pub async fn reserve_many<C: ConnectionTrait>(
         .from_raw_sql(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
         .all(txn)
         .await?;
-    let quantity_of: std::collections::HashMap<Uuid, i32> = wanted.iter().copied().collect();
     let cause = Cause { order_id: Some(order_id), ..Cause::default() };
     Ok(levels
         .iter()
         .map(|level| {
-            let quantity = quantity_of.get(&level.id).copied().unwrap_or(0);
+            let quantity = wanted.iter().find(|(id, _)| *id == level.id).map_or(0, |(_, q)| *q);
             (level.id, movement(level, MovementKind::Reserve, 0, quantity, &cause, actor))
         })
         .collect())
