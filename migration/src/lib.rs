@@ -19,6 +19,7 @@ mod m20261125_000015_order_care;
 mod m20261125_000016_returns;
 mod m20261125_000017_appointments;
 mod m20261126_000018_reference_version;
+mod m20261126_000019_list_indexes;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000017_appointments::Migration),
             Box::new(m20261125_000016_returns::Migration),
             Box::new(m20261126_000018_reference_version::Migration),
+            Box::new(m20261126_000019_list_indexes::Migration),
         ]
     }
 }

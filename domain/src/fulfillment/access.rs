@@ -2,7 +2,6 @@
 //! the queue they work through.
 
 use entities::{fulfillment_order, location};
-use sea_orm::sea_query::ExprTrait;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
@@ -84,19 +83,25 @@ pub async fn list_for_locations(
         .into_iter()
         .map(|l| l.id)
         .collect();
-    let mut query = fulfillment_order::Entity::find()
-        .filter(
-            fulfillment_order::Column::LocationId
-                .is_in(ids.clone())
-                .or(fulfillment_order::Column::ShipToLocationId.is_in(ids)),
-        )
-        .order_by_asc(fulfillment_order::Column::Id);
-    if let Some(after) = page.after {
-        query = query.filter(fulfillment_order::Column::Id.gt(after));
+    // One index-ordered read per location and role (fulfilling it, or receiving it for pickup),
+    // each at most a page, merged here: a single `location IN … OR ship_to IN …` read cannot
+    // follow an index in id order, so it walked the whole history looking for a small store's.
+    let mut rows: Vec<fulfillment_order::Model> = Vec::new();
+    for id in ids {
+        for column in [fulfillment_order::Column::LocationId, fulfillment_order::Column::ShipToLocationId] {
+            let mut query =
+                fulfillment_order::Entity::find().filter(column.eq(id)).order_by_asc(fulfillment_order::Column::Id);
+            if let Some(after) = page.after {
+                query = query.filter(fulfillment_order::Column::Id.gt(after));
+            }
+            if let Some(s) = status {
+                query = query.filter(fulfillment_order::Column::Status.eq(s));
+            }
+            rows.extend(sea_orm::QuerySelect::limit(query, limit + 1).all(db).await?);
+        }
     }
-    if let Some(s) = status {
-        query = query.filter(fulfillment_order::Column::Status.eq(s));
-    }
-    let rows = sea_orm::QuerySelect::limit(query, limit + 1).all(db).await?;
+    rows.sort_by_key(|fo| fo.id);
+    // A pickup order shipped between two of the caller's stores is in both reads.
+    rows.dedup_by_key(|fo| fo.id);
     Ok(crate::pagination::into_page(rows, limit))
 }

@@ -181,6 +181,21 @@ async fn store_pickup_with_a_code_and_ship_to_store(backend: Backend) {
         )
         .await;
     assert_eq!(shipped["fulfillmentOrder"]["status"], "SHIPPED", "{shipped}");
+    // The store finds the shipment coming to it in its queue, and someone working at both ends
+    // sees it once.
+    for (token, location) in [(&store, "\"ST-OPERA\""), (&app.associate_token(&["WH-LYON", "ST-OPERA"]), "null")] {
+        let queue = format!(
+            "{{ fulfillmentOrders(locationCode: {location}, status: SHIPPED) {{ edges {{ node {{ id }} }} }} }}"
+        );
+        let listed = app.gql(Some(token), &queue, json!({})).await;
+        let ids: Vec<&str> = listed["data"]["fulfillmentOrders"]["edges"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["node"]["id"].as_str())
+            .collect();
+        assert_eq!(ids, vec![fo.as_str()], "{listed}");
+    }
     let ready = app.act(&store, "markReadyForPickup", json!({ "fulfillmentOrderId": fo })).await;
     assert_eq!(ready["fulfillmentOrder"]["status"], "READY_FOR_PICKUP", "{ready}");
     let code = order_pickup_code(&app, &id).await;

@@ -1,7 +1,7 @@
 //! `TestApp::spawn`: the real service on a random port over a fresh database of its own, and a
 //! small GraphQL client. Each test's database is dropped when its `TestApp` is.
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use domain::auth::Role;
@@ -115,13 +115,35 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], counting every SQL statement the service sends in `counter`.
     pub async fn spawn_counting(backend: Backend, counter: Option<Arc<AtomicUsize>>) -> TestApp {
+        match counter {
+            Some(counter) => {
+                Self::spawn_observed(backend, move |_| {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                })
+                .await
+            }
+            None => Self::spawn_observed(backend, |_| {}).await,
+        }
+    }
+
+    /// Like [`TestApp::spawn`], keeping every SQL statement the service sends, with its values,
+    /// in `sent`: to re-run them under EXPLAIN and see what PostgreSQL read for them.
+    pub async fn spawn_recording(backend: Backend, sent: Arc<Mutex<Vec<Statement>>>) -> TestApp {
+        Self::spawn_observed(backend, move |info| {
+            if let Ok(mut sent) = sent.lock() {
+                sent.push(info.statement.clone());
+            }
+        })
+        .await
+    }
+
+    async fn spawn_observed(
+        backend: Backend,
+        observe: impl Fn(&sea_orm::metric::Info<'_>) + Send + Sync + 'static,
+    ) -> TestApp {
         let (url, store) = fresh_database(backend).await;
         let mut db = domain::db::connect(&url).await.expect("connect to the test database");
-        if let Some(counter) = counter {
-            db.set_metric_callback(move |_| {
-                counter.fetch_add(1, Ordering::SeqCst);
-            });
-        }
+        db.set_metric_callback(observe);
         let settings = Settings {
             database_url: url,
             bind: "127.0.0.1:0".to_owned(),

@@ -16,6 +16,7 @@ mod dom;
 mod edge;
 mod enum_checks;
 mod first_week;
+mod flat_cost;
 mod idempotency_lease;
 mod inputs;
 mod inventory;
