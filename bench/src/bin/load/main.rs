@@ -78,6 +78,10 @@ struct Args {
     keep: bool,
     #[arg(long, default_value_t = 0x0B5E_0001)]
     seed: u64,
+    /// SQL run on each scenario's database after seeding, before measuring: an experiment on
+    /// the schema (say, dropping an index) that the service and the raw-SQL runs both see.
+    #[arg(long)]
+    experiment_sql: Option<String>,
 }
 
 impl Args {
@@ -181,6 +185,11 @@ async fn run_on(args: &Args, scenario: Scenario, cluster: &mut Cluster) -> Res<V
         }
     };
 
+    if let Some(sql) = &args.experiment_sql {
+        let pool = cluster::sqlx_connect(&cluster.database_url).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone())).execute(&pool).await?;
+        pool.close().await;
+    }
     let cpu_before = cluster.cpu();
     let (tally, wall) = drive::run(&target, workload, args.concurrency, args.warmup(), args.measure(), args.seed).await;
     let cpu = cluster.cpu().since(&cpu_before);
