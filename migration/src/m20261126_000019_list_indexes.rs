@@ -8,6 +8,10 @@
 //! that a counter row replaced, and `(location_id, status)` is a prefix of its successor. So a
 //! fulfilment order keeps as many index entries as before; the ship-to indexes are partial and
 //! hold only orders shipped to a store for pickup. An order gains one entry (its email).
+//!
+//! Every statement may be repeated: on a big PostgreSQL database an operator can build the new
+//! indexes beforehand with `CREATE INDEX CONCURRENTLY` under these names (writes wait while a
+//! plain `CREATE INDEX` builds, and `CONCURRENTLY` cannot run in the migration's transaction).
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::ConnectionTrait;
 
@@ -18,17 +22,18 @@ pub struct Migration;
 const STATEMENTS: &[&str] = &[
     "DROP INDEX IF EXISTS ix_fulfillment_orders_location_created",
     "DROP INDEX IF EXISTS ix_fulfillment_orders_location_status",
-    "CREATE INDEX ix_fulfillment_orders_location_queue ON fulfillment_orders (location_id, id)",
-    "CREATE INDEX ix_fulfillment_orders_location_status_queue ON fulfillment_orders (location_id, status, id)",
-    "CREATE INDEX ix_fulfillment_orders_ship_to_queue ON fulfillment_orders (ship_to_location_id, id) \
+    "CREATE INDEX IF NOT EXISTS ix_fulfillment_orders_location_queue ON fulfillment_orders (location_id, id)",
+    "CREATE INDEX IF NOT EXISTS ix_fulfillment_orders_location_status_queue \
+     ON fulfillment_orders (location_id, status, id)",
+    "CREATE INDEX IF NOT EXISTS ix_fulfillment_orders_ship_to_queue ON fulfillment_orders (ship_to_location_id, id) \
      WHERE ship_to_location_id IS NOT NULL",
-    "CREATE INDEX ix_fulfillment_orders_ship_to_status_queue ON fulfillment_orders (ship_to_location_id, status, id) \
-     WHERE ship_to_location_id IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS ix_fulfillment_orders_ship_to_status_queue \
+     ON fulfillment_orders (ship_to_location_id, status, id) WHERE ship_to_location_id IS NOT NULL",
     "DROP INDEX IF EXISTS ix_orders_customer",
     "DROP INDEX IF EXISTS ix_orders_status",
-    "CREATE INDEX ix_orders_customer_newest ON orders (customer_id, id)",
-    "CREATE INDEX ix_orders_status_newest ON orders (status, id)",
-    "CREATE INDEX ix_orders_email_newest ON orders (customer_email, id)",
+    "CREATE INDEX IF NOT EXISTS ix_orders_customer_newest ON orders (customer_id, id)",
+    "CREATE INDEX IF NOT EXISTS ix_orders_status_newest ON orders (status, id)",
+    "CREATE INDEX IF NOT EXISTS ix_orders_email_newest ON orders (customer_email, id)",
 ];
 
 #[async_trait::async_trait]

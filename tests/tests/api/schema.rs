@@ -290,6 +290,36 @@ async fn concurrent_migrations_of_one_fresh_database_both_succeed() {
     }
 }
 
+#[tokio::test]
+async fn indexes_built_by_hand_beforehand_do_not_stop_a_later_migration() {
+    // On a big database an operator builds a new index with CREATE INDEX CONCURRENTLY (no
+    // write waits on it) before upgrading; the migration that creates it must then go through.
+    let fresh = FreshPostgres::create().await;
+    let db = fresh.connect().await;
+    let before_list_indexes = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261126_000019_list_indexes")
+        .expect("the list indexes' migration") as u32;
+    Migrator::up(&db, Some(before_list_indexes)).await.expect("the migrations before the list indexes");
+    let by_hand =
+        "CREATE INDEX CONCURRENTLY ix_fulfillment_orders_location_queue ON fulfillment_orders (location_id, id)";
+    db.execute_raw(Statement::from_string(DbBackend::Postgres, by_hand)).await.expect("build an index by hand");
+
+    domain::db::migrate(&db).await.expect("the rest of the migrations");
+    assert!(Migrator::get_pending_migrations(&db).await.expect("pending").is_empty());
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT COUNT(*) AS n FROM pg_indexes WHERE tablename = 'fulfillment_orders' \
+             AND indexname IN ('ix_fulfillment_orders_location_queue', 'ix_fulfillment_orders_location_status_queue')",
+        ))
+        .await
+        .expect("read the indexes")
+        .expect("a row");
+    assert_eq!(row.try_get::<i64>("", "n").expect("n"), 2, "the one built by hand and the one the migration built");
+    db.close().await.expect("close");
+}
+
 // ---- (e) GraphQL over HTTP -----------------------------------------------------------------
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
