@@ -37,7 +37,10 @@ fn rows_read(plan: &Value) -> u64 {
 async fn most_rows_read(app: &TestApp, statements: &[Statement], table: &str) -> (u64, String) {
     let mut most = (0, String::new());
     let from = format!("FROM \"{table}\"");
-    for s in statements.iter().filter(|s| s.sql.trim_start().starts_with("SELECT") && s.sql.contains(&from)) {
+    let reads: Vec<&Statement> =
+        statements.iter().filter(|s| s.sql.trim_start().starts_with("SELECT") && s.sql.contains(&from)).collect();
+    assert!(!reads.is_empty(), "no statement read {table}: {statements:?}");
+    for s in reads {
         let values = s.values.clone().map(|v| v.0).unwrap_or_default();
         let explain = Statement::from_sql_and_values(
             DbBackend::Postgres,

@@ -82,10 +82,22 @@ pub async fn run(
     measure: Duration,
     seed: u64,
 ) -> (Tally, Duration) {
-    if !warmup.is_zero() {
-        let _ = period(target, &workload, concurrency, warmup, seed ^ 0xAAAA).await;
-    }
+    warm_up(target, &workload, concurrency, warmup, seed).await;
     period(target, &workload, concurrency, measure, seed).await
+}
+
+/// Runs the workload for `length`, unmeasured: caches, pools and plans settle before a
+/// measurement (and before its CPU is sampled).
+pub async fn warm_up(
+    target: &Arc<Target>,
+    workload: &Arc<dyn Workload>,
+    concurrency: usize,
+    length: Duration,
+    seed: u64,
+) {
+    if !length.is_zero() {
+        let _ = period(target, workload, concurrency, length, seed ^ 0xAAAA).await;
+    }
 }
 
 async fn period(

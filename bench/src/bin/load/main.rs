@@ -190,8 +190,12 @@ async fn run_on(args: &Args, scenario: Scenario, cluster: &mut Cluster) -> Res<V
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone())).execute(&pool).await?;
         pool.close().await;
     }
+    // The server CPU per request divides the CPU of the measured period only: sampled after the
+    // warm-up, not before it.
+    drive::warm_up(&target, &workload, args.concurrency, args.warmup(), args.seed).await;
     let cpu_before = cluster.cpu();
-    let (tally, wall) = drive::run(&target, workload, args.concurrency, args.warmup(), args.measure(), args.seed).await;
+    let (tally, wall) =
+        drive::run(&target, workload, args.concurrency, Duration::ZERO, args.measure(), args.seed).await;
     let cpu = cluster.cpu().since(&cpu_before);
     let requests = tally.latencies.len().max(1) as f64;
     let throughput = tally.ok as f64 / wall.as_secs_f64();
