@@ -39,6 +39,14 @@ async fn read(app: &TestApp, id: &str) -> Value {
     app.admin_data(ORDER, json!({ "id": id })).await["order"].clone()
 }
 
+/// The order once a read of it shows `what` (`ready`), read again: one read's parts are separate
+/// statements, so the read that showed it may hold other parts from before the commit that made
+/// it true (on a busy machine a whole job pipeline fits between them).
+async fn read_once(app: &TestApp, id: &str, what: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    app.eventually(what, || async { ready(&read(app, id).await).then_some(()) }).await;
+    read(app, id).await
+}
+
 /// An order on `channel` for `quantity` of `sku`, placed by an agent.
 fn on_channel(channel: &str, email: &str, sku: &str, quantity: i32) -> Value {
     let mut input = order_input(email, json!([{ "sku": sku, "quantity": quantity }]));
@@ -120,14 +128,8 @@ async fn orders_confirm_at_once_or_wait_for_an_agent(backend: Backend) {
     // on the timeline as the system's doing, and the customer told.
     let workers = app.start_workers();
     let web = id_of(&app.placed(&agent, on_channel("WEB", "web@example.com", "MUG", 1)).await);
-    app.eventually("the WEB order's confirmation email", || async {
-        let o = read(&app, &web).await;
-        (o["notifications"][0]["status"] == "SENT").then_some(o)
-    })
-    .await;
-    // Read again: one read's parts are separate statements, and on a busy machine the one that
-    // saw the email sent may have read the order row before the confirmation committed.
-    let o = read(&app, &web).await;
+    let o = read_once(&app, &web, "the WEB order's confirmation email", |o| o["notifications"][0]["status"] == "SENT")
+        .await;
     assert_eq!((o["status"].as_str(), o["version"].as_i64()), (Some("CONFIRMED"), Some(2)), "{o}");
     assert_eq!(kinds(&o), ["ORDER_PLACED", "ORDER_CONFIRMED"]);
     assert_eq!(o["events"][1]["actorRole"], "system");
@@ -221,12 +223,7 @@ async fn an_unconfirmed_order_expires_and_gives_its_stock_back(backend: Backend)
     // 61 minutes on, it expires: cancelled, its stock and its promotion given back, the waiting
     // order filled with the lamps, and the customer told once.
     age_order(&app, &slow_id, 61).await;
-    app.eventually("the expiry email", || async {
-        let o = read(&app, &slow_id).await;
-        (o["notifications"][0]["status"] == "SENT").then_some(o)
-    })
-    .await;
-    let o = read(&app, &slow_id).await; // again, as above
+    let o = read_once(&app, &slow_id, "the expiry email", |o| o["notifications"][0]["status"] == "SENT").await;
     assert_eq!(o["status"], "CANCELLED", "{o}");
     assert_eq!(kinds(&o), ["ORDER_PLACED", "ORDER_EXPIRED"]);
     let expired = &o["events"][1];
@@ -237,14 +234,10 @@ async fn an_unconfirmed_order_expires_and_gives_its_stock_back(backend: Backend)
     assert_eq!(o["fulfillmentOrders"][0]["status"], "CANCELLED");
     assert_eq!(o["notifications"], json!([{ "event": "ORDER_EXPIRED", "status": "SENT" }]));
     assert_eq!(app.sum("promotions", "used_count").await, 0, "the promotion's use is given back");
-    app.eventually("the freed lamps going to the waiting order", || async {
-        let w = read(&app, &waiting).await;
-        (w["lines"][0]["backorderedQuantity"] == 0).then_some(w)
+    let w = read_once(&app, &waiting, "the freed lamps going to the waiting order", |w| {
+        w["lines"][0]["backorderedQuantity"] == 0
     })
     .await;
-    // Read again: the read that saw the filled line may have read the timeline just before the
-    // fill committed.
-    let w = read(&app, &waiting).await;
     assert!(kinds(&w).contains(&"BACKORDER_FILLED".to_owned()), "{w}");
 
     // The customer reads it in their words.

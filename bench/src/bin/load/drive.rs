@@ -71,19 +71,16 @@ pub struct Target {
     pub token: String,
 }
 
-/// Runs the workload for `warmup` unmeasured, then `measure`; returns the measured tally and its
-/// wall time. `stop_early` ends the measured period once a task sees it return true (the hot
-/// SKU sold out).
+/// Runs the workload for `measure`; returns the measured tally and its wall time. Warm up first
+/// with [`warm_up`].
 pub async fn run(
     target: &Arc<Target>,
-    workload: Arc<dyn Workload>,
+    workload: &Arc<dyn Workload>,
     concurrency: usize,
-    warmup: Duration,
     measure: Duration,
     seed: u64,
 ) -> (Tally, Duration) {
-    warm_up(target, &workload, concurrency, warmup, seed).await;
-    period(target, &workload, concurrency, measure, seed).await
+    period(target, workload, concurrency, measure, seed).await
 }
 
 /// Runs the workload for `length`, unmeasured: caches, pools and plans settle before a

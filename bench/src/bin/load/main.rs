@@ -194,8 +194,7 @@ async fn run_on(args: &Args, scenario: Scenario, cluster: &mut Cluster) -> Res<V
     // warm-up, not before it.
     drive::warm_up(&target, &workload, args.concurrency, args.warmup(), args.seed).await;
     let cpu_before = cluster.cpu();
-    let (tally, wall) =
-        drive::run(&target, workload, args.concurrency, Duration::ZERO, args.measure(), args.seed).await;
+    let (tally, wall) = drive::run(&target, &workload, args.concurrency, args.measure(), args.seed).await;
     let cpu = cluster.cpu().since(&cpu_before);
     let requests = tally.latencies.len().max(1) as f64;
     let throughput = tally.ok as f64 / wall.as_secs_f64();

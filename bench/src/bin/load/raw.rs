@@ -468,15 +468,8 @@ pub async fn hot_sku_race(target: &Arc<Target>, concurrency: usize) -> Res<Race>
     // Rounds until the SKU is refused as sold out (a minute at most).
     let mut accepted = 0;
     for round in 0..12u64 {
-        let (tally, _) = crate::drive::run(
-            target,
-            workload.clone(),
-            concurrency,
-            Duration::ZERO,
-            Duration::from_secs(5),
-            0x4ACE ^ round,
-        )
-        .await;
+        let (tally, _) =
+            crate::drive::run(target, &workload, concurrency, Duration::from_secs(5), 0x4ACE ^ round).await;
         accepted += tally.ok;
         if tally.refused.contains_key("OUT_OF_STOCK") {
             break;
