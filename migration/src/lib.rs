@@ -20,6 +20,7 @@ mod m20261125_000016_returns;
 mod m20261125_000017_appointments;
 mod m20261126_000018_reference_version;
 mod m20261126_000019_list_indexes;
+mod m20261126_000020_store_history_indexes;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000016_returns::Migration),
             Box::new(m20261126_000018_reference_version::Migration),
             Box::new(m20261126_000019_list_indexes::Migration),
+            Box::new(m20261126_000020_store_history_indexes::Migration),
         ]
     }
 }

@@ -19,20 +19,21 @@ pub struct ReturnFilter {
     pub location_code: Option<String>,
 }
 
-/// Narrows a query of returns to what `actor` may see; `Forbidden` for who may see none.
-async fn visible_to(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    query: sea_orm::Select<order_return::Entity>,
-) -> DomainResult<sea_orm::Select<order_return::Entity>> {
-    use order_return::Column as R;
+/// Which returns `actor` may see.
+enum Visible {
+    All,
+    /// A customer's: those of its own orders.
+    OfCustomer(Uuid),
+    /// An associate's: those brought to or received at these locations.
+    AtLocations(Vec<Uuid>),
+}
+
+async fn visible_to(db: &DatabaseConnection, actor: &Actor) -> DomainResult<Visible> {
     if actor.is_staff() {
-        return Ok(query);
+        return Ok(Visible::All);
     }
     if let Some(customer) = actor.own_customer() {
-        let mut own = Query::select();
-        own.column(order::Column::Id).from(order::Entity).and_where(order::Column::CustomerId.eq(customer));
-        return Ok(query.filter(R::OrderId.in_subquery(own.to_owned())));
+        return Ok(Visible::OfCustomer(customer));
     }
     if let Some(codes) = actor.associate_locations() {
         let ids: Vec<Uuid> = location::Entity::find()
@@ -42,12 +43,15 @@ async fn visible_to(
             .into_iter()
             .map(|l| l.id)
             .collect();
-        return Ok(query.filter(R::LocationId.is_in(ids.clone()).or(R::ReceivingLocationId.is_in(ids))));
+        return Ok(Visible::AtLocations(ids));
     }
     Err(DomainError::Forbidden)
 }
 
-/// Returns, newest first, one page at a time.
+/// Returns, newest first, one page at a time. Those of a location are one index-ordered read
+/// per location and role (brought to it, received at it), each at most a page, merged here: a
+/// single `location OR receiving location` read cannot follow an index in id order, so it read
+/// the store's whole history of returns (or walked everyone's) for a page.
 pub async fn list_returns(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -56,7 +60,13 @@ pub async fn list_returns(
 ) -> DomainResult<Page<order_return::Model>> {
     use order_return::Column as R;
     let limit = page.limit()?;
-    let mut query = visible_to(db, actor, order_return::Entity::find().order_by_desc(R::Id)).await?;
+    let visible = visible_to(db, actor).await?;
+    let mut query = order_return::Entity::find();
+    if let Visible::OfCustomer(customer) = visible {
+        let mut own = Query::select();
+        own.column(order::Column::Id).from(order::Entity).and_where(order::Column::CustomerId.eq(customer));
+        query = query.filter(R::OrderId.in_subquery(own.to_owned()));
+    }
     if let Some(after) = page.after {
         query = query.filter(R::Id.lt(after));
     }
@@ -66,11 +76,30 @@ pub async fn list_returns(
     if let Some(status) = filter.status {
         query = query.filter(R::Status.eq(status));
     }
-    if let Some(code) = &filter.location_code {
-        let id = crate::locations::find_by_code(db, code).await?.map_or(Uuid::nil(), |l| l.id);
-        query = query.filter(R::LocationId.eq(id).or(R::ReceivingLocationId.eq(id)));
+    let locations = match (&filter.location_code, visible) {
+        (Some(code), visible) => {
+            if let Visible::AtLocations(ids) = visible {
+                query = query.filter(R::LocationId.is_in(ids.clone()).or(R::ReceivingLocationId.is_in(ids)));
+            }
+            vec![crate::locations::find_by_code(db, code).await?.map_or(Uuid::nil(), |l| l.id)]
+        }
+        (None, Visible::AtLocations(ids)) => ids,
+        (None, Visible::All | Visible::OfCustomer(_)) => {
+            return Ok(into_page(query.order_by_desc(R::Id).limit(limit + 1).all(db).await?, limit));
+        }
+    };
+    let mut rows = Vec::new();
+    for id in locations {
+        for column in [R::LocationId, R::ReceivingLocationId] {
+            let read = query.clone().filter(column.eq(id)).order_by_desc(R::Id).limit(limit + 1);
+            rows.extend(read.all(db).await?);
+        }
     }
-    Ok(into_page(query.limit(limit + 1).all(db).await?, limit))
+    rows.sort_by_key(|r| std::cmp::Reverse(r.id));
+    // A return brought to one of the caller's locations and received at another (or the same)
+    // came from both reads.
+    rows.dedup_by_key(|r| r.id);
+    Ok(into_page(rows, limit))
 }
 
 /// The returns of these orders, oldest first: one query for a page of orders. Callers check

@@ -383,6 +383,21 @@ async fn associates_see_the_orders_their_locations_fulfil_and_staff_see_all() {
     let b = app.associate_token(&["WH-B"]);
     assert_eq!(order_ids(&app.gql(Some(&a), ORDERS, json!({})).await), sorted_ids(&[&at_a.id, &split.id]));
     assert_eq!(order_ids(&app.gql(Some(&b), ORDERS, json!({})).await), sorted_ids(&[&at_b.id, &split.id]));
+    // An associate of both pages through them one at a time, newest first, the split order once.
+    let both = app.associate_token(&["WH-A", "WH-B"]);
+    let mut paged = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let page = "query($after: String) { orders(first: 1, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }";
+        let body = app.gql(Some(&both), page, json!({ "after": after })).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        paged.extend(order_ids(&body));
+        if body["data"]["orders"]["pageInfo"]["hasNextPage"] != json!(true) {
+            break;
+        }
+        after = body["data"]["orders"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(paged, [split.id.clone(), at_b.id.clone(), at_a.id.clone()], "newest first");
 
     // By id and by number: WH-A's associate sees its orders, and B's only order looks missing.
     for visible in [&at_a, &split] {

@@ -143,3 +143,83 @@ async fn a_list_reads_a_page_however_long_the_history() {
     let (read, plan) = most_rows_read(&app, &statements, "orders").await;
     assert!(read <= PAGE_BUDGET, "the PENDING orders read {read} rows:\n{plan}");
 }
+
+/// A busy store's own history: an associate pages its orders (those it fulfils) and its
+/// returns, all or by status, and each page costs a page however many the store has had.
+#[tokio::test]
+async fn a_busy_stores_orders_and_returns_read_a_page() {
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let app = TestApp::spawn_recording(Backend::Postgres, sent.clone()).await;
+    app.create_product("TEE-1", "19.99").await;
+    app.create_location("ST-1", true, 10, "4.90").await;
+    app.receive("TEE-1", "ST-1", 20).await;
+    let agent = app.token(domain::auth::Role::Agent);
+    let placed = app.place_order(&agent, "a@example.com", json!([{ "sku": "TEE-1", "quantity": 1 }])).await;
+    assert_eq!(placed["userErrors"], json!([]), "{placed}");
+    let order_id = placed["order"]["id"].as_str().expect("an order").to_owned();
+    // The store's past, older than the order just placed, and the rest of the business's, ten
+    // times longer and newer than anything of the store's: so neither walking all orders newest
+    // first nor reading all of the store's finds the store's newest page cheaply.
+    app.create_location("WH-BIG", false, 20, "4.90").await;
+    past(&app, "ST-1", ("00000000", 1_000_000), HISTORY / 10, &order_id).await;
+    past(&app, "WH-BIG", ("ffffffff", 2_000_000), HISTORY, &order_id).await;
+    execute(&app, "ANALYZE".to_owned()).await;
+    let associate = app.associate_token(&["ST-1"]);
+
+    let orders = "{ orders(first: 20) { edges { node { number } } pageInfo { hasNextPage } } }";
+    let (data, statements) = traced(&app, &sent, &associate, orders).await;
+    assert_eq!(data["orders"]["edges"].as_array().map(Vec::len), Some(20), "{data}");
+    assert_eq!(data["orders"]["pageInfo"]["hasNextPage"], json!(true), "{data}");
+    for table in ["fulfillment_orders", "orders"] {
+        let (read, plan) = most_rows_read(&app, &statements, table).await;
+        assert!(read <= PAGE_BUDGET, "the store's orders read {read} rows of {table}:\n{plan}");
+    }
+
+    let returns = "{ returns(first: 20) { edges { node { number } } pageInfo { hasNextPage } } }";
+    let (data, statements) = traced(&app, &sent, &associate, returns).await;
+    assert_eq!(data["returns"]["edges"].as_array().map(Vec::len), Some(20), "{data}");
+    let (read, plan) = most_rows_read(&app, &statements, "returns").await;
+    assert!(read <= PAGE_BUDGET, "the store's returns read {read} rows:\n{plan}");
+
+    let awaited =
+        "{ returns(first: 20, filter: { status: REQUESTED, locationCode: \"ST-1\" }) { edges { node { number } } } }";
+    for token in [&associate, &app.admin()] {
+        let (data, statements) = traced(&app, &sent, token, awaited).await;
+        assert_eq!(data["returns"]["edges"].as_array().map(Vec::len), Some(2), "{data}");
+        let (read, plan) = most_rows_read(&app, &statements, "returns").await;
+        assert!(read <= PAGE_BUDGET, "the store's awaited returns read {read} rows:\n{plan}");
+    }
+}
+
+/// `count` delivered orders, each with its fulfilment order at `location` (copied from the one
+/// placed, `order_id`), and as many refunded returns brought to `location`, two of them still
+/// awaited. Every id starts with `id_prefix`; numbers count from `numbers_from`.
+async fn past(app: &TestApp, location: &str, (id_prefix, numbers_from): (&str, i64), count: i64, order_id: &str) {
+    // The g-th row's id in each table (a fulfilment order takes its order's).
+    let ids = format!("('{id_prefix}-0000-7000-8000-' || lpad(to_hex(g), 12, '0'))::uuid");
+    execute(
+        app,
+        format!(
+            "WITH past AS (INSERT INTO orders SELECT (jsonb_populate_record(NULL::orders, to_jsonb(o) || jsonb_build_object('id', {ids}, \
+             'number', 'HX-{id_prefix}-' || g, 'number_seq', {numbers_from} + g, 'status', 'DELIVERED'))).* \
+             FROM (SELECT * FROM orders WHERE id = '{order_id}') o CROSS JOIN generate_series(1, {count}) g RETURNING id) \
+             INSERT INTO fulfillment_orders SELECT (jsonb_populate_record(NULL::fulfillment_orders, to_jsonb(f) || jsonb_build_object('id', past.id, \
+             'order_id', past.id, 'location_id', l.id, 'status', 'DELIVERED'))).* \
+             FROM past CROSS JOIN (SELECT * FROM fulfillment_orders WHERE order_id = '{order_id}') f \
+             CROSS JOIN (SELECT id FROM locations WHERE code = '{location}') l"
+        ),
+    )
+    .await;
+    execute(
+        app,
+        format!(
+            "INSERT INTO returns (id, order_id, seq, number, status, method, location_id, receiving_location_id, is_exchange, \
+             ship_now, currency, return_value_minor, replacement_minor, refund_minor, requested_by, created_at, updated_at) \
+             SELECT {ids}, '{order_id}', {numbers_from} + g, 'RX-{id_prefix}-' || g, \
+             CASE WHEN g % ({count} / 2) = 0 THEN 'REQUESTED' ELSE 'REFUNDED' END, \
+             'IN_STORE', l.id, l.id, false, false, 'EUR', 1999, 0, 1999, 'agent', now(), now() \
+             FROM locations l CROSS JOIN generate_series(1, {count}) g WHERE l.code = '{location}'"
+        ),
+    )
+    .await;
+}

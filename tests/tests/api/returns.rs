@@ -549,3 +549,90 @@ async fn an_exchange_reserves_the_replacement_and_ships_it_on_receipt(backend: B
     assert_eq!(released, 1, "{order}");
 }
 on_both_backends!(an_exchange_reserves_the_replacement_and_ships_it_on_receipt);
+
+// ---- 6. Who lists which returns, page by page ----------------------------------------------
+
+/// The numbers of a page of `returns` as `token` sees it, and its end cursor when more follow.
+async fn returns_page(app: &TestApp, token: &str, args: &str) -> (Vec<String>, Option<String>) {
+    let query =
+        format!("{{ returns({args}) {{ edges {{ node {{ number }} }} pageInfo {{ hasNextPage endCursor }} }} }}");
+    let body = app.gql(Some(token), &query, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let page = &body["data"]["returns"];
+    let numbers = page["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"]["number"].as_str().expect("number").to_owned());
+    let next = page["pageInfo"]["hasNextPage"]
+        .as_bool()
+        .expect("hasNextPage")
+        .then(|| page["pageInfo"]["endCursor"].as_str().expect("a cursor").to_owned());
+    (numbers.collect(), next)
+}
+
+/// Every page of `returns(filter)` as `token` sees it, `size` at a time.
+async fn all_returns(app: &TestApp, token: &str, size: u32, filter: &str) -> Vec<Vec<String>> {
+    let mut pages = Vec::new();
+    let mut after = String::new();
+    loop {
+        let (numbers, next) = returns_page(app, token, &format!("first: {size}{after}{filter}")).await;
+        pages.push(numbers);
+        match next {
+            Some(cursor) => after = format!(", after: \"{cursor}\""),
+            None => return pages,
+        }
+    }
+}
+
+/// A return by mail to the warehouse and two brought to the store: each associate pages through
+/// those of its locations, newest first, each once; a customer sees its own; staff all, and
+/// filter by location and status.
+async fn returns_are_listed_by_location_page_by_page(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    shop(&app).await;
+    let ann = customer(&app, "ann@example.com").await;
+    let (order_id, lines) = delivered(&app, &ann, json!([{ "sku": "TEE", "quantity": 3 }])).await;
+    let mut numbers = Vec::new();
+    for (method, location) in [("MAIL", "WH"), ("IN_STORE", "STORE"), ("IN_STORE", "STORE")] {
+        let requested = accepted(
+            &mutate(
+                &app,
+                &ann,
+                &request_return(),
+                "requestReturn",
+                json!({
+                    "orderId": order_id, "method": method, "locationCode": location,
+                    "lines": [{ "orderLineId": line_id(&lines, "TEE"), "quantity": 1, "reason": "too small" }]
+                }),
+            )
+            .await,
+        );
+        numbers.push(requested["number"].as_str().expect("number").to_owned());
+    }
+    let [by_mail, first_in_store, second_in_store] = [0, 1, 2].map(|i| numbers[i].clone());
+
+    let store = app.associate_token(&["STORE"]);
+    assert_eq!(all_returns(&app, &store, 1, "").await, [[second_in_store.clone()], [first_in_store.clone()]]);
+    let both = app.associate_token(&["WH", "STORE"]);
+    assert_eq!(
+        all_returns(&app, &both, 2, "").await,
+        [vec![second_in_store.clone(), first_in_store.clone()], vec![by_mail.clone()]]
+    );
+    let everything = vec![vec![second_in_store.clone(), first_in_store.clone(), by_mail.clone()]];
+    assert_eq!(all_returns(&app, &ann, 20, "").await, everything);
+    assert_eq!(all_returns(&app, &app.admin(), 20, "").await, everything);
+    let other = customer(&app, "bob@example.com").await;
+    assert_eq!(all_returns(&app, &other, 20, "").await, [Vec::<String>::new()]);
+
+    // By location: staff name any; an associate sees nothing of a location not its own.
+    let at_store = ", filter: { locationCode: \"STORE\", status: APPROVED }";
+    assert_eq!(
+        all_returns(&app, &app.admin(), 1, at_store).await,
+        [[second_in_store.clone()], [first_in_store.clone()]]
+    );
+    assert_eq!(all_returns(&app, &both, 20, ", filter: { locationCode: \"WH\" }").await, [[by_mail]]);
+    assert_eq!(all_returns(&app, &store, 20, ", filter: { locationCode: \"WH\" }").await, [Vec::<String>::new()]);
+    assert_eq!(all_returns(&app, &store, 20, ", filter: { status: RECEIVED }").await, [Vec::<String>::new()]);
+}
+on_both_backends!(returns_are_listed_by_location_page_by_page);
