@@ -24,6 +24,16 @@ pub enum StartError {
     Bind { addr: String, source: std::io::Error },
     #[error("{0}")]
     Admission(#[from] crate::admission::BadLimit),
+    #[error("{0}")]
+    Queues(#[from] oms_worker::queues::ConnectError),
+}
+
+/// Applies every pending migration: the schema's, and on SQLite the job queue's tables in the
+/// same file, so that no table changes once anything serves or works.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), StartError> {
+    domain::db::migrate(db).await?;
+    oms_worker::QueueBackend::migrate_sqlite(db).await?;
+    Ok(())
 }
 
 /// Whether to apply migrations at start (`oms serve`) or only insist they were (`oms api`).
@@ -55,7 +65,7 @@ impl Application {
         migrations: Migrations,
     ) -> Result<Application, StartError> {
         match migrations {
-            Migrations::Apply => domain::db::migrate(&db).await?,
+            Migrations::Apply => migrate(&db).await?,
             Migrations::Require => {
                 let pending = Migrator::get_pending_migrations(&db).await?.len();
                 if pending > 0 {

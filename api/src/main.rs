@@ -75,7 +75,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             let settings = Settings::from_env()?;
             let db = domain::db::connect(&settings.database_url).await.context("connecting to the database")?;
-            domain::db::migrate(&db).await.context("migrating")?;
+            oms_api::app::migrate(&db).await.context("migrating")?;
             tracing::info!("database migrated");
             Ok(())
         }
@@ -83,7 +83,7 @@ async fn main() -> anyhow::Result<()> {
             anyhow::ensure!(demo, "say what to seed: `oms seed --demo`");
             let settings = Settings::from_env()?;
             let db = domain::db::connect(&settings.database_url).await.context("connecting to the database")?;
-            domain::db::migrate(&db).await.context("migrating")?;
+            oms_api::app::migrate(&db).await.context("migrating")?;
             let summary = domain::seed::seed_demo(&db).await.map_err(|e| anyhow::anyhow!("seeding failed: {e:?}"))?;
             println!("{summary:?}");
             Ok(())

@@ -64,11 +64,27 @@ impl QueueBackend {
                 if db.get_database_backend() != sea_orm::DbBackend::Sqlite {
                     return Err(ConnectError::NotSqlite);
                 }
-                let pool = db.get_sqlite_connection_pool().clone();
-                SqliteStorage::migrations().run(&pool).await.map_err(|e| ConnectError::SqliteMigrate(e.to_string()))?;
-                Ok(QueueBackend::Sqlite(pool))
+                Self::migrate_sqlite(db).await?;
+                Ok(QueueBackend::Sqlite(db.get_sqlite_connection_pool().clone()))
             }
         }
+    }
+
+    /// Creates the SQLite queue tables, or brings them up to date (apalis's own migrations, in
+    /// the same file as ours); nothing on PostgreSQL, whose queues are in Redis. `oms serve`,
+    /// `oms migrate` and `oms seed` run it with the schema's migrations, before anything serves:
+    /// DDL on the file makes SQLite re-prepare every other connection's statements, and a
+    /// `RETURNING *` of apalis's re-prepared against a table with more columns than sqlx cached
+    /// for it panics sqlx's connection thread. A worker connecting to an older file still runs it
+    /// (it is a no-op when nothing is pending).
+    pub async fn migrate_sqlite(db: &DatabaseConnection) -> Result<(), ConnectError> {
+        if db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+            return Ok(());
+        }
+        SqliteStorage::migrations()
+            .run(db.get_sqlite_connection_pool())
+            .await
+            .map_err(|e| ConnectError::SqliteMigrate(e.to_string()))
     }
 
     /// A queue on Redis. A worker that misses 3 heartbeats (10 s each by default) is dead and its

@@ -391,3 +391,48 @@ async fn graphql_over_http_answers_in_the_negotiated_format() {
     let parsed: Value = serde_json::from_str(&body).expect("a JSON body");
     assert_eq!(parsed["data"]["placeOrder"]["userErrors"][0]["code"], "UNKNOWN_SKU", "{body}");
 }
+
+/// The tables of a SQLite file.
+async fn sqlite_tables(db: &DatabaseConnection) -> Vec<String> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1",
+        ))
+        .await
+        .expect("list tables");
+    rows.iter().map(|r| r.try_get::<String>("", "name").expect("name")).collect()
+}
+
+/// On SQLite the job queue's tables (apalis's) live in the same file as ours. They are made with
+/// ours, before anything serves: when the workers made them on start, beside an API already
+/// serving, SQLite re-prepared every other connection's statements mid-flight, and a
+/// `RETURNING *` re-prepared against a wider table panicked sqlx's connection thread.
+#[tokio::test]
+async fn the_sqlite_queue_tables_are_made_with_the_schema_before_anything_serves() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let tables = sqlite_tables(&app.db).await;
+    for queue_table in ["Jobs", "Workers", "_sqlx_migrations"] {
+        assert!(tables.iter().any(|t| t == queue_table), "{queue_table} is missing: {tables:?}");
+    }
+
+    // `oms migrate`, as an operator runs it before starting `oms api` and `oms worker`.
+    let path = std::env::temp_dir().join(format!("oms_test_{}.db", uuid::Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}", path.display());
+    let migrated = std::process::Command::new(env!("CARGO_BIN_EXE_oms-under-test"))
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .env_remove("OMS_JWT_SECRET")
+        .output()
+        .expect("run oms migrate");
+    assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+    let db = domain::db::connect(&url).await.expect("open the migrated file");
+    let tables = sqlite_tables(&db).await;
+    db.close().await.expect("close");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    for table in ["orders", "Jobs", "Workers"] {
+        assert!(tables.iter().any(|t| t == table), "`oms migrate` left {table} out: {tables:?}");
+    }
+}
