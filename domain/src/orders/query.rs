@@ -1,9 +1,9 @@
 //! Reading orders back, each caller seeing only what it may: customers their own, associates
 //! those their locations fulfil, staff everything. A foreign order looks like a missing one.
-use chrono::{DateTime, Utc};
-use entities::{fulfillment_order, fulfillment_order_line, location, order, order_event, order_line};
 use std::collections::HashSet;
 
+use chrono::{DateTime, Utc};
+use entities::{fulfillment_order, fulfillment_order_line, location, order, order_event, order_line};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 use uuid::Uuid;
 

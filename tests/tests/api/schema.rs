@@ -223,15 +223,14 @@ async fn applied(db: &DatabaseConnection) -> Vec<(String, i64)> {
     rows
 }
 
-/// The tables of the public schema.
+/// The tables of the database (PostgreSQL's public schema, or the SQLite file).
 async fn tables(db: &DatabaseConnection) -> Vec<String> {
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
-        ))
-        .await
-        .expect("list tables");
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1",
+        _ => "SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+    };
+    let rows = db.query_all_raw(Statement::from_string(backend, sql)).await.expect("list tables");
     rows.iter().map(|r| r.try_get::<String>("", "name").expect("name")).collect()
 }
 
@@ -392,18 +391,6 @@ async fn graphql_over_http_answers_in_the_negotiated_format() {
     assert_eq!(parsed["data"]["placeOrder"]["userErrors"][0]["code"], "UNKNOWN_SKU", "{body}");
 }
 
-/// The tables of a SQLite file.
-async fn sqlite_tables(db: &DatabaseConnection) -> Vec<String> {
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            DbBackend::Sqlite,
-            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1",
-        ))
-        .await
-        .expect("list tables");
-    rows.iter().map(|r| r.try_get::<String>("", "name").expect("name")).collect()
-}
-
 /// On SQLite the job queue's tables (apalis's) live in the same file as ours. They are made with
 /// ours, before anything serves: when the workers made them on start, beside an API already
 /// serving, SQLite re-prepared every other connection's statements mid-flight, and a
@@ -411,9 +398,9 @@ async fn sqlite_tables(db: &DatabaseConnection) -> Vec<String> {
 #[tokio::test]
 async fn the_sqlite_queue_tables_are_made_with_the_schema_before_anything_serves() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let tables = sqlite_tables(&app.db).await;
+    let made = tables(&app.db).await;
     for queue_table in ["Jobs", "Workers", "_sqlx_migrations"] {
-        assert!(tables.iter().any(|t| t == queue_table), "{queue_table} is missing: {tables:?}");
+        assert!(made.iter().any(|t| t == queue_table), "{queue_table} is missing: {made:?}");
     }
 
     // `oms migrate`, as an operator runs it before starting `oms api` and `oms worker`.
@@ -427,12 +414,12 @@ async fn the_sqlite_queue_tables_are_made_with_the_schema_before_anything_serves
         .expect("run oms migrate");
     assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
     let db = domain::db::connect(&url).await.expect("open the migrated file");
-    let tables = sqlite_tables(&db).await;
+    let made = tables(&db).await;
     db.close().await.expect("close");
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     for table in ["orders", "Jobs", "Workers"] {
-        assert!(tables.iter().any(|t| t == table), "`oms migrate` left {table} out: {tables:?}");
+        assert!(made.iter().any(|t| t == table), "`oms migrate` left {table} out: {made:?}");
     }
 }
