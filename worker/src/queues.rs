@@ -73,10 +73,10 @@ impl QueueBackend {
     /// Creates the SQLite queue tables, or brings them up to date (apalis's own migrations, in
     /// the same file as ours); nothing on PostgreSQL, whose queues are in Redis. `oms serve`,
     /// `oms migrate` and `oms seed` run it with the schema's migrations, before anything serves:
-    /// DDL on the file makes SQLite re-prepare every other connection's statements, and a
-    /// `RETURNING *` of apalis's re-prepared against a table with more columns than sqlx cached
-    /// for it panics sqlx's connection thread. A worker connecting to an older file still runs it
-    /// (it is a no-op when nothing is pending).
+    /// DDL on the file makes SQLite re-prepare other connections' statements, and the likeliest
+    /// cause of a sqlx connection thread's panic seen under load ("the len is 12 but the index is
+    /// 12") is apalis's `RETURNING *` re-prepared wider than sqlx had cached it. A worker
+    /// connecting to an older file still runs it (a no-op when nothing is pending).
     pub async fn migrate_sqlite(db: &DatabaseConnection) -> Result<(), ConnectError> {
         if db.get_database_backend() != sea_orm::DbBackend::Sqlite {
             return Ok(());
