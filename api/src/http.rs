@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::graphql::documents::Documents;
 use crate::graphql::limits::ExecutionStarted;
-use crate::graphql::loaders::Loaders;
+use crate::graphql::loaders;
 use crate::graphql::persisted_queries::{self, PersistedQueryError};
 use crate::graphql::{self, OmsSchema};
 
@@ -167,9 +167,9 @@ async fn execute(
     let _turn = if is_mutation { state.admission.mutation().await } else { None };
     let started = Arc::new(ExecutionStarted::default());
     let anonymous = matches!(actor, Actor::Anonymous);
-    let request = request.data(actor).data(Loaders::new(&state.db)).data(started.clone());
+    let request = request.data(actor).data(started.clone());
     let schema = if watch { &state.watched_schema } else { &state.schema };
-    let mut response = schema.execute(request).await;
+    let mut response = loaders::execute(schema, request, &state.db).await;
     if anonymous {
         crate::graphql::errors::ask_anonymous_to_sign_in(&mut response);
     }

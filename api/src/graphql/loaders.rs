@@ -1,11 +1,13 @@
-//! DataLoaders: a page of orders with their lines, fulfilment orders, locations and products
-//! costs one query per kind of thing, not one per row. Created per request, so their caches
-//! never outlive it.
+//! Loaders: a page of orders with their lines, fulfilment orders, locations and products
+//! costs one query per kind of thing, not one per row. Created per request, so nothing they
+//! read outlives it.
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Request, Response};
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+
 use domain::DomainError;
 use entities::{
     customer, fulfillment_order, fulfillment_order_line, inventory_level, location, order_event, order_line,
@@ -14,8 +16,9 @@ use entities::{
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-/// What a failed load tells the resolver.
-pub type LoadError = Arc<DomainError>;
+use super::OmsSchema;
+pub use super::batch::LoadError;
+use super::batch::{Batcher, Load, Queued, in_turns};
 
 fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
     let mut map: HashMap<Uuid, Vec<T>> = HashMap::new();
@@ -33,14 +36,13 @@ macro_rules! loader {
     ($name:ident, $value:ty, |$db:ident, $keys:ident| $body:expr) => {
         pub struct $name(pub DatabaseConnection);
 
-        impl Loader<Uuid> for $name {
+        impl Load for $name {
             type Value = $value;
-            type Error = LoadError;
 
-            async fn load(&self, $keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+            async fn load(&self, $keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
                 let $db = &self.0;
                 let result: Result<HashMap<Uuid, Self::Value>, DomainError> = async { $body }.await;
-                result.map_err(Arc::new)
+                result.map_err(std::sync::Arc::new)
             }
         }
     };
@@ -140,65 +142,58 @@ loader!(ReplacementsByReturn, Vec<return_replacement::Model>, |db, keys| Ok(grou
     |r| r.return_id
 )));
 
-/// Every loader of one request.
-pub struct Loaders {
-    pub product: DataLoader<ProductById>,
-    pub location: DataLoader<LocationById>,
-    pub customer: DataLoader<CustomerById>,
-    pub levels_by_product: DataLoader<LevelsByProduct>,
-    pub lines_by_order: DataLoader<LinesByOrder>,
-    pub fulfillment_orders_by_order: DataLoader<FulfillmentOrdersByOrder>,
-    pub lines_by_fulfillment_order: DataLoader<LinesByFulfillmentOrder>,
-    pub events_by_order: DataLoader<EventsByOrder>,
-    pub order_line: DataLoader<OrderLineById>,
-    pub decisions_by_order: DataLoader<DecisionsByOrder>,
-    pub order: DataLoader<OrderById>,
-    pub payments_by_order: DataLoader<PaymentsByOrder>,
-    pub refunds_by_order: DataLoader<RefundsByOrder>,
-    pub lines_by_refund: DataLoader<LinesByRefund>,
-    pub holds_by_order: DataLoader<HoldsByOrder>,
-    pub appointments_by_order: DataLoader<AppointmentsByOrder>,
-    pub returns_by_order: DataLoader<ReturnsByOrder>,
-    pub lines_by_return: DataLoader<LinesByReturn>,
-    pub replacements_by_return: DataLoader<ReplacementsByReturn>,
-}
-
-/// How long a loader waits for the rest of its batch. Sibling fields register their keys in the
-/// same poll, so a fraction of a millisecond gathers them, and every nesting level of a query
-/// pays the wait once: async-graphql's default of 1 ms was most of a single order's read time.
-const BATCH_WINDOW: Duration = Duration::from_micros(500);
-
-fn loader<T>(inner: T) -> DataLoader<T> {
-    DataLoader::new(inner, tokio::spawn).delay(BATCH_WINDOW)
-}
-
-impl Loaders {
-    pub fn new(db: &DatabaseConnection) -> Self {
-        Loaders {
-            product: loader(ProductById(db.clone())),
-            location: loader(LocationById(db.clone())),
-            customer: loader(CustomerById(db.clone())),
-            levels_by_product: loader(LevelsByProduct(db.clone())),
-            lines_by_order: loader(LinesByOrder(db.clone())),
-            fulfillment_orders_by_order: loader(FulfillmentOrdersByOrder(db.clone())),
-            lines_by_fulfillment_order: loader(LinesByFulfillmentOrder(db.clone())),
-            events_by_order: loader(EventsByOrder(db.clone())),
-            order_line: loader(OrderLineById(db.clone())),
-            decisions_by_order: loader(DecisionsByOrder(db.clone())),
-            order: loader(OrderById(db.clone())),
-            payments_by_order: loader(PaymentsByOrder(db.clone())),
-            refunds_by_order: loader(RefundsByOrder(db.clone())),
-            lines_by_refund: loader(LinesByRefund(db.clone())),
-            holds_by_order: loader(HoldsByOrder(db.clone())),
-            appointments_by_order: loader(AppointmentsByOrder(db.clone())),
-            returns_by_order: loader(ReturnsByOrder(db.clone())),
-            lines_by_return: loader(LinesByReturn(db.clone())),
-            replacements_by_return: loader(ReplacementsByReturn(db.clone())),
+macro_rules! loaders {
+    ($($field:ident: $loader:ident),* $(,)?) => {
+        /// Every loader of one request.
+        pub struct Loaders {
+            $(pub $field: Batcher<$loader>,)*
         }
-    }
+
+        impl Loaders {
+            fn new(db: &DatabaseConnection) -> Self {
+                Loaders { $($field: Batcher::new($loader(db.clone())),)* }
+            }
+        }
+
+        impl Queued for Loaders {
+            fn take_queued(&self, loads: &mut FuturesUnordered<BoxFuture<'static, ()>>) {
+                $(loads.extend(self.$field.take_queued());)*
+            }
+        }
+    };
+}
+
+loaders! {
+    product: ProductById,
+    location: LocationById,
+    customer: CustomerById,
+    levels_by_product: LevelsByProduct,
+    lines_by_order: LinesByOrder,
+    fulfillment_orders_by_order: FulfillmentOrdersByOrder,
+    lines_by_fulfillment_order: LinesByFulfillmentOrder,
+    events_by_order: EventsByOrder,
+    order_line: OrderLineById,
+    decisions_by_order: DecisionsByOrder,
+    order: OrderById,
+    payments_by_order: PaymentsByOrder,
+    refunds_by_order: RefundsByOrder,
+    lines_by_refund: LinesByRefund,
+    holds_by_order: HoldsByOrder,
+    appointments_by_order: AppointmentsByOrder,
+    returns_by_order: ReturnsByOrder,
+    lines_by_return: LinesByReturn,
+    replacements_by_return: ReplacementsByReturn,
+}
+
+/// Executes one request with loaders of its own, loading what its resolvers ask for in turns.
+pub async fn execute(schema: &OmsSchema, request: Request, db: &DatabaseConnection) -> Response {
+    let loaders = Arc::new(Loaders::new(db));
+    in_turns(&*loaders, schema.execute(request.data(loaders.clone()))).await
 }
 
 /// The loaders of this request.
 pub fn loaders<'a>(ctx: &'a async_graphql::Context<'_>) -> super::errors::ApiResult<&'a Loaders> {
-    ctx.data::<Loaders>().map_err(|_| super::errors::ApiError::internal("no loaders in this request"))
+    ctx.data::<Arc<Loaders>>()
+        .map(|l| &**l)
+        .map_err(|_| super::errors::ApiError::internal("no loaders in this request"))
 }

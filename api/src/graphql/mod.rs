@@ -1,4 +1,5 @@
 //! The GraphQL schema: one query root and one mutation root, merged from one object per area.
+mod batch;
 pub mod catalog;
 pub mod common;
 pub mod confirmation;
