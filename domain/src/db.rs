@@ -5,7 +5,9 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
-    TransactionOptions, TransactionTrait, sqlx::sqlite::SqliteJournalMode,
+    TransactionOptions, TransactionTrait,
+    sqlx::postgres::{PgConnectOptions, PgSslMode},
+    sqlx::sqlite::SqliteJournalMode,
 };
 
 /// A lock id that every `oms` process takes around migrations, so two replicas starting at once
@@ -32,8 +34,44 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             .max_connections(pool_size()?)
             .min_connections(1)
             .test_before_acquire_if_idle_for(Duration::from_secs(30));
+        let url = url.to_owned();
+        options.map_sqlx_postgres_opts(move |opts| with_tls_rule(&url, opts));
     }
     Database::connect(options).await
+}
+
+/// `opts` (parsed from `url`) with the service's TLS rule applied: a server on this machine is
+/// spoken to in plain unless the operator chose a mode (see [`names_ssl_mode`]). Public so a
+/// plain sqlx pool (the load generator's raw-SQL baseline) connects exactly as the service does.
+pub fn with_tls_rule(url: &str, opts: PgConnectOptions) -> PgConnectOptions {
+    if names_ssl_mode(url, std::env::var_os("PGSSLMODE").is_some()) || !is_loopback(opts.get_host()) {
+        opts
+    } else {
+        opts.ssl_mode(PgSslMode::Disable)
+    }
+}
+
+/// Whether the operator chose how to use TLS: `sslmode` in the URL, or `PGSSLMODE`.
+///
+/// When they did not, a server on this host is spoken to in plain: TLS over loopback protects
+/// nothing (the bytes never leave the kernel) and cost a quarter of PostgreSQL's CPU per read
+/// here (BENCHMARKS.md). Any other host keeps libpq's default, `prefer`, and a chosen mode
+/// always wins.
+fn names_ssl_mode(url: &str, in_environment: bool) -> bool {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    in_environment
+        || query.split('&').any(|pair| {
+            let name = pair.split_once('=').map_or(pair, |(n, _)| n);
+            name.eq_ignore_ascii_case("sslmode") || name.eq_ignore_ascii_case("ssl-mode")
+        })
+}
+
+/// A host that is this machine; a Unix socket's directory (no TLS there at all) counts too.
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.starts_with('/')
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// PostgreSQL connections per process: `OMS_DB_MAX_CONNECTIONS`, 32 by default. Several
@@ -117,4 +155,29 @@ where
 /// Whether the database answers: what `/readyz` asks.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.ping().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chosen_ssl_mode_is_seen_in_the_url_or_the_environment() {
+        assert!(!names_ssl_mode("postgres://postgres@127.0.0.1:5432/oms", false));
+        assert!(!names_ssl_mode("postgres://u@127.0.0.1/oms?application_name=oms", false));
+        assert!(names_ssl_mode("postgres://u@127.0.0.1/oms?sslmode=require", false));
+        assert!(names_ssl_mode("postgres://u@127.0.0.1/oms?application_name=a&SSLMODE=prefer", false));
+        assert!(names_ssl_mode("postgres://u@127.0.0.1/oms?ssl-mode=verify-full", false));
+        assert!(names_ssl_mode("postgres://u@127.0.0.1/oms", true));
+    }
+
+    #[test]
+    fn only_this_machine_is_loopback() {
+        for host in ["127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "::1", "[::1]", "/var/run/postgresql"] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in ["db.example.com", "10.0.0.5", "192.168.1.2", "2001:db8::1", "localhost.example.com"] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
 }

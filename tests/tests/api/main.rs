@@ -12,6 +12,7 @@ mod care;
 mod changes;
 mod concurrency;
 mod confirmation;
+mod connection;
 mod dom;
 mod edge;
 mod enum_checks;

@@ -160,7 +160,14 @@ impl ServerCpu {
 }
 
 pub async fn sqlx_connect(url: &str) -> Res<sqlx::PgPool> {
-    Ok(sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(url).await?)
+    sqlx_pool(url, 2).await
+}
+
+/// A plain sqlx pool that connects as the service does (its TLS rule included), so the raw-SQL
+/// baseline pays for the same connection.
+pub async fn sqlx_pool(url: &str, connections: u32) -> Res<sqlx::PgPool> {
+    let options = domain::db::with_tls_rule(url, url.parse()?);
+    Ok(sqlx::postgres::PgPoolOptions::new().max_connections(connections).connect_with(options).await?)
 }
 
 async fn wait_until_up(url: &str) -> Res<()> {

@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use oms_bench::Rng;
 use serde_json::{Value, json};
-use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Row, Transaction};
 use uuid::Uuid;
 
@@ -34,7 +33,7 @@ pub struct RawFigures {
 /// Raw-SQL orders/s with the same statements as `placeOrder`, then the minimal write's, each for
 /// `length` at `concurrency` connections. For the hot SKU every order buys one unit of one SKU.
 pub async fn measure(cluster: &Cluster, hot: bool, concurrency: usize, length: Duration) -> Res<RawFigures> {
-    let pool = PgPoolOptions::new().max_connections(concurrency as u32).connect(&cluster.database_url).await?;
+    let pool = crate::cluster::sqlx_pool(&cluster.database_url, concurrency as u32).await?;
     let skus: Vec<String> = if hot {
         vec!["BENCH-00000".to_owned()]
     } else {
