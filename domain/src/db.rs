@@ -77,7 +77,7 @@ fn is_loopback(host: &str) -> bool {
 /// PostgreSQL connections per process: `OMS_DB_MAX_CONNECTIONS`, 32 by default. Several
 /// processes on one server must stay under its `max_connections` together (3 APIs and 2 workers
 /// at 32 each already want 160 of PostgreSQL's default 100 when busy). Queries want many (a
-/// page's DataLoaders run at once); write transactions are held to a few per core by the API's
+/// page's loaders run at once); write transactions are held to a few per core by the API's
 /// admission of mutations (`api/src/admission.rs`) and the workers' concurrency per queue.
 fn pool_size() -> Result<u32, DbErr> {
     match std::env::var("OMS_DB_MAX_CONNECTIONS") {

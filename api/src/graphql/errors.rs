@@ -78,7 +78,7 @@ impl From<DbErr> for ApiError {
     }
 }
 
-/// A DataLoader's failure: a read, so nothing to say about changes.
+/// A loader's failure: a read, so nothing to say about changes.
 impl From<LoadError> for ApiError {
     fn from(err: LoadError) -> Self {
         tracing::error!(error = %err, "load failed");

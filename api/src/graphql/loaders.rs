@@ -42,7 +42,7 @@ macro_rules! loader {
             async fn load(&self, $keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
                 let $db = &self.0;
                 let result: Result<HashMap<Uuid, Self::Value>, DomainError> = async { $body }.await;
-                result.map_err(std::sync::Arc::new)
+                result.map_err(Arc::new)
             }
         }
     };
