@@ -157,6 +157,11 @@ impl ServerCpu {
             postgres: self.postgres.saturating_sub(earlier.postgres),
         }
     }
+
+    pub fn add(&mut self, other: ServerCpu) {
+        self.apis += other.apis;
+        self.postgres += other.postgres;
+    }
 }
 
 pub async fn sqlx_connect(url: &str) -> Res<sqlx::PgPool> {

@@ -30,7 +30,7 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn merge(&mut self, other: Tally) {
+    pub fn merge(&mut self, other: Tally) {
         self.latencies.extend(other.latencies);
         self.ok += other.ok;
         for (code, n) in other.refused {

@@ -47,6 +47,11 @@ struct Args {
     /// Measured seconds per scenario (and per raw-SQL run).
     #[arg(long, default_value_t = 15.0)]
     seconds: f64,
+    /// Measured periods per scenario, taking turns with the raw-SQL runs (the service, the same
+    /// statements, the minimal write, again), each a share of `--seconds`: the machine's speed
+    /// drifts over a minute, and taking turns lays the drift on all three alike.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    rounds: u32,
     /// Unmeasured seconds before measuring.
     #[arg(long, default_value_t = 3.0)]
     warmup: f64,
@@ -87,6 +92,10 @@ struct Args {
 impl Args {
     fn measure(&self) -> Duration {
         Duration::from_secs_f64(self.seconds)
+    }
+    /// The length of one round's period.
+    fn period(&self) -> Duration {
+        self.measure() / self.rounds
     }
     fn warmup(&self) -> Duration {
         Duration::from_secs_f64(self.warmup)
@@ -190,12 +199,32 @@ async fn run_on(args: &Args, scenario: Scenario, cluster: &mut Cluster) -> Res<V
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone())).execute(&pool).await?;
         pool.close().await;
     }
-    // The server CPU per request divides the CPU of the measured period only: sampled after the
-    // warm-up, not before it.
+    let raw = match scenario {
+        Scenario::PlaceOrders | Scenario::HotSku => {
+            Some(raw::Raw::prepare(cluster, scenario == Scenario::HotSku, args.concurrency).await?)
+        }
+        _ => None,
+    };
+    // The server CPU per request divides the CPU of the measured periods only: sampled after the
+    // warm-up, not before it, and never across a raw-SQL run.
     drive::warm_up(&target, &workload, args.concurrency, args.warmup(), args.seed).await;
-    let cpu_before = cluster.cpu();
-    let (tally, wall) = drive::run(&target, &workload, args.concurrency, args.measure(), args.seed).await;
-    let cpu = cluster.cpu().since(&cpu_before);
+    let mut tally = drive::Tally::default();
+    let mut wall = Duration::ZERO;
+    let mut cpu = cluster::ServerCpu::default();
+    let (mut same, mut minimal) = (raw::Written::default(), raw::Written::default());
+    for round in 0..u64::from(args.rounds) {
+        let cpu_before = cluster.cpu();
+        let (part, took) =
+            drive::run(&target, &workload, args.concurrency, args.period(), args.seed ^ round.wrapping_mul(0x5EED))
+                .await;
+        cpu.add(cluster.cpu().since(&cpu_before));
+        tally.merge(part);
+        wall += took;
+        if let Some(raw) = &raw {
+            same.add(raw.same_statements(args.period(), round).await?);
+            minimal.add(raw.minimal(args.period(), round).await?);
+        }
+    }
     let requests = tally.latencies.len().max(1) as f64;
     let throughput = tally.ok as f64 / wall.as_secs_f64();
     let mut latencies = tally.latencies.clone();
@@ -206,6 +235,7 @@ async fn run_on(args: &Args, scenario: Scenario, cluster: &mut Cluster) -> Res<V
         "concurrency": args.concurrency,
         "api_processes": args.api_processes,
         "seconds": wall.as_secs_f64(),
+        "rounds": args.rounds,
         "requests": tally.latencies.len(),
         "throughput_per_s": throughput,
         "p50_ms": ms(l.map(|l| l.p50)),
@@ -222,12 +252,12 @@ async fn run_on(args: &Args, scenario: Scenario, cluster: &mut Cluster) -> Res<V
     if let Some(o) = report.as_object_mut() {
         o.extend(extra);
     }
-    if matches!(scenario, Scenario::PlaceOrders | Scenario::HotSku) {
-        let raw = raw::measure(cluster, scenario == Scenario::HotSku, args.concurrency, args.measure()).await?;
-        report["raw_sql_throughput_per_s"] = json!(raw.same_statements);
-        report["ratio_to_raw_sql"] = json!(throughput / raw.same_statements.max(f64::MIN_POSITIVE));
-        report["minimal_write_per_s"] = json!(raw.minimal);
-        report["ratio_to_minimal_write"] = json!(throughput / raw.minimal.max(f64::MIN_POSITIVE));
+    if let Some(raw) = raw {
+        raw.close().await;
+        report["raw_sql_throughput_per_s"] = json!(same.per_second());
+        report["ratio_to_raw_sql"] = json!(throughput / same.per_second().max(f64::MIN_POSITIVE));
+        report["minimal_write_per_s"] = json!(minimal.per_second());
+        report["ratio_to_minimal_write"] = json!(throughput / minimal.per_second().max(f64::MIN_POSITIVE));
     }
     Ok(report)
 }
@@ -276,11 +306,12 @@ fn print(args: &Args, report: &Value) {
     }
     let f = |k: &str| report[k].as_f64().unwrap_or(0.0);
     println!(
-        "\n{} (concurrency {}, {} api process(es), {:.1} s measured)",
+        "\n{} (concurrency {}, {} api process(es), {:.1} s measured in {} round(s))",
         report["scenario"].as_str().unwrap_or("?"),
         args.concurrency,
         args.api_processes,
-        f("seconds")
+        f("seconds"),
+        args.rounds
     );
     println!(
         "  throughput {:.1}/s   p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
