@@ -212,18 +212,25 @@ async fn run_on(args: &Args, scenario: Scenario, cluster: &mut Cluster) -> Res<V
     let mut wall = Duration::ZERO;
     let mut cpu = cluster::ServerCpu::default();
     let (mut same, mut minimal) = (raw::Written::default(), raw::Written::default());
+    // Each round's own figures, to show how far the machine drifted within the run.
+    let mut by_round = Vec::new();
     for round in 0..u64::from(args.rounds) {
         let cpu_before = cluster.cpu();
         let (part, took) =
             drive::run(&target, &workload, args.concurrency, args.period(), args.seed ^ round.wrapping_mul(0x5EED))
                 .await;
         cpu.add(cluster.cpu().since(&cpu_before));
+        let mut figures = json!({ "throughput_per_s": part.ok as f64 / took.as_secs_f64().max(f64::MIN_POSITIVE) });
         tally.merge(part);
         wall += took;
         if let Some(raw) = &raw {
-            same.add(raw.same_statements(args.period(), round).await?);
-            minimal.add(raw.minimal(args.period(), round).await?);
+            let (s, m) = (raw.same_statements(args.period(), round).await?, raw.minimal(args.period(), round).await?);
+            figures["raw_sql_throughput_per_s"] = json!(s.per_second());
+            figures["minimal_write_per_s"] = json!(m.per_second());
+            same.add(s);
+            minimal.add(m);
         }
+        by_round.push(figures);
     }
     let requests = tally.latencies.len().max(1) as f64;
     let throughput = tally.ok as f64 / wall.as_secs_f64();
@@ -236,6 +243,7 @@ async fn run_on(args: &Args, scenario: Scenario, cluster: &mut Cluster) -> Res<V
         "api_processes": args.api_processes,
         "seconds": wall.as_secs_f64(),
         "rounds": args.rounds,
+        "by_round": by_round,
         "requests": tally.latencies.len(),
         "throughput_per_s": throughput,
         "p50_ms": ms(l.map(|l| l.p50)),
@@ -331,6 +339,19 @@ fn print(args: &Args, report: &Value) {
         f("postgres_cpu_ms_per_request"),
         f("server_peak_rss_mb")
     );
+    if let Some(rounds) = report["by_round"].as_array().filter(|r| r.len() > 1) {
+        let each: Vec<String> = rounds
+            .iter()
+            .map(|r| {
+                let service = r["throughput_per_s"].as_f64().unwrap_or(0.0);
+                match r["raw_sql_throughput_per_s"].as_f64() {
+                    Some(raw) => format!("{service:.1} vs raw {raw:.1} ({:.2})", service / raw.max(f64::MIN_POSITIVE)),
+                    None => format!("{service:.1}"),
+                }
+            })
+            .collect();
+        println!("  by round, per second: {}", each.join(";  "));
+    }
     if report.get("raw_sql_throughput_per_s").is_some() {
         println!(
             "  raw SQL, same statements: {:.1}/s (ratio {:.2});  minimal one-statement write: {:.1}/s (ratio {:.3})",
