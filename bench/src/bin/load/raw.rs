@@ -4,7 +4,7 @@
 //! (conditional stock decrement + order + outbox in one statement), for the design's own cost.
 //! Each runs for a period at a time, taking turns with the service's periods (`--rounds`): on a
 //! machine whose speed drifts by a fifth within a minute, five runs of one build gave ratios to
-//! raw SQL from 0.56 to 0.71 one after the other, and three from 0.61 to 0.62 taking turns.
+//! raw SQL from 0.56 to 0.71 one after the other, and six from 0.59 to 0.65 taking turns.
 //!
 //! The statement list mirrors what PostgreSQL logs for one `placeOrder` (`log_statement = all`):
 //! the reference data's token (locations, rules and tax rates are cached per process), products
