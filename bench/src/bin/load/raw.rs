@@ -83,39 +83,52 @@ impl Raw {
     /// `placeOrder`'s statements for `length`, one order at a time per connection; `round` varies
     /// the orders from one period to the next.
     pub async fn same_statements(&self, length: Duration, round: u64) -> Res<Written> {
-        let started = Instant::now();
-        let deadline = started + length;
-        let tasks: Vec<_> = (0..self.concurrency)
-            .map(|i| {
-                let (pool, placing) = (self.pool.clone(), self.placing.clone());
-                tokio::spawn(async move {
-                    let mut rng = Rng::new(0xDA7A_0000 ^ i as u64 ^ round.wrapping_mul(0x9E37_79B9));
-                    let mut written = 0u64;
-                    while Instant::now() < deadline {
-                        let request = placing.request(&mut rng);
-                        if same_statements(&pool, &request["variables"]["input"]).await? {
-                            written += 1;
-                        }
-                    }
-                    Ok::<u64, Box<dyn std::error::Error + Send + Sync>>(written)
-                })
-            })
-            .collect();
-        count(tasks, started).await
+        let placing = self.placing.clone();
+        self.for_period(
+            length,
+            0xDA7A_0000 ^ round.wrapping_mul(0x9E37_79B9),
+            move |rng| placing.request(rng),
+            |pool, request| async move { Ok(u64::from(same_statements(&pool, &request["variables"]["input"]).await?)) },
+        )
+        .await
     }
 
     /// The one-statement minimal order write for `length`.
     pub async fn minimal(&self, length: Duration, round: u64) -> Res<Written> {
+        let levels = self.levels.clone();
+        self.for_period(
+            length,
+            0x31 ^ round.wrapping_mul(0x9E37_79B9),
+            move |rng| *rng.pick(&levels),
+            |pool, level| async move { minimal_write(&pool, level).await },
+        )
+        .await
+    }
+
+    /// Every connection writes one order after another until `length` is up, each order drawn
+    /// by `next` and written by `write` (which says how many orders it wrote).
+    async fn for_period<I, F>(
+        &self,
+        length: Duration,
+        seed: u64,
+        next: impl Fn(&mut Rng) -> I + Send + Sync + 'static,
+        write: impl Fn(PgPool, I) -> F + Send + Sync + 'static,
+    ) -> Res<Written>
+    where
+        I: Send + 'static,
+        F: Future<Output = Res<u64>> + Send + 'static,
+    {
         let started = Instant::now();
         let deadline = started + length;
+        let (next, write) = (Arc::new(next), Arc::new(write));
         let tasks: Vec<_> = (0..self.concurrency)
             .map(|i| {
-                let (pool, levels) = (self.pool.clone(), self.levels.clone());
+                let (pool, next, write) = (self.pool.clone(), next.clone(), write.clone());
                 tokio::spawn(async move {
-                    let mut rng = Rng::new(0x31 ^ i as u64 ^ round.wrapping_mul(0x9E37_79B9));
+                    let mut rng = Rng::new(seed ^ i as u64);
                     let mut written = 0u64;
                     while Instant::now() < deadline {
-                        written += minimal_write(&pool, *rng.pick(&levels)).await?;
+                        written += write(pool.clone(), next(&mut rng)).await?;
                     }
                     Ok::<u64, Box<dyn std::error::Error + Send + Sync>>(written)
                 })
