@@ -1,7 +1,8 @@
-//! The `history` scenario's preload: a million orders and their fulfilment orders (about 2.2
-//! million with the bench's 1–5 lines), written in SQL as copies of the orders the API just placed (so every NOT NULL column and every foreign
-//! key is as the service writes it), with new ids and numbers. The fulfilment orders are dated
-//! today and spread over the same locations: the worst case for anything that counts per day.
+//! The `history` scenario's preload: a million orders and their fulfilment orders (2.2 million in
+//! the fifth sitting's run), written in SQL as copies of the orders the API just placed (so every
+//! NOT NULL column and every foreign key is as the service writes it), with new ids and numbers.
+//! The fulfilment orders are dated today and spread over the same locations: the worst case for
+//! anything that counts per day.
 use crate::Res;
 use crate::cluster::{Cluster, sqlx_connect};
 
