@@ -1,8 +1,10 @@
 //! The system under test: a fresh PostgreSQL database, migrated by `oms migrate`, and `oms api`
 //! (and optionally `oms worker`) processes started from the binary built beside this one. They
 //! are separate processes so that their CPU time and peak memory can be read from /proc.
-use std::path::PathBuf;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use oms_bench::CpuTime;
@@ -22,19 +24,68 @@ pub struct Cluster {
     keep: bool,
 }
 
-/// Where `oms` is: beside this binary (`cargo build --release` builds both into one directory).
+/// Where `oms` is: beside this binary. Under `cargo run`, it is built first with this binary's
+/// profile and target directory, so `cargo run --release -p oms-bench -- place-orders` works on a
+/// fresh clone and never measures a service older than its source (a no-op build takes a second).
 fn oms_binary() -> Res<PathBuf> {
-    let here = std::env::current_exe()?;
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    Ok(FOUND.get_or_init(locate_oms).clone()?)
+}
+
+fn locate_oms() -> Result<PathBuf, String> {
+    let here = std::env::current_exe().map_err(|e| format!("where is oms-bench? {e}"))?;
     let oms = here.with_file_name("oms");
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        build_oms(&cargo, &here)?;
+    }
     if oms.exists() {
         Ok(oms)
     } else {
         Err(format!(
-            "{} not found: build the service first with `cargo build --release -p oms-api` (same target directory)",
+            "{} not found: build the service first with `cargo build --release -p oms-api -p oms-bench` \
+             (same target directory)",
             oms.display()
-        )
-        .into())
+        ))
     }
+}
+
+/// `cargo build -p oms-api -p oms-bench` into the directory this binary runs from: the same
+/// packages as the documented build, so the features (and the artifacts) are the same ones.
+fn build_oms(cargo: &OsStr, here: &Path) -> Result<(), String> {
+    let (Some(profile_dir), Some(workspace)) = (here.parent(), Path::new(env!("CARGO_MANIFEST_DIR")).parent()) else {
+        return Ok(());
+    };
+    let (Some(target_dir), Some(profile)) = (profile_dir.parent(), profile_dir.file_name().and_then(|p| p.to_str()))
+    else {
+        return Ok(());
+    };
+    let mut build = Command::new(cargo);
+    // What `cargo run` set for this binary alone: left in, it would reach build scripts that
+    // watch it (ring's watches CARGO_MANIFEST_DIR) and rebuild half the tree, twice.
+    for (name, _) in std::env::vars_os() {
+        let set_by_cargo_run = name.to_str().is_some_and(|n| {
+            n.starts_with("CARGO_PKG_")
+                || ["CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH", "CARGO_CRATE_NAME", "CARGO_BIN_NAME", "OUT_DIR"]
+                    .contains(&n)
+        });
+        if set_by_cargo_run {
+            build.env_remove(&name);
+        }
+    }
+    build.args(["build", "--quiet", "-p", "oms-api", "-p", "oms-bench", "--manifest-path"]);
+    build.arg(workspace.join("Cargo.toml")).arg("--target-dir").arg(target_dir);
+    match profile {
+        "debug" => {}
+        "release" => {
+            build.arg("--release");
+        }
+        other => {
+            build.args(["--profile", other]);
+        }
+    }
+    eprintln!("building oms beside oms-bench ({profile})");
+    let status = build.status().map_err(|e| format!("cargo build of oms: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("cargo build of oms failed ({status})")) }
 }
 
 fn free_port() -> Res<u16> {

@@ -4,8 +4,8 @@
 //! the write scenarios it also measures, in the same run, the same work as raw SQL through a
 //! plain driver and the one-statement minimal order write, and prints the ratios.
 //!
-//! `cargo build --release -p oms-api -p oms-bench && cargo run --release -p oms-bench -- place-orders`
-//! (see bench/README.md and BENCHMARKS.md).
+//! `cargo run --release -p oms-bench -- place-orders`, which builds the `oms` it starts first (see
+//! bench/README.md and BENCHMARKS.md).
 use std::sync::Arc;
 use std::time::Duration;
 
