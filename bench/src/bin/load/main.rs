@@ -209,6 +209,9 @@ async fn run_on(args: &Args, scenario: Scenario, cluster: &mut Cluster) -> Res<V
     // The server CPU per request divides the CPU of the measured periods only: sampled after the
     // warm-up, not before it, and never across a raw-SQL run.
     drive::warm_up(&target, &workload, args.concurrency, args.warmup(), args.seed).await;
+    if let Some(raw) = &raw {
+        raw.warm_up(args.warmup()).await?;
+    }
     let mut tally = drive::Tally::default();
     let mut wall = Duration::ZERO;
     let mut cpu = cluster::ServerCpu::default();
