@@ -106,6 +106,8 @@ fn oms(database_url: &str) -> Res<Command> {
 impl Cluster {
     /// A new database named after the scenario, migrated; no server yet.
     pub async fn create(postgres: &str, scenario: &str, keep: bool) -> Res<Cluster> {
+        // Found (or built) before the database exists, so a failed build leaves none behind.
+        oms_binary()?;
         let database = format!("oms_bench_{}_{}", scenario.replace('-', "_"), std::process::id());
         let admin_url = format!("{}/postgres", postgres.trim_end_matches('/'));
         let admin = sqlx_connect(&admin_url).await?;
