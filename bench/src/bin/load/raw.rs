@@ -232,7 +232,11 @@ async fn same_statements(pool: &PgPool, input: &Value) -> Res<bool> {
          FROM products WHERE sku IN ({})",
         placeholders(skus.len())
     );
-    let products = skus.iter().fold(sqlx::query(sqlx::AssertSqlSafe(products_sql)), |q, sku| q.bind(sku)).fetch_all(&mut *tx).await?;
+    let products = skus
+        .iter()
+        .fold(sqlx::query(sqlx::AssertSqlSafe(products_sql)), |q, sku| q.bind(sku))
+        .fetch_all(&mut *tx)
+        .await?;
     let mut product: BTreeMap<String, (Uuid, String, i64)> = BTreeMap::new();
     for p in &products {
         product.insert(p.try_get("sku")?, (p.try_get("id")?, p.try_get("name")?, p.try_get("price_minor")?));
@@ -258,7 +262,8 @@ async fn same_statements(pool: &PgPool, input: &Value) -> Res<bool> {
          FROM inventory_levels WHERE product_id IN ({}) ORDER BY id",
         placeholders(ids.len())
     );
-    let levels = ids.iter().fold(sqlx::query(sqlx::AssertSqlSafe(levels_sql)), |q, id| q.bind(id)).fetch_all(&mut *tx).await?;
+    let levels =
+        ids.iter().fold(sqlx::query(sqlx::AssertSqlSafe(levels_sql)), |q, id| q.bind(id)).fetch_all(&mut *tx).await?;
     let mut by_product: BTreeMap<Uuid, Vec<Level>> = BTreeMap::new();
     for l in &levels {
         let (on_hand, reserved, safety): (i32, i32, i32) =
