@@ -225,8 +225,9 @@ async fn same_statements(pool: &PgPool, input: &Value) -> Res<bool> {
 
     sqlx::query("SELECT token FROM reference_version WHERE id = 1").fetch_one(&mut *tx).await?;
     // `IN ($1, …, $n)`, as sea-orm writes the service's `is_in`: a statement per count of keys,
-    // each planned once (only placeholders are formatted in). `= ANY($1)` would be planned again at every call (a custom plan: the
-    // generic one cannot see the array's length), which the service does not pay.
+    // each planned once (only placeholders are formatted in). `= ANY($1)` would be planned
+    // again at every call (a custom plan: the generic one cannot see the array's length), which
+    // the service does not pay.
     let products_sql = format!(
         "SELECT id, sku, name, price_minor, currency, kind, weight_grams, active, created_at, updated_at \
          FROM products WHERE sku IN ({})",
