@@ -1,7 +1,7 @@
 //! The lines one location fulfils for an order.
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "fulfillment_orders")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

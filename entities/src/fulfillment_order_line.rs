@@ -1,7 +1,7 @@
 //! How many units of an order line a fulfilment order covers, and from which inventory level.
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "fulfillment_order_lines")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

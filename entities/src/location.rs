@@ -1,7 +1,7 @@
 //! A fulfilment node: warehouse, distribution centre, store or supplier.
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "locations")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

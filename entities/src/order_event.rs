@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 
 use crate::enums::OrderEventKind;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "order_events")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -63,6 +63,8 @@ impl<V> Default for Queue<V> {
 struct Shared<L: Load> {
     loader: L,
     queue: Mutex<Queue<L::Value>>,
+    /// Values the request read another way (a whole order at once), answered without a load.
+    primed: Mutex<HashMap<Uuid, L::Value>>,
 }
 
 /// A loader of one request: no cache beyond it, so nothing read here outlives the request.
@@ -72,7 +74,14 @@ pub struct Batcher<L: Load> {
 
 impl<L: Load> Batcher<L> {
     pub fn new(loader: L) -> Self {
-        Batcher { shared: Arc::new(Shared { loader, queue: Mutex::new(Queue::default()) }) }
+        let shared = Shared { loader, queue: Mutex::new(Queue::default()), primed: Mutex::new(HashMap::new()) };
+        Batcher { shared: Arc::new(shared) }
+    }
+
+    /// Gives the loader values the request has already read: a later load of these keys is
+    /// answered from them, with no statement and no turn.
+    pub fn prime(&self, values: impl IntoIterator<Item = (Uuid, L::Value)>) {
+        self.shared.primed.lock().unwrap_or_else(PoisonError::into_inner).extend(values);
     }
 
     /// The value of one key, if there is one.
@@ -82,9 +91,22 @@ impl<L: Load> Batcher<L> {
 
     /// The values of these keys; a key with nothing is absent from the map.
     pub async fn load_many(&self, keys: impl IntoIterator<Item = Uuid>) -> Answer<L::Value> {
-        let keys: Vec<Uuid> = keys.into_iter().collect();
+        let mut keys: Vec<Uuid> = keys.into_iter().collect();
+        let mut primed = HashMap::new();
+        {
+            let known = self.shared.primed.lock().unwrap_or_else(PoisonError::into_inner);
+            if !known.is_empty() {
+                keys.retain(|k| match known.get(k) {
+                    Some(value) => {
+                        primed.insert(*k, value.clone());
+                        false
+                    }
+                    None => true,
+                });
+            }
+        }
         if keys.is_empty() {
-            return Ok(HashMap::new());
+            return Ok(primed);
         }
         let (tell, answer) = oneshot::channel();
         {
@@ -93,9 +115,11 @@ impl<L: Load> Batcher<L> {
             queue.waiting.push((keys, tell));
         }
         // Dropped only with the turns that would have answered, which end with the request.
-        answer
+        let mut found = answer
             .await
-            .unwrap_or_else(|_| Err(Arc::new(DomainError::Database(DbErr::Custom("a batched read stopped".into())))))
+            .unwrap_or_else(|_| Err(Arc::new(DomainError::Database(DbErr::Custom("a batched read stopped".into())))))?;
+        found.extend(primed);
+        Ok(found)
     }
 
     /// The load of everything queued since the last turn, if anything was.
@@ -294,6 +318,22 @@ mod tests {
         let batcher = &loaders.0;
         let answers = in_turns(&loaders, join_all((0..3u128).map(|i| batcher.load_one(key(i))))).await;
         assert!(answers.iter().all(Result::is_err), "{answers:?}");
+        assert_eq!(echo.calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn primed_keys_are_answered_without_a_read() {
+        let echo = Arc::new(Echo::default());
+        let loaders = One(Batcher::new(echo.clone()));
+        let batcher = &loaders.0;
+        // Primed with values a read would not give, to tell where each answer came from.
+        batcher.prime([(key(1), key(100)), (key(2), key(200))]);
+        let primed = in_turns(&loaders, batcher.load_many([key(1), key(2)])).await.expect("primed");
+        assert_eq!(primed, HashMap::from([(key(1), key(100)), (key(2), key(200))]));
+        assert_eq!(echo.calls.load(Ordering::SeqCst), 0, "nothing to read");
+        // A key asked twice is primed twice; only the key nobody primed is read.
+        let mixed = in_turns(&loaders, batcher.load_many([key(1), key(3)])).await.expect("mixed");
+        assert_eq!(mixed, HashMap::from([(key(1), key(100)), (key(3), key(3))]));
         assert_eq!(echo.calls.load(Ordering::SeqCst), 1);
     }
 

@@ -185,6 +185,24 @@ loaders! {
     replacements_by_return: ReplacementsByReturn,
 }
 
+impl Loaders {
+    /// Hands a whole order's children to the loaders that would have read them, so its
+    /// page's resolvers find them without a statement; returns the order.
+    pub fn prime_whole_order(&self, whole: domain::orders::WholeOrder) -> entities::order::Model {
+        let id = whole.order.id;
+        let mut lines_by_fo = group(whole.fulfillment_lines, |l| l.fulfillment_order_id);
+        self.lines_by_fulfillment_order
+            .prime(whole.fulfillment_orders.iter().map(|f| (f.id, lines_by_fo.remove(&f.id).unwrap_or_default())));
+        self.location.prime(whole.locations.into_iter().map(|l| (l.id, l)));
+        self.order_line.prime(whole.lines.iter().map(|l| (l.id, l.clone())));
+        self.lines_by_order.prime([(id, whole.lines)]);
+        self.fulfillment_orders_by_order.prime([(id, whole.fulfillment_orders)]);
+        self.events_by_order.prime([(id, whole.events)]);
+        self.order.prime([(id, whole.order.clone())]);
+        whole.order
+    }
+}
+
 /// Executes one request with loaders of its own, loading what its resolvers ask for in turns.
 pub async fn execute(schema: &OmsSchema, request: Request, db: &DatabaseConnection) -> Response {
     let loaders = Arc::new(Loaders::new(db));

@@ -11,6 +11,7 @@ mod query;
 pub mod search;
 pub(crate) mod status;
 mod unwinding;
+mod whole;
 
 pub use capture::{BackorderPolicy, LineInput, MAX_LINES, PlaceOrder, ShippingAddressInput, place_order};
 pub use change::{
@@ -29,3 +30,4 @@ pub use status::{
     Channel, DeliveryMethod, FulfillmentStatus, FulfillmentStatusRules, OrderStatus, OrderStatusRules,
     derive_order_status,
 };
+pub use whole::{OrderKey, WholeOrder, get_whole_order, read_whole_order_by_kind, reads_whole_orders_in_one_statement};

@@ -36,7 +36,7 @@ async fn associate_locations(db: &DatabaseConnection, actor: &Actor) -> DomainRe
     }
 }
 
-async fn may_see(db: &DatabaseConnection, actor: &Actor, order: &order::Model) -> DomainResult<bool> {
+pub(super) async fn may_see(db: &DatabaseConnection, actor: &Actor, order: &order::Model) -> DomainResult<bool> {
     if visible(actor, order) {
         return Ok(true);
     }
@@ -63,12 +63,16 @@ pub async fn get_order_by_number(
     actor: &Actor,
     number: &str,
 ) -> DomainResult<Option<order::Model>> {
-    let Some(order) =
-        order::Entity::find().filter(order::Column::Number.eq(number.trim().to_uppercase())).one(db).await?
+    let Some(order) = order::Entity::find().filter(order::Column::Number.eq(normalized_number(number))).one(db).await?
     else {
         return Ok(None);
     };
     Ok(may_see(db, actor, &order).await?.then_some(order))
+}
+
+/// An order number as looked up: "so-000123 " finds SO-000123.
+pub(super) fn normalized_number(number: &str) -> String {
+    number.trim().to_uppercase()
 }
 
 #[derive(Debug, Clone, Default)]

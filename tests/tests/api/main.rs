@@ -23,6 +23,7 @@ mod inputs;
 mod inventory;
 mod lifecycle;
 mod loaders;
+mod order_page;
 mod persisted_queries;
 mod reference_data;
 mod replicas;

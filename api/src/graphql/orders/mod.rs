@@ -9,7 +9,7 @@ mod order_line;
 mod totals;
 
 use async_graphql::{Context, ID, Object};
-use domain::orders::{self, OrderFilter as DomainFilter};
+use domain::orders::{self, OrderFilter as DomainFilter, OrderKey};
 
 pub use change::OrderChangeMutation;
 pub use contact::{OrderContact, ShippingAddress};
@@ -21,10 +21,30 @@ pub use totals::OrderTotals;
 
 use super::common::{page_request, parts, payload, uuid_or_nil};
 use super::errors::{ApiResult, respond};
+use super::loaders::loaders;
 
 payload!(PlaceOrderPayload, order: Order, "placeOrder");
 payload!(ConfirmOrderPayload, order: Order, "confirmOrder");
 payload!(CancelOrderPayload, order: Order, "cancelOrder");
+
+/// The fields of an order whose rows an order page reads with the order in one statement, where
+/// the database can (`orders::get_whole_order`).
+const WHOLE_ORDER_FIELDS: [&str; 3] = ["lines", "fulfillmentOrders", "events"];
+
+/// Whether this field's selection asks for an order's children and the database reads them
+/// with the order at once.
+fn wants_whole_order(ctx: &Context<'_>, db: &sea_orm::DatabaseConnection) -> bool {
+    let wanted = ctx.look_ahead();
+    orders::reads_whole_orders_in_one_statement(db) && WHOLE_ORDER_FIELDS.iter().any(|f| wanted.field(f).exists())
+}
+
+/// The order with its children, read at once and handed to the request's loaders.
+async fn whole_order(ctx: &Context<'_>, key: OrderKey<'_>) -> ApiResult<Option<Order>> {
+    let (db, actor) = parts(ctx)?;
+    let whole = orders::get_whole_order(db, actor, key).await?;
+    let loaders = loaders(ctx)?;
+    Ok(whole.map(|whole| Order(loaders.prime_whole_order(whole))))
+}
 
 #[derive(Default)]
 pub struct OrderQuery;
@@ -34,7 +54,11 @@ impl OrderQuery {
     /// The order with this id, if the caller may see it.
     async fn order(&self, ctx: &Context<'_>, #[graphql(desc = "The order's id.")] id: ID) -> ApiResult<Option<Order>> {
         let (db, actor) = parts(ctx)?;
-        Ok(orders::get_order(db, actor, uuid_or_nil(&id)).await?.map(Order))
+        let id = uuid_or_nil(&id);
+        if wants_whole_order(ctx, db) {
+            return whole_order(ctx, OrderKey::Id(id)).await;
+        }
+        Ok(orders::get_order(db, actor, id).await?.map(Order))
     }
 
     /// The order with this number (e.g. "SO-000123"), if the caller may see it.
@@ -44,6 +68,9 @@ impl OrderQuery {
         #[graphql(desc = "The order number, e.g. SO-000123.")] number: String,
     ) -> ApiResult<Option<Order>> {
         let (db, actor) = parts(ctx)?;
+        if wants_whole_order(ctx, db) {
+            return whole_order(ctx, OrderKey::Number(&number)).await;
+        }
         Ok(orders::get_order_by_number(db, actor, &number).await?.map(Order))
     }
 

@@ -1,0 +1,150 @@
+//! An order with everything its page shows (lines, fulfilment orders with their lines and
+//! locations, timeline), read at once. On PostgreSQL that is one statement: the children come
+//! back as JSON arrays beside the order's row, so an agent's or customer's order page costs one
+//! round trip and one snapshot instead of six statements in three turns of the loaders.
+use entities::{fulfillment_order, fulfillment_order_line, location, order, order_event, order_line};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QueryResult, Statement,
+};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::query::{
+    events_for_orders, fulfillment_lines_for, fulfillment_orders_for_orders, lines_for_orders, may_see,
+    normalized_number,
+};
+use crate::auth::Actor;
+use crate::error::DomainResult;
+
+/// An order and its children, each list in the order the loaders give it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WholeOrder {
+    pub order: order::Model,
+    /// By line number.
+    pub lines: Vec<order_line::Model>,
+    /// By id.
+    pub fulfillment_orders: Vec<fulfillment_order::Model>,
+    /// The lines of all its fulfilment orders, by id.
+    pub fulfillment_lines: Vec<fulfillment_order_line::Model>,
+    /// The locations of its fulfilment orders, by id.
+    pub locations: Vec<location::Model>,
+    /// Its whole timeline as stored, by id (oldest first); [`super::timeline_for`] says what a
+    /// caller sees of it.
+    pub events: Vec<order_event::Model>,
+}
+
+/// How the caller names the order it wants.
+#[derive(Clone, Copy, Debug)]
+pub enum OrderKey<'a> {
+    Id(Uuid),
+    /// As typed: trimmed and upper-cased before it is looked up ("so-000123" finds SO-000123).
+    Number(&'a str),
+}
+
+/// The statement for the order `$filter` picks. Every child list is aggregated in the order its
+/// loader reads it, so either way of reading gives the same answer (a test holds the two side
+/// by side).
+macro_rules! whole_order {
+    ($filter:literal) => {
+        concat!(
+            "SELECT o.*, ",
+            "(SELECT coalesce(json_agg(l ORDER BY l.line_no), '[]')::text FROM order_lines l ",
+            "WHERE l.order_id = o.id) AS whole_lines, ",
+            "(SELECT coalesce(json_agg(f ORDER BY f.id), '[]')::text FROM fulfillment_orders f ",
+            "WHERE f.order_id = o.id) AS whole_fulfillment_orders, ",
+            "(SELECT coalesce(json_agg(fl ORDER BY fl.id), '[]')::text FROM fulfillment_order_lines fl ",
+            "WHERE fl.fulfillment_order_id IN (SELECT f.id FROM fulfillment_orders f WHERE f.order_id = o.id)) ",
+            "AS whole_fulfillment_lines, ",
+            "(SELECT coalesce(json_agg(loc ORDER BY loc.id), '[]')::text FROM locations loc ",
+            "WHERE loc.id IN (SELECT f.location_id FROM fulfillment_orders f WHERE f.order_id = o.id)) ",
+            "AS whole_locations, ",
+            "(SELECT coalesce(json_agg(e ORDER BY e.id), '[]')::text FROM order_events e ",
+            "WHERE e.order_id = o.id) AS whole_events ",
+            "FROM orders o WHERE ",
+            $filter
+        )
+    };
+}
+
+/// Whether [`get_whole_order`] is one statement here (PostgreSQL). Elsewhere it reads each kind
+/// of child in turn, and a caller that needs only some of them does better with the loaders.
+pub fn reads_whole_orders_in_one_statement(db: &DatabaseConnection) -> bool {
+    db.get_database_backend() == DbBackend::Postgres
+}
+
+/// The order and its children, if `actor` may see it: one statement on PostgreSQL, one per
+/// kind of child elsewhere.
+pub async fn get_whole_order(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    key: OrderKey<'_>,
+) -> DomainResult<Option<WholeOrder>> {
+    let whole = if reads_whole_orders_in_one_statement(db) {
+        read_in_one_statement(db, key).await?
+    } else {
+        read_whole_order_by_kind(db, key).await?
+    };
+    match whole {
+        Some(whole) if may_see(db, actor, &whole.order).await? => Ok(Some(whole)),
+        _ => Ok(None),
+    }
+}
+
+async fn read_in_one_statement(db: &DatabaseConnection, key: OrderKey<'_>) -> DomainResult<Option<WholeOrder>> {
+    let statement = match key {
+        OrderKey::Id(id) => Statement::from_sql_and_values(DbBackend::Postgres, whole_order!("o.id = $1"), [id.into()]),
+        OrderKey::Number(number) => Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            whole_order!("o.number = $1"),
+            [normalized_number(number).into()],
+        ),
+    };
+    let Some(row) = db.query_one_raw(statement).await? else {
+        return Ok(None);
+    };
+    Ok(Some(WholeOrder {
+        order: order::Model::from_query_result(&row, "")?,
+        lines: json_list(&row, "whole_lines")?,
+        fulfillment_orders: json_list(&row, "whole_fulfillment_orders")?,
+        fulfillment_lines: json_list(&row, "whole_fulfillment_lines")?,
+        locations: json_list(&row, "whole_locations")?,
+        events: json_list(&row, "whole_events")?,
+    }))
+}
+
+/// One of the aggregated child lists: PostgreSQL's JSON of a row names its columns as the
+/// entity's fields are named, and writes timestamps in RFC 3339.
+fn json_list<T: DeserializeOwned>(row: &QueryResult, column: &str) -> Result<Vec<T>, DbErr> {
+    let text: String = row.try_get("", column)?;
+    serde_json::from_str(&text).map_err(|e| DbErr::Json(format!("{column}: {e}")))
+}
+
+/// The same answer as [`read_in_one_statement`], read the way the loaders read it.
+pub async fn read_whole_order_by_kind(db: &DatabaseConnection, key: OrderKey<'_>) -> DomainResult<Option<WholeOrder>> {
+    let found = match key {
+        OrderKey::Id(id) => order::Entity::find_by_id(id).one(db).await?,
+        OrderKey::Number(number) => {
+            order::Entity::find().filter(order::Column::Number.eq(normalized_number(number))).one(db).await?
+        }
+    };
+    let Some(order) = found else {
+        return Ok(None);
+    };
+    let id = order.id;
+    let fulfillment_orders = fulfillment_orders_for_orders(db, &[id]).await?;
+    let fo_ids: Vec<Uuid> = fulfillment_orders.iter().map(|f| f.id).collect();
+    let mut location_ids: Vec<Uuid> = fulfillment_orders.iter().map(|f| f.location_id).collect();
+    location_ids.sort_unstable();
+    location_ids.dedup();
+    let mut locations = crate::locations::find_by_ids(db, &location_ids).await?;
+    locations.sort_by_key(|l| l.id);
+    Ok(Some(WholeOrder {
+        order,
+        lines: lines_for_orders(db, &[id]).await?,
+        fulfillment_lines: fulfillment_lines_for(db, &fo_ids).await?,
+        fulfillment_orders,
+        locations,
+        events: events_for_orders(db, &[id]).await?,
+    }))
+}

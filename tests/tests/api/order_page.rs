@@ -1,0 +1,146 @@
+//! An order's page — the order with its lines, its fulfilment orders (their lines, order lines
+//! and locations) and its timeline — is read in one statement on PostgreSQL, reads exactly what
+//! the loaders would, and shows a caller no more than they may see.
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use domain::auth::{Actor, Role};
+use domain::orders::{OrderKey, get_whole_order, read_whole_order_by_kind};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{Backend, TestApp};
+
+const ORDER_PAGE: &str = "query($id: ID!) { order(id: $id) { id number status
+    lines { sku quantity allocatedQuantity }
+    fulfillmentOrders { status location { code } lines { quantity orderLine { sku } } }
+    events { kind message } } }";
+
+/// An order of two lines, each from the one location that stocks it; its id.
+async fn order_from_two_locations(app: &TestApp, email: &str) -> String {
+    app.create_location("WH-A", false, 1, "4.90").await;
+    app.create_location("WH-B", false, 2, "4.90").await;
+    for (sku, location) in [("A", "WH-A"), ("B", "WH-B")] {
+        app.create_product(sku, "10.00").await;
+        app.receive(sku, location, 10).await;
+    }
+    let lines = json!([{ "sku": "A", "quantity": 1 }, { "sku": "B", "quantity": 2 }]);
+    let payload = app.place_order(&app.token(Role::Agent), email, lines).await;
+    assert_eq!(payload["userErrors"], json!([]), "{payload}");
+    payload["order"]["id"].as_str().expect("order id").to_owned()
+}
+
+fn page(body: &Value) -> &Value {
+    assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+    &body["data"]["order"]
+}
+
+/// The location codes of a page's fulfilment orders, sorted, each with its order lines' SKUs.
+fn fulfilled_from(order: &Value) -> Vec<(String, Vec<String>)> {
+    let mut found: Vec<(String, Vec<String>)> = order["fulfillmentOrders"]
+        .as_array()
+        .expect("fulfilment orders")
+        .iter()
+        .map(|fo| {
+            let skus = fo["lines"].as_array().expect("lines").iter();
+            let skus = skus.map(|l| l["orderLine"]["sku"].as_str().expect("sku").to_owned()).collect();
+            (fo["location"]["code"].as_str().expect("code").to_owned(), skus)
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[tokio::test]
+async fn an_order_page_is_one_statement_on_postgres() {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let app = TestApp::spawn_counting(Backend::Postgres, Some(counter.clone())).await;
+    let id = order_from_two_locations(&app, "page@example.com").await;
+
+    counter.store(0, Ordering::SeqCst);
+    let body = app.gql(Some(&app.admin()), ORDER_PAGE, json!({ "id": id })).await;
+    let statements = counter.load(Ordering::SeqCst);
+
+    let order = page(&body);
+    assert_eq!(order["id"], json!(id), "{body}");
+    let skus: Vec<&str> = order["lines"].as_array().expect("lines").iter().filter_map(|l| l["sku"].as_str()).collect();
+    assert_eq!(skus, ["A", "B"], "{body}");
+    let expected = vec![("WH-A".to_owned(), vec!["A".to_owned()]), ("WH-B".to_owned(), vec!["B".to_owned()])];
+    assert_eq!(fulfilled_from(order), expected, "{body}");
+    assert!(order["events"].as_array().is_some_and(|e| !e.is_empty()), "{body}");
+    // The loaders would read the order, then its lines, fulfilment orders and events, then
+    // the fulfilment orders' lines and locations: six statements in three turns.
+    assert_eq!(statements, 1, "{body}");
+
+    // An agent who has the number, as typed, is answered the same way.
+    let number = order["number"].as_str().expect("number").to_lowercase();
+    let by_number = ORDER_PAGE
+        .replace("query($id: ID!) { order(id: $id)", "query($number: String!) { orderByNumber(number: $number)");
+    counter.store(0, Ordering::SeqCst);
+    let found = app.gql(Some(&app.agent()), &by_number, json!({ "number": number })).await;
+    let statements = counter.load(Ordering::SeqCst);
+    assert!(found.get("errors").is_none(), "{found}");
+    assert_eq!(found["data"]["orderByNumber"], body["data"]["order"], "{found}");
+    assert_eq!(statements, 1, "{found}");
+}
+
+#[tokio::test]
+async fn the_one_statement_reads_exactly_what_the_loaders_read() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let id = order_from_two_locations(&app, "same@example.com").await;
+    let id = Uuid::parse_str(&id).expect("uuid");
+
+    let whole = get_whole_order(&app.db, &Actor::System, OrderKey::Id(id)).await.expect("one statement");
+    let whole = whole.expect("the order");
+    let by_kind = read_whole_order_by_kind(&app.db, OrderKey::Id(id)).await.expect("by kind").expect("the order");
+    assert_eq!((whole.lines.len(), whole.fulfillment_orders.len(), whole.locations.len()), (2, 2, 2));
+    assert_eq!(whole.fulfillment_lines.len(), 2);
+    assert!(!whole.events.is_empty());
+    // Every field of every row, timestamps to the microsecond, in the same order.
+    assert_eq!(whole, by_kind);
+
+    // By number as an agent types it, the same order.
+    let typed = format!(" {} ", whole.order.number.to_lowercase());
+    let by_number = get_whole_order(&app.db, &Actor::System, OrderKey::Number(&typed)).await.expect("by number");
+    assert_eq!(by_number.as_ref(), Some(&whole));
+    let by_number_and_kind = read_whole_order_by_kind(&app.db, OrderKey::Number(&typed)).await.expect("by kind");
+    assert_eq!(by_number_and_kind.as_ref(), Some(&whole));
+
+    let missing = get_whole_order(&app.db, &Actor::System, OrderKey::Id(Uuid::now_v7())).await.expect("read");
+    assert_eq!(missing, None);
+    let missing = get_whole_order(&app.db, &Actor::System, OrderKey::Number("SO-999999")).await.expect("read");
+    assert_eq!(missing, None);
+}
+
+#[tokio::test]
+async fn an_order_page_shows_a_caller_no_more_than_the_order_alone() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let id = order_from_two_locations(&app, "owner@example.com").await;
+    let read = |token: String| {
+        let (app, id) = (&app, id.clone());
+        async move { app.gql(Some(&token), ORDER_PAGE, json!({ "id": id })).await }
+    };
+
+    // A foreign order looks like a missing one, children and all.
+    let stranger = read(app.customer_token(&Uuid::now_v7().to_string())).await;
+    assert_eq!(page(&stranger), &Value::Null, "{stranger}");
+    let elsewhere = read(app.associate_token(&["WH-Z"])).await;
+    assert_eq!(page(&elsewhere), &Value::Null, "{elsewhere}");
+
+    // An associate of one of its locations sees the order.
+    let associate = read(app.associate_token(&["WH-B"])).await;
+    assert_eq!(page(&associate)["id"], json!(id), "{associate}");
+    assert_eq!(fulfilled_from(page(&associate)).len(), 2, "{associate}");
+}
+
+#[tokio::test]
+async fn an_order_page_on_sqlite_shows_the_same_through_the_loaders() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let id = order_from_two_locations(&app, "embedded@example.com").await;
+    let body = app.gql(Some(&app.admin()), ORDER_PAGE, json!({ "id": id })).await;
+    let order = page(&body);
+    assert_eq!(order["lines"].as_array().map(Vec::len), Some(2), "{body}");
+    let expected = vec![("WH-A".to_owned(), vec!["A".to_owned()]), ("WH-B".to_owned(), vec!["B".to_owned()])];
+    assert_eq!(fulfilled_from(order), expected, "{body}");
+    assert!(order["events"].as_array().is_some_and(|e| !e.is_empty()), "{body}");
+}
