@@ -144,3 +144,58 @@ async fn an_order_page_on_sqlite_shows_the_same_through_the_loaders() {
     assert_eq!(fulfilled_from(order), expected, "{body}");
     assert!(order["events"].as_array().is_some_and(|e| !e.is_empty()), "{body}");
 }
+
+/// `placeOrder` and `cancelOrder` answering with only the order's id, and with what an order
+/// page shows.
+const PLACE_SLIM: &str =
+    "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id } userErrors { code } } }";
+const PLACE_WHOLE: &str = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id
+    lines { sku } fulfillmentOrders { location { code } lines { quantity orderLine { sku } } } events { kind } }
+    userErrors { code } } }";
+const CANCEL_SLIM: &str =
+    "mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { order { id } userErrors { code } } }";
+const CANCEL_WHOLE: &str = "mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { order { id status
+    lines { sku cancelledQuantity } fulfillmentOrders { status location { code } } events { kind } }
+    userErrors { code } } }";
+
+#[tokio::test]
+async fn a_change_answering_with_the_order_page_reads_it_back_in_one_statement() {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let app = TestApp::spawn_counting(Backend::Postgres, Some(counter.clone())).await;
+    // The first order loads the process's reference copy and creates the customer.
+    order_from_two_locations(&app, "twice@example.com").await;
+    let agent = app.agent();
+    let lines = json!([{ "sku": "A", "quantity": 1 }, { "sku": "B", "quantity": 1 }]);
+    let input = crate::fixtures::order_input("twice@example.com", lines);
+    let counted = |document: &'static str, variables: Value| {
+        let (app, agent, counter) = (&app, &agent, &counter);
+        async move {
+            counter.store(0, Ordering::SeqCst);
+            let body = app.gql(Some(agent), document, variables).await;
+            assert!(body.get("errors").is_none(), "{body}");
+            (body, counter.load(Ordering::SeqCst))
+        }
+    };
+
+    let (slim, slim_statements) = counted(PLACE_SLIM, json!({ "input": input })).await;
+    let (whole, whole_statements) = counted(PLACE_WHOLE, json!({ "input": input })).await;
+    let placed = &whole["data"]["placeOrder"]["order"];
+    assert_eq!(placed["lines"].as_array().map(Vec::len), Some(2), "{whole}");
+    assert_eq!(fulfilled_from(placed).len(), 2, "{whole}");
+    assert_eq!(placed["events"][0]["kind"], json!("ORDER_PLACED"), "{whole}");
+    // Its page is read back after the commit in one statement, not seven in three turns.
+    assert_eq!(whole_statements, slim_statements + 1, "{slim} {whole}");
+
+    let cancel =
+        |body: &Value| json!({ "input": { "orderId": body["data"]["placeOrder"]["order"]["id"], "reason": "test" } });
+    let (_, slim_statements) = counted(CANCEL_SLIM, cancel(&slim)).await;
+    let (cancelled, whole_statements) = counted(CANCEL_WHOLE, cancel(&whole)).await;
+    let order = &cancelled["data"]["cancelOrder"]["order"];
+    assert_eq!(order["status"], json!("CANCELLED"), "{cancelled}");
+    assert_eq!(order["lines"][0]["cancelledQuantity"], json!(1), "{cancelled}");
+    assert!(
+        order["events"].as_array().is_some_and(|e| e.iter().any(|e| e["kind"] == json!("ORDER_CANCELLED"))),
+        "{cancelled}"
+    );
+    assert_eq!(whole_statements, slim_statements + 1, "{cancelled}");
+}

@@ -8,8 +8,10 @@ mod order_event;
 mod order_line;
 mod totals;
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Lookahead, Object};
+use domain::DomainResult;
 use domain::orders::{self, OrderFilter as DomainFilter, OrderKey};
+use sea_orm::DatabaseConnection;
 
 pub use change::OrderChangeMutation;
 pub use contact::{OrderContact, ShippingAddress};
@@ -31,11 +33,10 @@ payload!(CancelOrderPayload, order: Order, "cancelOrder");
 /// the database can (`orders::get_whole_order`).
 const WHOLE_ORDER_FIELDS: [&str; 3] = ["lines", "fulfillmentOrders", "events"];
 
-/// Whether this field's selection asks for an order's children and the database reads them
-/// with the order at once.
-fn wants_whole_order(ctx: &Context<'_>, db: &sea_orm::DatabaseConnection) -> bool {
-    let wanted = ctx.look_ahead();
-    orders::reads_whole_orders_in_one_statement(db) && WHOLE_ORDER_FIELDS.iter().any(|f| wanted.field(f).exists())
+/// Whether `selection` (an order's) asks for its children and the database reads them with the
+/// order at once.
+fn wants_whole_order(selection: Lookahead<'_>, db: &DatabaseConnection) -> bool {
+    orders::reads_whole_orders_in_one_statement(db) && WHOLE_ORDER_FIELDS.iter().any(|f| selection.field(f).exists())
 }
 
 /// The order with its children, read at once and handed to the request's loaders.
@@ -44,6 +45,29 @@ async fn whole_order(ctx: &Context<'_>, key: OrderKey<'_>) -> ApiResult<Option<O
     let whole = orders::get_whole_order(db, actor, key).await?;
     let loaders = loaders(ctx)?;
     Ok(whole.map(|whole| Order(loaders.prime_whole_order(whole))))
+}
+
+/// The order a mutation answers with. When its payload asks for the order's children, they are
+/// read with it in one statement, after the commit, as the payload shows the order as it is now.
+/// The change is made either way: should that read fail, the loaders read the children instead.
+async fn changed_order(
+    ctx: &Context<'_>,
+    changed: DomainResult<entities::order::Model>,
+) -> DomainResult<entities::order::Model> {
+    let order = changed?;
+    let Ok((db, actor)) = parts(ctx) else {
+        return Ok(order);
+    };
+    if !wants_whole_order(ctx.look_ahead().field("order"), db) {
+        return Ok(order);
+    }
+    let (Ok(Some(whole)), Ok(loaders)) =
+        (orders::get_whole_order(db, actor, OrderKey::Id(order.id)).await, loaders(ctx))
+    else {
+        tracing::warn!(order_id = %order.id, "the changed order was not read back whole; its loaders read it");
+        return Ok(order);
+    };
+    Ok(loaders.prime_whole_order(whole))
 }
 
 #[derive(Default)]
@@ -55,7 +79,7 @@ impl OrderQuery {
     async fn order(&self, ctx: &Context<'_>, #[graphql(desc = "The order's id.")] id: ID) -> ApiResult<Option<Order>> {
         let (db, actor) = parts(ctx)?;
         let id = uuid_or_nil(&id);
-        if wants_whole_order(ctx, db) {
+        if wants_whole_order(ctx.look_ahead(), db) {
             return whole_order(ctx, OrderKey::Id(id)).await;
         }
         Ok(orders::get_order(db, actor, id).await?.map(Order))
@@ -68,7 +92,7 @@ impl OrderQuery {
         #[graphql(desc = "The order number, e.g. SO-000123.")] number: String,
     ) -> ApiResult<Option<Order>> {
         let (db, actor) = parts(ctx)?;
-        if wants_whole_order(ctx, db) {
+        if wants_whole_order(ctx.look_ahead(), db) {
             return whole_order(ctx, OrderKey::Number(&number)).await;
         }
         Ok(orders::get_order_by_number(db, actor, &number).await?.map(Order))
@@ -105,7 +129,7 @@ impl OrderMutation {
         #[graphql(desc = "The PlaceOrder request.")] input: PlaceOrderInput,
     ) -> ApiResult<PlaceOrderPayload> {
         let (db, actor) = parts(ctx)?;
-        respond(orders::place_order(db, actor, input.into()).await)
+        respond(changed_order(ctx, orders::place_order(db, actor, input.into()).await).await)
     }
 
     /// Confirms a pending order and releases it for fulfilment. Staff only.
@@ -115,7 +139,8 @@ impl OrderMutation {
         #[graphql(desc = "The ConfirmOrder request.")] input: ConfirmOrderInput,
     ) -> ApiResult<ConfirmOrderPayload> {
         let (db, actor) = parts(ctx)?;
-        respond(orders::confirm_order(db, actor, uuid_or_nil(&input.order_id), input.expected_version).await)
+        let confirmed = orders::confirm_order(db, actor, uuid_or_nil(&input.order_id), input.expected_version).await;
+        respond(changed_order(ctx, confirmed).await)
     }
 
     /// Cancels an order that has not shipped, releasing all its stock; or, with `lines`, some
@@ -140,6 +165,6 @@ impl OrderMutation {
                 orders::cancel_lines(db, actor, id, &lines, &input.reason, input.expected_version).await
             }
         };
-        respond(result)
+        respond(changed_order(ctx, result).await)
     }
 }
