@@ -33,6 +33,7 @@ enum Scenario {
     ListOrders,
     Promise,
     History,
+    Checkout,
 }
 
 #[derive(Parser, Debug)]
@@ -134,6 +135,7 @@ fn name(s: Scenario) -> &'static str {
         Scenario::ListOrders => "list-orders",
         Scenario::Promise => "promise",
         Scenario::History => "history",
+        Scenario::Checkout => "checkout",
     }
 }
 
@@ -158,9 +160,10 @@ async fn run_on(args: &Args, scenario: Scenario, cluster: &mut Cluster) -> Res<V
     });
     let mut extra = serde_json::Map::new();
     let workload: Arc<dyn Workload> = match scenario {
-        Scenario::PlaceOrders | Scenario::History => {
+        Scenario::PlaceOrders | Scenario::History | Scenario::Checkout => {
             let catalogue = seed::catalogue(&target, &mut rng, args.skus, args.locations, 5, 1_000_000).await?;
-            let placing = scenarios::PlaceOrders { skus: catalogue.skus, max_lines: 5, customers: 10_000 };
+            let document = if scenario == Scenario::Checkout { scenarios::CHECKOUT } else { scenarios::PLACE_ORDER };
+            let placing = scenarios::PlaceOrders { document, skus: catalogue.skus, max_lines: 5, customers: 10_000 };
             if scenario == Scenario::History {
                 // Orders placed through the API are the templates of the history written in SQL.
                 place_some(&target, &placing, &mut rng, 200).await?;
@@ -181,7 +184,12 @@ async fn run_on(args: &Args, scenario: Scenario, cluster: &mut Cluster) -> Res<V
         }
         Scenario::ReadOrder | Scenario::ListOrders => {
             let catalogue = seed::catalogue(&target, &mut rng, 1_000, 10, 3, 1_000_000).await?;
-            let placing = scenarios::PlaceOrders { skus: catalogue.skus.clone(), max_lines: 3, customers: 500 };
+            let placing = scenarios::PlaceOrders {
+                document: scenarios::PLACE_ORDER,
+                skus: catalogue.skus.clone(),
+                max_lines: 3,
+                customers: 500,
+            };
             let ids = place_some(&target, &placing, &mut rng, 2_000).await?;
             if scenario == Scenario::ReadOrder {
                 Arc::new(scenarios::ReadOrder { ids })

@@ -66,7 +66,12 @@ impl Raw {
         } else {
             sqlx::query_scalar("SELECT sku FROM products WHERE sku LIKE 'BENCH-%'").fetch_all(&pool).await?
         };
-        let placing = Arc::new(scenarios::PlaceOrders { skus, max_lines: if hot { 1 } else { 5 }, customers: 10_000 });
+        let placing = Arc::new(scenarios::PlaceOrders {
+            document: scenarios::PLACE_ORDER,
+            skus,
+            max_lines: if hot { 1 } else { 5 },
+            customers: 10_000,
+        });
         minimal_tables(&pool).await?;
         let levels = Arc::new(
             sqlx::query_scalar(

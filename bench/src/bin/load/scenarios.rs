@@ -8,9 +8,18 @@ use crate::seed;
 pub const PLACE_ORDER: &str = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { \
     order { id number status } userErrors { field code message } } }";
 
+/// `placeOrder` answering with the confirmation page a shop shows (the README's example).
+pub const CHECKOUT: &str = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { \
+    order { id number status version totals { total { amount currency } } \
+    lines { sku quantity unitPrice { amount } allocatedQuantity } \
+    fulfillmentOrders { status location { code } lines { quantity orderLine { sku } } } \
+    events { kind actor message createdAt } } userErrors { field code message } } }";
+
 /// Orders of 1–`max_lines` distinct random SKUs, 1–2 units each, shipped to a random customer
 /// among `customers`.
 pub struct PlaceOrders {
+    /// [`PLACE_ORDER`] or [`CHECKOUT`].
+    pub document: &'static str,
     pub skus: Vec<String>,
     pub max_lines: usize,
     pub customers: usize,
@@ -28,7 +37,7 @@ impl Workload for PlaceOrders {
         }
         let lines: Vec<Value> = chosen.iter().map(|s| json!({ "sku": s, "quantity": rng.range_i32(1, 2) })).collect();
         let customer = rng.below(self.customers);
-        json!({ "query": PLACE_ORDER, "variables": { "input": {
+        json!({ "query": self.document, "variables": { "input": {
             "channel": "WEB",
             "customer": { "email": format!("customer{customer}@bench.example"), "name": format!("Customer {customer}") },
             "shippingAddress": seed::address(rng),
