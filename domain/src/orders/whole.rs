@@ -1,7 +1,7 @@
 //! An order with everything its page shows (lines, fulfilment orders with their lines and
 //! locations, timeline), read at once. On PostgreSQL that is one statement: the children come
 //! back as JSON arrays beside the order's row, so an agent's or customer's order page costs one
-//! round trip and one snapshot instead of six statements in three turns of the loaders.
+//! round trip and one snapshot instead of seven statements in three turns of the loaders.
 use entities::{fulfillment_order, fulfillment_order_line, location, order, order_event, order_line};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,

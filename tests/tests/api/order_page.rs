@@ -69,7 +69,7 @@ async fn an_order_page_is_one_statement_on_postgres() {
     assert_eq!(fulfilled_from(order), expected, "{body}");
     assert!(order["events"].as_array().is_some_and(|e| !e.is_empty()), "{body}");
     // The loaders would read the order, then its lines, fulfilment orders and events, then
-    // the fulfilment orders' lines and locations: six statements in three turns.
+    // the fulfilment orders' lines, locations and order lines: seven statements in three turns.
     assert_eq!(statements, 1, "{body}");
 
     // An agent who has the number, as typed, is answered the same way.

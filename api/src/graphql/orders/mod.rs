@@ -55,19 +55,20 @@ async fn changed_order(
     changed: DomainResult<entities::order::Model>,
 ) -> DomainResult<entities::order::Model> {
     let order = changed?;
-    let Ok((db, actor)) = parts(ctx) else {
+    let (Ok((db, actor)), Ok(loaders)) = (parts(ctx), loaders(ctx)) else {
         return Ok(order);
     };
     if !wants_whole_order(ctx.look_ahead().field("order"), db) {
         return Ok(order);
     }
-    let (Ok(Some(whole)), Ok(loaders)) =
-        (orders::get_whole_order(db, actor, OrderKey::Id(order.id)).await, loaders(ctx))
-    else {
-        tracing::warn!(order_id = %order.id, "the changed order was not read back whole; its loaders read it");
-        return Ok(order);
-    };
-    Ok(loaders.prime_whole_order(whole))
+    match orders::get_whole_order(db, actor, OrderKey::Id(order.id)).await {
+        Ok(Some(whole)) => Ok(loaders.prime_whole_order(whole)),
+        Ok(None) => Ok(order),
+        Err(error) => {
+            tracing::warn!(order_id = %order.id, %error, "the changed order was not read back whole; its loaders read it");
+            Ok(order)
+        }
+    }
 }
 
 #[derive(Default)]
