@@ -276,6 +276,9 @@ async fn graphql_post(state: web::Data<AppState>, req: HttpRequest, body: web::B
         // The executor takes the tree as its own (it prunes `@skip`ped fields): a copy.
         request.set_parsed_query(parsed.document.clone());
     }
+    if inspection.as_ref().is_some_and(|i| i.one_root_field) {
+        request = request.data(crate::graphql::loaders::OneRootField);
+    }
 
     // Keys guard mutations of a known principal; a query or an anonymous caller's request
     // carrying one simply runs, and nothing is stored for it.

@@ -45,7 +45,11 @@ impl ParsedQuery {
 
     /// What the limits say of the operation `operation_name` of this document.
     pub fn inspection(&self, operation_name: Option<&str>) -> Inspection {
-        Inspection { is_mutation: limits::runs_mutation(&self.document, operation_name), refusal: self.refusal.clone() }
+        Inspection {
+            is_mutation: limits::runs_mutation(&self.document, operation_name),
+            one_root_field: limits::one_root_field(&self.document, operation_name),
+            refusal: self.refusal.clone(),
+        }
     }
 }
 

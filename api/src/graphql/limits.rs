@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, FragmentDefinition, OperationType, Selection, SelectionSet,
+    DocumentOperations, ExecutableDocument, FragmentDefinition, OperationDefinition, OperationType, Selection,
+    SelectionSet,
 };
 use async_graphql::{Name, Positioned};
 
@@ -25,6 +26,8 @@ pub const MAX_ALIASES: usize = 64;
 pub struct Inspection {
     /// The operation that will run is a mutation (idempotency keys apply only to these).
     pub is_mutation: bool,
+    /// The operation that will run is one field at its root ([`one_root_field`]).
+    pub one_root_field: bool,
     /// Why the request is refused unrun, if it is.
     pub refusal: Option<Refusal>,
 }
@@ -107,14 +110,32 @@ fn depth_of<'a>(set: &'a SelectionSet, fragments: &'a Fragments, visiting: &mut 
 /// Whether the operation that will run is a mutation. Unknown or ambiguous operation names are
 /// the executor's to report: no idempotency key is used for them.
 pub fn runs_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
-    let operations: Vec<_> = match &document.operations {
+    operation_to_run(document, operation_name).is_some_and(|op| op.node.ty == OperationType::Mutation)
+}
+
+/// Whether the operation that will run is one field at its root, not behind a fragment: a
+/// mutation so written is the request's only change, so what its answer reads stays true until
+/// the request ends (`orders::changed_order` hands it to the loaders).
+pub fn one_root_field(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    operation_to_run(document, operation_name).is_some_and(|op| {
+        let root = &op.node.selection_set.node.items;
+        root.len() == 1 && root.iter().all(|item| matches!(item.node, Selection::Field(_)))
+    })
+}
+
+/// The operation the executor will run, when the name (or its absence) picks exactly one.
+fn operation_to_run<'a>(
+    document: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'a Positioned<OperationDefinition>> {
+    let mut operations: Vec<_> = match &document.operations {
         DocumentOperations::Single(op) => vec![op],
         DocumentOperations::Multiple(ops) => match operation_name {
             Some(wanted) => ops.iter().filter(|(name, _)| name.as_str() == wanted).map(|(_, op)| op).collect(),
             None => ops.values().collect(),
         },
     };
-    operations.len() == 1 && operations.iter().all(|op| op.node.ty == OperationType::Mutation)
+    if operations.len() == 1 { operations.pop() } else { None }
 }
 
 /// Why a document may not run, whichever of its operations is chosen: the aliases of every
@@ -180,8 +201,30 @@ mod tests {
         let document = async_graphql::parser::parse_query(query).ok()?;
         Some(Inspection {
             is_mutation: runs_mutation(&document, operation_name),
+            one_root_field: one_root_field(&document, operation_name),
             refusal: refusal(&document, max_depth),
         })
+    }
+
+    #[test]
+    fn tells_an_operation_of_one_root_field() {
+        let one = |query: &str, name: Option<&str>| inspect(query, name, 32).map(|i| i.one_root_field);
+        assert_eq!(one("mutation { placeOrder(input: {}) { order { id } } }", None), Some(true));
+        assert_eq!(
+            one(
+                "mutation { a: cancelOrder(input: {}) { order { id } } b: addOrderNote(input: {}) { order { id } } }",
+                None
+            ),
+            Some(false)
+        );
+        assert_eq!(
+            one("mutation { ...F } fragment F on MutationRoot { placeOrder(input: {}) { order { id } } }", None),
+            Some(false)
+        );
+        assert_eq!(one("mutation M { a { b } } mutation N { a { b } c { d } }", Some("M")), Some(true));
+        assert_eq!(one("mutation M { a { b } } mutation N { a { b } c { d } }", Some("N")), Some(false));
+        // No name among several: the executor refuses it, and nothing is primed.
+        assert_eq!(one("mutation M { a { b } } mutation N { a { b } }", None), Some(false));
     }
 
     fn count_aliases(query: &str) -> Option<usize> {

@@ -185,6 +185,12 @@ loaders! {
     replacements_by_return: ReplacementsByReturn,
 }
 
+/// Request data: the operation is one field at its root (`limits::one_root_field`). Only then
+/// may a mutation hand what its answer read to the loaders, which keep it for the rest of the
+/// request: a later mutation of the same request would otherwise be answered with data from
+/// before it.
+pub struct OneRootField;
+
 impl Loaders {
     /// Hands a whole order's children to the loaders that would have read them, so its
     /// page's resolvers find them without a statement; returns the order.

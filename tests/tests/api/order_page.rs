@@ -199,3 +199,25 @@ async fn a_change_answering_with_the_order_page_reads_it_back_in_one_statement()
     );
     assert_eq!(whole_statements, slim_statements + 1, "{cancelled}");
 }
+
+#[tokio::test]
+async fn a_later_mutation_of_the_same_request_answers_with_the_order_as_it_left_it() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let id = order_from_two_locations(&app, "both@example.com").await;
+    // Mutations run one after another: the note is added after the confirmation answered, so
+    // its answer must show the confirmation's events and its own, not the first answer's.
+    let both = "mutation($id: ID!) {
+        confirmed: confirmOrder(input: { orderId: $id }) { order { status events { kind } } userErrors { code } }
+        noted: addOrderNote(input: { orderId: $id, text: \"gift wrap\", visibility: INTERNAL }) {
+            order { status events { kind } } userErrors { code } } }";
+    let body = app.gql(Some(&app.agent()), both, json!({ "id": id })).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let kinds = |answer: &str| -> Vec<String> {
+        let events = body["data"][answer]["order"]["events"].as_array().expect("events").iter();
+        events.map(|e| e["kind"].as_str().expect("kind").to_owned()).collect()
+    };
+    let (confirmed, noted) = (kinds("confirmed"), kinds("noted"));
+    assert!(!confirmed.contains(&"INTERNAL_NOTE_ADDED".to_owned()), "{body}");
+    assert_eq!(noted.len(), confirmed.len() + 1, "{body}");
+    assert_eq!(noted.last().map(String::as_str), Some("INTERNAL_NOTE_ADDED"), "{body}");
+}

@@ -23,7 +23,7 @@ pub use totals::OrderTotals;
 
 use super::common::{page_request, parts, payload, uuid_or_nil};
 use super::errors::{ApiResult, respond};
-use super::loaders::loaders;
+use super::loaders::{OneRootField, loaders};
 
 payload!(PlaceOrderPayload, order: Order, "placeOrder");
 payload!(ConfirmOrderPayload, order: Order, "confirmOrder");
@@ -50,6 +50,8 @@ async fn whole_order(ctx: &Context<'_>, key: OrderKey<'_>) -> ApiResult<Option<O
 /// The order a mutation answers with. When its payload asks for the order's children, they are
 /// read with it in one statement, after the commit, as the payload shows the order as it is now.
 /// The change is made either way: should that read fail, the loaders read the children instead.
+/// Only for a mutation alone in its request ([`OneRootField`]): the loaders keep what they are
+/// handed until the request ends.
 async fn changed_order(
     ctx: &Context<'_>,
     changed: DomainResult<entities::order::Model>,
@@ -58,7 +60,7 @@ async fn changed_order(
     let (Ok((db, actor)), Ok(loaders)) = (parts(ctx), loaders(ctx)) else {
         return Ok(order);
     };
-    if !wants_whole_order(ctx.look_ahead().field("order"), db) {
+    if ctx.data_opt::<OneRootField>().is_none() || !wants_whole_order(ctx.look_ahead().field("order"), db) {
         return Ok(order);
     }
     match orders::get_whole_order(db, actor, OrderKey::Id(order.id)).await {
