@@ -72,6 +72,12 @@ async fn an_order_page_is_one_statement_on_postgres() {
     // the fulfilment orders' lines, locations and order lines: seven statements in three turns.
     assert_eq!(statements, 1, "{body}");
 
+    // An associate of one of its locations: the check of their locations costs nothing more.
+    counter.store(0, Ordering::SeqCst);
+    let associate = app.gql(Some(&app.associate_token(&["WH-B"])), ORDER_PAGE, json!({ "id": id })).await;
+    assert_eq!(page(&associate)["id"], json!(id), "{associate}");
+    assert_eq!(counter.load(Ordering::SeqCst), 1, "{associate}");
+
     // An agent who has the number, as typed, is answered the same way.
     let number = order["number"].as_str().expect("number").to_lowercase();
     let by_number = ORDER_PAGE
