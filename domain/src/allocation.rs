@@ -39,12 +39,14 @@ pub struct Givebacks {
 /// level-id-ordered pass as the reservations (see [`crate::locks`]), and the router counts them
 /// as available: an order moving its own units (a changed address) may take them again. The
 /// reservations' ledger rows go into `ledger` when given (written with the caller's other rows),
-/// else are written at once.
+/// else are written at once. `levels_read`: the products' stock levels as this transaction has
+/// just read them (capture reads them with its products), planned on first instead of read again.
 #[expect(clippy::too_many_arguments, reason = "the parts of one allocation, each held by every caller")]
 pub async fn plan_and_reserve(
     txn: &DatabaseTransaction,
     reference: &crate::reference::Reference,
     request: &routing::Request,
+    mut levels_read: Option<&[inventory_level::Model]>,
     order_id: Uuid,
     actor: &Actor,
     givebacks: Option<&Givebacks>,
@@ -54,7 +56,10 @@ pub async fn plan_and_reserve(
     let product_ids: Vec<Uuid> = request.demands.iter().map(|d| d.product_id).collect();
     let rules = reference.routing_rules();
     for attempt in 1..=MAX_PLAN_ATTEMPTS {
-        let mut network = routing::load_network(txn, reference, &product_ids).await?;
+        let mut network = match levels_read.take() {
+            Some(levels) => routing::network_of(txn, reference, &product_ids, levels).await?,
+            None => routing::load_network(txn, reference, &product_ids).await?,
+        };
         if let Some(g) = givebacks {
             credit(txn, &mut network, &g.items).await?;
         }

@@ -76,6 +76,12 @@ pub async fn find_or_create<C: ConnectionTrait>(txn: &C, contact: &Contact) -> D
     if let Some(found) = existing {
         return Ok(found);
     }
+    create(txn, contact).await
+}
+
+/// Creates the customer of a contact found missing a moment ago: a racing twin's insert wins
+/// the unique email quietly, and the one record is read back either way.
+pub async fn create<C: ConnectionTrait>(txn: &C, contact: &Contact) -> DomainResult<customer::Model> {
     let now = Utc::now();
     customer::Entity::insert(customer::ActiveModel {
         id: Set(Uuid::now_v7()),

@@ -79,6 +79,12 @@ static COPIES: Mutex<Vec<Arc<Reference>>> = Mutex::new(Vec::new());
 /// The reference data as the connection (or transaction) sees it now.
 pub async fn current<C: ConnectionTrait>(db: &C) -> DomainResult<Arc<Reference>> {
     let token = token(db).await?;
+    as_of(db, token).await
+}
+
+/// The reference data of a token the caller has just read in its own statement (capture reads
+/// it with the order's products): the process's copy, or one loaded now.
+pub async fn as_of<C: ConnectionTrait>(db: &C, token: String) -> DomainResult<Arc<Reference>> {
     if let Some(copy) = copies().iter().find(|c| c.token == token) {
         return Ok(copy.clone());
     }
@@ -97,7 +103,7 @@ fn copies() -> std::sync::MutexGuard<'static, Vec<Arc<Reference>>> {
     COPIES.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-async fn token<C: ConnectionTrait>(db: &C) -> DomainResult<String> {
+pub(crate) async fn token<C: ConnectionTrait>(db: &C) -> DomainResult<String> {
     let backend = db.get_database_backend();
     let sql = "SELECT token FROM reference_version WHERE id = 1";
     let row = db

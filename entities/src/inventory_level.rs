@@ -1,7 +1,7 @@
 //! Stock of one product at one location.
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "inventory_levels")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

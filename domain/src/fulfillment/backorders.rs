@@ -169,7 +169,8 @@ async fn fill_order(
     let accept =
         |d: &routing::Decision| -> DomainResult<bool> { Ok(!d.allocations.is_empty() && (!whole || d.is_complete())) };
     let reference = crate::reference::current(&txn).await?;
-    let Some(decision) = plan_and_reserve(&txn, &reference, &request, order_id, actor, None, None, accept).await?
+    let Some(decision) =
+        plan_and_reserve(&txn, &reference, &request, None, order_id, actor, None, None, accept).await?
     else {
         return Ok(None);
     };

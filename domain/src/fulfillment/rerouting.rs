@@ -127,9 +127,10 @@ pub(super) async fn reroute(
         excluded: rejected_locations(txn, order.id).await?,
     };
     let reference = crate::reference::current(txn).await?;
-    let decision = plan_and_reserve(txn, &reference, &request, order.id, actor, Some(&givebacks), None, |_| Ok(true))
-        .await?
-        .ok_or_else(|| DomainError::rejected(&[], ErrorCode::OutOfStock, "nothing could re-route this order"))?;
+    let decision =
+        plan_and_reserve(txn, &reference, &request, None, order.id, actor, Some(&givebacks), None, |_| Ok(true))
+            .await?
+            .ok_or_else(|| DomainError::rejected(&[], ErrorCode::OutOfStock, "nothing could re-route this order"))?;
     routing::record_decision(txn, order.id, routing::trigger::REROUTE, &decision).await?;
     let ship_to = match decision.mode {
         routing::Mode::ShipToStore => order.pickup_location_id,

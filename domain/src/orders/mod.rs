@@ -13,6 +13,7 @@ pub(crate) mod status;
 mod unwinding;
 mod whole;
 
+pub use capture::read as capture_read;
 pub use capture::{BackorderPolicy, LineInput, MAX_LINES, PlaceOrder, ShippingAddressInput, place_order};
 pub use change::{
     CancelLine, Change, ChangedOrder, MAX_CHANGES, OrderChange, cancel_lines, commit_order_change, preview_order_change,

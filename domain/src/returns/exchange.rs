@@ -92,7 +92,8 @@ pub(super) async fn reserve(
         Err(DomainError::rejected(&["replacementLines"], ErrorCode::OutOfStock, message))
     };
     let reference = crate::reference::current(txn).await?;
-    let Some(decision) = plan_and_reserve(txn, &reference, &request, order.id, actor, None, None, accept).await? else {
+    let Some(decision) = plan_and_reserve(txn, &reference, &request, None, order.id, actor, None, None, accept).await?
+    else {
         return Err(DomainError::rejected(
             &["replacementLines"],
             ErrorCode::OutOfStock,

@@ -49,6 +49,17 @@ pub async fn load_network<C: ConnectionTrait>(
         .filter(inventory_level::Column::ProductId.is_in(product_ids.iter().copied()))
         .all(db)
         .await?;
+    network_of(db, reference, product_ids, &levels).await
+}
+
+/// The network for these products from stock levels the caller has just read (capture reads
+/// them with the order's products); levels of other products are left out.
+pub async fn network_of<C: ConnectionTrait>(
+    db: &C,
+    reference: &crate::reference::Reference,
+    product_ids: &[Uuid],
+    levels: &[inventory_level::Model],
+) -> DomainResult<Network> {
     // Only locations with a daily limit are counted (`capacity`): with none, there is nothing
     // to read.
     let limited = reference.locations().iter().any(|l| l.daily_capacity.is_some());
@@ -77,6 +88,7 @@ pub async fn load_network<C: ConnectionTrait>(
         .collect();
     let stock = levels
         .iter()
+        .filter(|l| product_ids.contains(&l.product_id))
         .map(|l| ((l.location_id, l.product_id), Stock { level_id: l.id, available: available(l) }))
         .collect();
     Ok(Network { sites, stock })

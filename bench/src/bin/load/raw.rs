@@ -7,9 +7,9 @@
 //! raw SQL from 0.56 to 0.71 one after the other, and six from 0.59 to 0.65 taking turns.
 //!
 //! The statement list mirrors what PostgreSQL logs for one `placeOrder` (`log_statement = all`):
-//! the reference data's token (locations, rules and tax rates are cached per process), products
-//! by SKU, the customer by email, the products' stock levels (no capacity use: the bench's
-//! locations set no daily limit); one conditional reserve of every level returning the levels (no
+//! one read of the reference data's token (locations, rules and tax rates are cached per
+//! process), the products by SKU, their stock levels (no capacity use: the bench's locations set
+//! no daily limit) and the customer by email; one conditional reserve of every level returning the levels (no
 //! savepoint: a lost race gives back what it took); the order number; then the order's rows in one statement of data-modifying CTEs
 //! (`domain::batch`): the order, its lines, the fulfilment orders and their lines, the ledger
 //! rows, the routing decision, the timeline entry and the outbox row. Update it when the
@@ -202,11 +202,6 @@ async fn minimal_write(pool: &PgPool, level: Uuid) -> Res<u64> {
     Ok(n)
 }
 
-/// `$1, $2, …, $n`.
-fn placeholders(n: usize) -> String {
-    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
 /// A level of a product: id and available units.
 struct Level {
     id: Uuid,
@@ -228,28 +223,38 @@ async fn same_statements(pool: &PgPool, input: &Value) -> Res<bool> {
     let email = input["customer"]["email"].as_str().unwrap_or_default().to_owned();
     let mut tx = pool.begin().await?;
 
-    sqlx::query("SELECT token FROM reference_version WHERE id = 1").fetch_one(&mut *tx).await?;
-    // `IN ($1, …, $n)`, as sea-orm writes the service's `is_in`: a statement per count of keys,
-    // each planned once (only placeholders are formatted in). `= ANY($1)` would be planned
-    // again at every call (a custom plan: the generic one cannot see the array's length), which
-    // the service does not pay.
-    let products_sql = format!(
-        "SELECT id, sku, name, price_minor, currency, kind, weight_grams, active, created_at, updated_at \
-         FROM products WHERE sku IN ({})",
-        placeholders(skus.len())
+    // One read of the reference token, the products, their stock levels and the customer, as
+    // `domain::orders::capture::read` makes it: the lists as JSON beside the token. The SKUs are
+    // listed (`IN ($2, …, $n)`), a statement per count of keys, each planned once; `= ANY($1)`
+    // would be planned again at every call (a custom plan: the generic one cannot see the
+    // array's length), which the service does not pay.
+    let read_sql = format!(
+        "WITH p AS MATERIALIZED (SELECT * FROM products WHERE sku IN ({})) \
+         SELECT (SELECT token FROM reference_version WHERE id = 1) AS token, \
+         (SELECT coalesce(json_agg(p), '[]')::text FROM p) AS products, \
+         (SELECT coalesce(json_agg(l ORDER BY l.id), '[]')::text FROM p CROSS JOIN LATERAL \
+         (SELECT * FROM inventory_levels l WHERE l.product_id = p.id OFFSET 0) l) AS levels, \
+         (SELECT row_to_json(c)::text FROM customers c WHERE c.email = $1) AS customer",
+        (2..skus.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
     );
-    let products = skus
+    let read = skus
         .iter()
-        .fold(sqlx::query(sqlx::AssertSqlSafe(products_sql)), |q, sku| q.bind(sku))
-        .fetch_all(&mut *tx)
+        .fold(sqlx::query(sqlx::AssertSqlSafe(read_sql)).bind(&email), |q, sku| q.bind(sku))
+        .fetch_one(&mut *tx)
         .await?;
+    let _token: String = read.try_get("token")?;
+    let products: Vec<Value> = serde_json::from_str(&read.try_get::<String, _>("products")?)?;
+    let levels: Vec<Value> = serde_json::from_str(&read.try_get::<String, _>("levels")?)?;
+    let known: Option<String> = read.try_get("customer")?;
+    let uuid = |v: &Value| Uuid::parse_str(v.as_str().unwrap_or_default()).unwrap_or_default();
     let mut product: BTreeMap<String, (Uuid, String, i64)> = BTreeMap::new();
     for p in &products {
-        product.insert(p.try_get("sku")?, (p.try_get("id")?, p.try_get("name")?, p.try_get("price_minor")?));
+        let (sku, name) = (p["sku"].as_str().unwrap_or_default(), p["name"].as_str().unwrap_or_default());
+        product
+            .insert(sku.to_owned(), (uuid(&p["id"]), name.to_owned(), p["price_minor"].as_i64().unwrap_or_default()));
     }
-    let known = "SELECT id, email, name, phone, created_at, updated_at FROM customers WHERE email = $1 LIMIT 1";
-    let customer: Uuid = match sqlx::query(known).bind(&email).fetch_optional(&mut *tx).await? {
-        Some(row) => row.try_get("id")?,
+    let customer: Uuid = match known {
+        Some(row) => uuid(&serde_json::from_str::<Value>(&row)?["id"]),
         None => {
             sqlx::query(
                 "INSERT INTO customers (id, email, name, phone, created_at, updated_at) \
@@ -259,25 +264,20 @@ async fn same_statements(pool: &PgPool, input: &Value) -> Res<bool> {
             .bind(&email)
             .execute(&mut *tx)
             .await?;
+            let known = "SELECT id, email, name, phone, created_at, updated_at FROM customers WHERE email = $1 LIMIT 1";
             sqlx::query(known).bind(&email).fetch_one(&mut *tx).await?.try_get("id")?
         }
     };
-    let ids: Vec<Uuid> = product.values().map(|p| p.0).collect();
-    let levels_sql = format!(
-        "SELECT id, product_id, location_id, on_hand, reserved, safety_stock, incoming, updated_at \
-         FROM inventory_levels WHERE product_id IN ({}) ORDER BY id",
-        placeholders(ids.len())
-    );
-    let levels =
-        ids.iter().fold(sqlx::query(sqlx::AssertSqlSafe(levels_sql)), |q, id| q.bind(id)).fetch_all(&mut *tx).await?;
     let mut by_product: BTreeMap<Uuid, Vec<Level>> = BTreeMap::new();
+    let mut location_of: BTreeMap<Uuid, Uuid> = BTreeMap::new();
     for l in &levels {
-        let (on_hand, reserved, safety): (i32, i32, i32) =
-            (l.try_get("on_hand")?, l.try_get("reserved")?, l.try_get("safety_stock")?);
+        let units = |field: &str| l[field].as_i64().unwrap_or_default();
+        let id = uuid(&l["id"]);
+        location_of.insert(id, uuid(&l["location_id"]));
         by_product
-            .entry(l.try_get("product_id")?)
+            .entry(uuid(&l["product_id"]))
             .or_default()
-            .push(Level { id: l.try_get("id")?, available: i64::from(on_hand - reserved - safety) });
+            .push(Level { id, available: units("on_hand") - units("reserved") - units("safety_stock") });
     }
 
     // The "router": the level with the most available units of each line.
@@ -297,8 +297,6 @@ async fn same_statements(pool: &PgPool, input: &Value) -> Res<bool> {
         tx.rollback().await?;
         return Ok(false);
     };
-    let location_of: BTreeMap<Uuid, Uuid> =
-        levels.iter().filter_map(|l| Some((l.try_get("id").ok()?, l.try_get("location_id").ok()?))).collect();
     let mut locations: Vec<Uuid> = chosen.iter().filter_map(|c| location_of.get(&c.2).copied()).collect();
     locations.sort();
     locations.dedup();

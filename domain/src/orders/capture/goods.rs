@@ -36,14 +36,22 @@ pub(crate) async fn load(
     delivery_method: DeliveryMethod,
     currency: Option<Currency>,
 ) -> DomainResult<Goods> {
-    let skus: Vec<&str> = lines.iter().map(|(s, _)| s.as_str()).collect();
-    let products: HashMap<String, product::Model> = product::Entity::find()
-        .filter(product::Column::Sku.is_in(skus.iter().copied()))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|p| (p.sku.clone(), p))
-        .collect();
+    let skus = lines.iter().map(|(s, _)| s.as_str());
+    let products = product::Entity::find().filter(product::Column::Sku.is_in(skus)).all(txn).await?;
+    check(reference, products, lines, pickup_code, delivery_method, currency)
+}
+
+/// The goods of `lines` from their products as just read (capture reads them with the rest of
+/// what it needs), checked as [`load`] checks them.
+pub(crate) fn check(
+    reference: &crate::reference::Reference,
+    products: Vec<product::Model>,
+    lines: &[(String, i32)],
+    pickup_code: Option<&str>,
+    delivery_method: DeliveryMethod,
+    currency: Option<Currency>,
+) -> DomainResult<Goods> {
+    let products: HashMap<String, product::Model> = products.into_iter().map(|p| (p.sku.clone(), p)).collect();
     let mut problems = Problems::default();
     let mut currency = currency;
     for (i, (sku, _)) in lines.iter().enumerate() {

@@ -24,6 +24,7 @@ use crate::reference::{self, Reference};
 use crate::routing::{self, Allocation, Demand, Destination};
 
 pub(crate) mod goods;
+pub mod read;
 pub(crate) mod request;
 mod write;
 
@@ -31,6 +32,7 @@ pub use request::{BackorderPolicy, LineInput, MAX_LINES, PlaceOrder, ShippingAdd
 
 use crate::money::Currency;
 use goods::Goods;
+use read::CustomerKey;
 use request::{Checked, check_request};
 
 /// Places an order: validates, prices from the catalogue, routes, reserves and writes it all in
@@ -47,17 +49,29 @@ async fn place_once(db: &DatabaseConnection, actor: &Actor, input: &PlaceOrder) 
         return Err(DomainError::Forbidden);
     }
     let checked = check_request(input)?;
-    if actor.is_staff() && checked.contact.is_none() {
-        return Err(DomainError::rejected(&["customer"], ErrorCode::InvalidInput, "the customer is required"));
-    }
+    // Staff order for a customer by email, which they must give.
+    let customer_key = match (actor.own_customer(), &checked.contact) {
+        (Some(own), _) => CustomerKey::Id(own),
+        (None, Some(contact)) => CustomerKey::Email(&contact.email),
+        (None, None) => {
+            return Err(DomainError::rejected(&["customer"], ErrorCode::InvalidInput, "the customer is required"));
+        }
+    };
 
     let txn = begin_write(db).await?;
     let now = Utc::now();
-    let reference = reference::current(&txn).await?;
+    let skus: Vec<&str> = checked.lines.iter().map(|(sku, _)| sku.as_str()).collect();
+    let read::Read { token, products, levels, customer: found } = read::read(&txn, &skus, customer_key).await?;
+    let reference = reference::as_of(&txn, token).await?;
 
-    let goods =
-        goods::load(&txn, &reference, &checked.lines, checked.pickup_code.as_deref(), input.delivery_method, None)
-            .await?;
+    let goods = goods::check(
+        &reference,
+        products,
+        &checked.lines,
+        checked.pickup_code.as_deref(),
+        input.delivery_method,
+        None,
+    )?;
 
     // The promotion is checked now, for a quick answer, and used up last, after the stock.
     let promotion = match &checked.promo_code {
@@ -65,12 +79,12 @@ async fn place_once(db: &DatabaseConnection, actor: &Actor, input: &PlaceOrder) 
         None => None,
     };
 
-    let customer = resolve_customer(&txn, actor, &checked).await?;
+    let customer = resolve_customer(&txn, actor, &checked, found).await?;
     let order_id = Uuid::now_v7();
     tracing::Span::current().record("order_id", tracing::field::display(order_id));
     // The order's rows are written together at the end of `write`, the ledger's included.
     let mut rows = InsertBatch::default();
-    let plan = plan(&txn, &reference, actor, order_id, input, &checked, &goods, &mut rows).await?;
+    let plan = plan(&txn, &reference, actor, order_id, input, &checked, &goods, &levels, &mut rows).await?;
     let allocations: Vec<Allocation> = plan.as_ref().map(|p| p.allocations.clone()).unwrap_or_default();
     let discount = promotion.as_ref().map_or(Discount::None, |(_, d)| *d);
     let money = price(&reference, input, &checked, &goods, &allocations, discount)?;
@@ -160,10 +174,16 @@ struct Customer {
     contact: customers::Contact,
 }
 
-/// A customer token orders for itself; staff order for anyone by email.
-async fn resolve_customer(txn: &DatabaseTransaction, actor: &Actor, checked: &Checked) -> DomainResult<Customer> {
-    let record = if let Some(own) = actor.own_customer() {
-        let own_record = customers::find_by_id(txn, own).await?.ok_or(DomainError::Forbidden)?;
+/// A customer token orders for itself; staff order for anyone by email, a new one created.
+/// `found`: the record the capture read found by the token's id or the email.
+async fn resolve_customer(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    checked: &Checked,
+    found: Option<entities::customer::Model>,
+) -> DomainResult<Customer> {
+    let record = if actor.own_customer().is_some() {
+        let own_record = found.ok_or(DomainError::Forbidden)?;
         if checked.contact.as_ref().is_some_and(|c| c.email != own_record.email) {
             return Err(DomainError::Forbidden);
         }
@@ -173,7 +193,10 @@ async fn resolve_customer(txn: &DatabaseTransaction, actor: &Actor, checked: &Ch
             .contact
             .as_ref()
             .ok_or_else(|| DomainError::rejected(&["customer"], ErrorCode::InvalidInput, "the customer is required"))?;
-        customers::find_or_create(txn, contact).await?
+        match found {
+            Some(known) => known,
+            None => customers::create(txn, contact).await?,
+        }
     };
     let contact = checked.contact.clone().unwrap_or(customers::Contact {
         email: record.email.clone(),
@@ -194,6 +217,7 @@ async fn plan(
     input: &PlaceOrder,
     checked: &Checked,
     goods: &Goods,
+    levels: &[entities::inventory_level::Model],
     rows: &mut InsertBatch,
 ) -> DomainResult<Option<routing::Decision>> {
     let products = &goods.products;
@@ -250,7 +274,7 @@ async fn plan(
             .collect();
         Err(DomainError::Rejected(errors))
     };
-    plan_and_reserve(txn, reference, &request, order_id, actor, None, Some(rows), refuse_shortfalls).await
+    plan_and_reserve(txn, reference, &request, Some(levels), order_id, actor, None, Some(rows), refuse_shortfalls).await
 }
 
 /// The shipping rate of each of `locations`, in minor units of `currency`. A rate in another

@@ -79,7 +79,8 @@ pub(super) async fn route(
         Err(out_of_stock(plan, decision))
     };
     let reference = crate::reference::current(txn).await?;
-    let decision = plan_and_reserve(txn, &reference, &request, changed.id, actor, givebacks, None, accept).await?;
+    let decision =
+        plan_and_reserve(txn, &reference, &request, None, changed.id, actor, givebacks, None, accept).await?;
     Ok(decision)
 }
 
