@@ -2,8 +2,10 @@
 //! transaction. Either the whole order is written — lines, reservations, fulfilment orders,
 //! ledger, timeline — or nothing is.
 //!
-//! `place_order` runs named steps: check the request (`request`), load the goods (`goods`),
-//! resolve the customer, plan and reserve, price, and write (`write`).
+//! `place_order` runs named steps: check the request (`request`), read what it decides on
+//! (`read`: the reference token, products, stock levels and customer, one statement on
+//! PostgreSQL), check the goods (`goods`), resolve the customer, plan and reserve, price, and
+//! write (`write`).
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
