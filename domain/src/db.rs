@@ -152,6 +152,26 @@ where
     }
 }
 
+/// Rows PostgreSQL wrote as JSON in one column (`json_agg(t)`, `row_to_json(t)`) beside a
+/// statement's other columns: its JSON of a row names the columns as the entity's fields are
+/// named and writes timestamps in RFC 3339, so the entity's model reads it back as it would the
+/// row. A NULL column (no row) is `None`.
+pub(crate) fn json_column<T: serde::de::DeserializeOwned>(
+    row: &sea_orm::QueryResult,
+    column: &str,
+) -> Result<Option<T>, DbErr> {
+    let text: Option<String> = row.try_get("", column)?;
+    text.map(|t| serde_json::from_str(&t).map_err(|e| DbErr::Json(format!("{column}: {e}")))).transpose()
+}
+
+/// A list PostgreSQL aggregated to JSON ([`json_column`]), empty when NULL.
+pub(crate) fn json_list<T: serde::de::DeserializeOwned>(
+    row: &sea_orm::QueryResult,
+    column: &str,
+) -> Result<Vec<T>, DbErr> {
+    Ok(json_column(row, column)?.unwrap_or_default())
+}
+
 /// Whether the database answers: what `/readyz` asks.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.ping().await

@@ -204,6 +204,7 @@ impl Loaders {
         self.lines_by_order.prime([(id, whole.lines)]);
         self.fulfillment_orders_by_order.prime([(id, whole.fulfillment_orders)]);
         self.events_by_order.prime([(id, whole.events)]);
+        self.customer.prime(whole.customer.map(|c| (c.id, c)));
         self.order.prime([(id, whole.order.clone())]);
         whole.order
     }

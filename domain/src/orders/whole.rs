@@ -1,13 +1,11 @@
 //! An order with everything its page shows (lines, fulfilment orders with their lines and
-//! locations, timeline), read at once. On PostgreSQL that is one statement: the children come
+//! locations, timeline, customer), read at once. On PostgreSQL that is one statement: the children come
 //! back as JSON arrays beside the order's row, so an agent's or customer's order page costs one
 //! round trip and one snapshot instead of seven statements in three turns of the loaders.
-use entities::{fulfillment_order, fulfillment_order_line, location, order, order_event, order_line};
+use entities::{customer, fulfillment_order, fulfillment_order_line, location, order, order_event, order_line};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QueryResult, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Statement,
 };
-use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::query::{
@@ -32,6 +30,8 @@ pub struct WholeOrder {
     /// Its whole timeline as stored, by id (oldest first); [`super::timeline_for`] says what a
     /// caller sees of it.
     pub events: Vec<order_event::Model>,
+    /// The customer record it is for.
+    pub customer: Option<customer::Model>,
 }
 
 /// How the caller names the order it wants.
@@ -60,7 +60,8 @@ macro_rules! whole_order {
             "WHERE loc.id IN (SELECT f.location_id FROM fulfillment_orders f WHERE f.order_id = o.id)) ",
             "AS whole_locations, ",
             "(SELECT coalesce(json_agg(e ORDER BY e.id), '[]')::text FROM order_events e ",
-            "WHERE e.order_id = o.id) AS whole_events ",
+            "WHERE e.order_id = o.id) AS whole_events, ",
+            "(SELECT row_to_json(c)::text FROM customers c WHERE c.id = o.customer_id) AS whole_customer ",
             "FROM orders o WHERE ",
             $filter
         )
@@ -103,19 +104,13 @@ async fn read_in_one_statement(db: &DatabaseConnection, key: OrderKey<'_>) -> Do
     };
     Ok(Some(WholeOrder {
         order: order::Model::from_query_result(&row, "")?,
-        lines: json_list(&row, "whole_lines")?,
-        fulfillment_orders: json_list(&row, "whole_fulfillment_orders")?,
-        fulfillment_lines: json_list(&row, "whole_fulfillment_lines")?,
-        locations: json_list(&row, "whole_locations")?,
-        events: json_list(&row, "whole_events")?,
+        lines: crate::db::json_list(&row, "whole_lines")?,
+        fulfillment_orders: crate::db::json_list(&row, "whole_fulfillment_orders")?,
+        fulfillment_lines: crate::db::json_list(&row, "whole_fulfillment_lines")?,
+        locations: crate::db::json_list(&row, "whole_locations")?,
+        events: crate::db::json_list(&row, "whole_events")?,
+        customer: crate::db::json_column(&row, "whole_customer")?,
     }))
-}
-
-/// One of the aggregated child lists: PostgreSQL's JSON of a row names its columns as the
-/// entity's fields are named, and writes timestamps in RFC 3339.
-fn json_list<T: DeserializeOwned>(row: &QueryResult, column: &str) -> Result<Vec<T>, DbErr> {
-    let text: String = row.try_get("", column)?;
-    serde_json::from_str(&text).map_err(|e| DbErr::Json(format!("{column}: {e}")))
 }
 
 /// The same answer as [`read_in_one_statement`], read the way the loaders read it.
@@ -137,6 +132,7 @@ pub async fn read_whole_order_by_kind(db: &DatabaseConnection, key: OrderKey<'_>
     location_ids.dedup();
     let mut locations = crate::locations::find_by_ids(db, &location_ids).await?;
     locations.sort_by_key(|l| l.id);
+    let customer = crate::customers::find_by_id(db, order.customer_id).await?;
     Ok(Some(WholeOrder {
         order,
         lines: lines_for_orders(db, &[id]).await?,
@@ -144,5 +140,6 @@ pub async fn read_whole_order_by_kind(db: &DatabaseConnection, key: OrderKey<'_>
         fulfillment_orders,
         locations,
         events: events_for_orders(db, &[id]).await?,
+        customer,
     }))
 }

@@ -1,5 +1,5 @@
 //! An order's page — the order with its lines, its fulfilment orders (their lines, order lines
-//! and locations) and its timeline — is read in one statement on PostgreSQL, reads exactly what
+//! and locations), its timeline and its customer — is read in one statement on PostgreSQL, reads exactly what
 //! the loaders would, and shows a caller no more than they may see.
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::helpers::{Backend, TestApp};
 
-const ORDER_PAGE: &str = "query($id: ID!) { order(id: $id) { id number status
+const ORDER_PAGE: &str = "query($id: ID!) { order(id: $id) { id number status customer { email }
     lines { sku quantity allocatedQuantity }
     fulfillmentOrders { status location { code } lines { quantity orderLine { sku } } }
     events { kind message } } }";
@@ -68,8 +68,10 @@ async fn an_order_page_is_one_statement_on_postgres() {
     let expected = vec![("WH-A".to_owned(), vec!["A".to_owned()]), ("WH-B".to_owned(), vec!["B".to_owned()])];
     assert_eq!(fulfilled_from(order), expected, "{body}");
     assert!(order["events"].as_array().is_some_and(|e| !e.is_empty()), "{body}");
-    // The loaders would read the order, then its lines, fulfilment orders and events, then
-    // the fulfilment orders' lines, locations and order lines: seven statements in three turns.
+    assert_eq!(order["customer"]["email"], json!("page@example.com"), "{body}");
+    // The loaders would read the order, then its lines, fulfilment orders, events and customer,
+    // then the fulfilment orders' lines, locations and order lines: eight statements in three
+    // turns.
     assert_eq!(statements, 1, "{body}");
 
     // An associate of one of its locations: the check of their locations costs nothing more.

@@ -4,12 +4,10 @@
 //! elsewhere each is read in turn. Either way the rows are plain reads: the stock is only taken
 //! later, by the conditional reserve, which a plan made on levels that have since changed loses.
 use entities::{customer, inventory_level, product};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QueryResult, Statement, Value,
-};
-use serde::de::DeserializeOwned;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement, Value};
 use uuid::Uuid;
 
+use crate::db::{json_column, json_list};
 use crate::error::DomainResult;
 
 /// The customer an order is for, as the capture read looks it up.
@@ -110,22 +108,10 @@ async fn read_in_one_statement<C: ConnectionTrait>(
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("capture read".to_owned()))?;
     let token: Option<String> = row.try_get("", "token")?;
-    let customer: Option<String> = row.try_get("", "customer")?;
     Ok(Read {
         token: token.ok_or_else(|| DbErr::RecordNotFound("reference_version".to_owned()))?,
-        products: json(&row, "products")?,
-        levels: json(&row, "levels")?,
-        customer: customer.map(|c| parse("customer", &c)).transpose()?,
+        products: json_list(&row, "products")?,
+        levels: json_list(&row, "levels")?,
+        customer: json_column(&row, "customer")?,
     })
-}
-
-/// A list PostgreSQL aggregated to JSON: its JSON of a row names the columns as the entity's
-/// fields are named, and writes timestamps in RFC 3339.
-fn json<T: DeserializeOwned>(row: &QueryResult, column: &str) -> Result<T, DbErr> {
-    let text: String = row.try_get("", column)?;
-    parse(column, &text)
-}
-
-fn parse<T: DeserializeOwned>(column: &str, text: &str) -> Result<T, DbErr> {
-    serde_json::from_str(text).map_err(|e| DbErr::Json(format!("{column}: {e}")))
 }
