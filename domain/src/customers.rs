@@ -67,21 +67,10 @@ pub async fn create_customer(
     .map_err(unique_violation)
 }
 
-/// The customer with this email, created if new. Two orders of a new customer at once meet at
-/// the unique email; both end up with the one record.
-pub async fn find_or_create<C: ConnectionTrait>(txn: &C, contact: &Contact) -> DomainResult<customer::Model> {
-    // Most orders are from customers already known: one read. A new one costs an insert that
-    // tolerates a racing twin, and a read of whichever row won.
-    let existing = customer::Entity::find().filter(customer::Column::Email.eq(contact.email.as_str())).one(txn).await?;
-    if let Some(found) = existing {
-        return Ok(found);
-    }
-    create(txn, contact).await
-}
-
-/// Creates the customer of a contact found missing a moment ago: a racing twin's insert wins
-/// the unique email quietly, and the one record is read back either way.
-pub async fn create<C: ConnectionTrait>(txn: &C, contact: &Contact) -> DomainResult<customer::Model> {
+/// Creates the customer of a contact found missing a moment ago (capture reads customers by
+/// email with its products). Two orders of a new customer at once meet at the unique email: a
+/// racing twin's insert wins quietly, and both end up with the one record, read back.
+pub async fn create_for_order<C: ConnectionTrait>(txn: &C, contact: &Contact) -> DomainResult<customer::Model> {
     let now = Utc::now();
     customer::Entity::insert(customer::ActiveModel {
         id: Set(Uuid::now_v7()),

@@ -172,7 +172,7 @@ async fn the_capture_read_reads_what_the_separate_reads_do() {
         name: "Known".to_owned(),
         phone: Some("+33 1 23 45 67 89".to_owned()),
     };
-    let customer = domain::customers::create(&app.db, &contact).await.expect("customer");
+    let customer = domain::customers::create_for_order(&app.db, &contact).await.expect("customer");
 
     let skus = ["B", "A", "NOPE"];
     for key in [

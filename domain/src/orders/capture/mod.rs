@@ -197,7 +197,7 @@ async fn resolve_customer(
             .ok_or_else(|| DomainError::rejected(&["customer"], ErrorCode::InvalidInput, "the customer is required"))?;
         match found {
             Some(known) => known,
-            None => customers::create(txn, contact).await?,
+            None => customers::create_for_order(txn, contact).await?,
         }
     };
     let contact = checked.contact.clone().unwrap_or(customers::Contact {
